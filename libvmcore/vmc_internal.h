@@ -1,0 +1,399 @@
+/*
+ * vmc_internal.h - structures and functions shared by the core's files.
+ *
+ * Map of the core (one concept per file):
+ *
+ *   vmc_arena.c      arena life cycle, locking, logging, stats, errors
+ *   vmc_bops.c       the only caller of the backend ops table: wrappers
+ *                    that assert preconditions, count frames and host
+ *                    fault injection; metadata allocation
+ *   vmc_rbtree.c     augmented red-black tree
+ *   vmc_va.c         vmap areas: free tree + list, busy tree, lazy set,
+ *                    lowest-fit allocation, merging, purge
+ *   vmc_pgtable.c    generic page-table walker / populator / unmapper
+ *   vmc_pages.c      page arrays of areas (kmalloc'ed or vmalloc'ed)
+ *   vmc_area.c       vm_struct areas: get / find / remove, vmallocinfo
+ *   vmc_vmalloc.c    vmalloc family, vfree, vrealloc, vmap, vunmap
+ *   vmc_ioremap.c    ioremap, iounmap
+ *   vmc_vmap_block.c vm_map_ram, vm_unmap_ram and the vmap blocks
+ *   vmc_check.c      vmc_check(): the invariants of DESIGN.md section 4
+ *
+ * Locking: every public entry point takes a->lock and calls the
+ * internal (double underscore free, `_locked`-less) functions declared
+ * here, which all expect the lock held.  Internal functions never take it.
+ *
+ * Address arithmetic is on unsigned long (64-bit on every supported host;
+ * the i386 geometry uses the low 32 bits).  Helpers below never overflow:
+ * vmc_align_up() reports overflow instead of wrapping.
+ */
+#ifndef VMC_INTERNAL_H
+#define VMC_INTERNAL_H
+
+#include "vmc_env.h"
+#include "vmc_backend.h"
+#include "vmcore.h"
+#include "vmc_list.h"
+#include "vmc_rbtree.h"
+
+/* ---------- arithmetic ---------- */
+
+static inline bool vmc_is_pow2(unsigned long x)
+{
+	return x && !(x & (x - 1));
+}
+
+/* Round x up to a multiple of align (a power of two); false on overflow. */
+static inline bool vmc_align_up(unsigned long x, unsigned long align,
+				unsigned long *out)
+{
+	unsigned long r = (x + align - 1) & ~(align - 1);
+
+	if (r < x)
+		return false;
+	*out = r;
+	return true;
+}
+
+static inline unsigned long vmc_align_down(unsigned long x,
+					   unsigned long align)
+{
+	return x & ~(align - 1);
+}
+
+static inline bool vmc_page_aligned(unsigned long x)
+{
+	return !(x & (VMC_PAGE_SIZE - 1));
+}
+
+/* fls: 1-based index of the highest set bit, 0 for 0. */
+static inline unsigned int vmc_fls_long(unsigned long x)
+{
+	return x ? (unsigned int)(sizeof(x) * 8) - (unsigned int)__builtin_clzl(x) : 0;
+}
+
+/* Linux get_order(): smallest order with (PAGE_SIZE << order) >= size. */
+static inline unsigned int vmc_get_order(unsigned long size)
+{
+	if (size <= VMC_PAGE_SIZE)
+		return 0;
+	return vmc_fls_long((size - 1) >> VMC_PAGE_SHIFT);
+}
+
+/* Linux get_count_order_long(): ceil(log2(x)), -1 for 0. */
+static inline int vmc_count_order(unsigned long x)
+{
+	if (!x)
+		return -1;
+	return (int)vmc_fls_long(x - 1);
+}
+
+#define VMC_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define VMC_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* ---------- vmap areas ---------- */
+
+enum vmc_va_state {
+	VMC_VA_FREE = 1,
+	VMC_VA_BUSY = 2,
+	VMC_VA_LAZY = 3,
+};
+
+/* What a busy vmap area carries. */
+enum vmc_va_kind {
+	VMC_VA_NONE = 0,     /* just allocated, nothing attached yet */
+	VMC_VA_VM   = 1,     /* a vm_struct (vmalloc, vmap, ioremap, get_vm_area) */
+	VMC_VA_BLOCK = 2,    /* a vmap block serving small vm_map_ram calls */
+	VMC_VA_RAM  = 3,     /* a vm_map_ram of more than VMC_VMAP_MAX_ALLOC pages */
+};
+
+struct vmc_vm;
+struct vmc_vb;
+struct vmc_ram;
+
+/* Linux struct vmap_area. */
+struct vmc_va {
+	unsigned long va_start, va_end;  /* [va_start, va_end) */
+	unsigned long subtree_max_size;  /* free tree: largest block below */
+	struct vmc_rb_node rb;           /* in the tree of its state */
+	struct vmc_list list;            /* on the address-ordered list of its state */
+	unsigned char state;             /* enum vmc_va_state */
+	unsigned char kind;              /* enum vmc_va_kind (busy only) */
+	union {
+		struct vmc_vm *vm;
+		struct vmc_vb *vb;
+		struct vmc_ram *ram;
+	} u;
+};
+
+static inline unsigned long vmc_va_size(const struct vmc_va *va)
+{
+	return va->va_end - va->va_start;
+}
+
+/* One address-ordered set: tree + list + count. */
+struct vmc_vaset {
+	struct vmc_rb_root root;
+	struct vmc_list head;
+	unsigned long nr;
+};
+
+struct vmc_vaspace {
+	struct vmc_vaset free;           /* augmented with subtree_max_size */
+	struct vmc_vaset busy;
+	struct vmc_vaset lazy;
+	unsigned long lazy_pages;        /* pages in the lazy set */
+	unsigned long lazy_max_pages;    /* purge when lazy_pages exceeds it */
+	unsigned long nr_purges;
+};
+
+/* ---------- areas (vm_struct) ---------- */
+
+/* Internal vm_struct: the public part first, so a pointer converts. */
+struct vmc_vm {
+	struct vmc_vm_struct pub;
+	struct vmc_va *va;
+	uint64_t *pages;                 /* page array in metadata, or NULL */
+	struct vmc_vm *pages_vm;         /* page array vmalloc'ed ("vpages") */
+	unsigned int pages_cap;          /* entries the array holds */
+	bool owns_frames;                /* vfree frees the frames (VM_ALLOC) */
+	bool is_pages_array;             /* this area holds another's array */
+};
+
+/* A vm_map_ram of more than VMC_VMAP_MAX_ALLOC pages: no vm_struct. */
+struct vmc_ram {
+	unsigned int count;
+	unsigned long pfns[];
+};
+
+/* vm_map_ram of at most this many pages is served from vmap blocks. */
+#define VMC_VMAP_MAX_ALLOC 64u
+
+/* A vmap block: one VA of a->vb_pages pages carved into power-of-two chunks. */
+struct vmc_vb {
+	struct vmc_va *va;
+	struct vmc_list list;            /* on a->vb_list */
+	unsigned long free;              /* pages never handed out (at the tail) */
+	unsigned long dirty;             /* pages handed out and freed again */
+	unsigned long *pfns;             /* pfn of each page in use, 0 if none */
+	unsigned char *used;             /* 1 for each page in use */
+};
+
+/* ---------- the arena ---------- */
+
+struct vmc_arena {
+	struct vmc_arena_config cfg;
+	const struct vmc_backend_ops *ops;
+	void *bs;                        /* backend state, ops->state_size bytes */
+	struct vmc_backend_info info;
+	unsigned long start, end;        /* the arena: [start, end) */
+	vmc_lock_t lock;
+
+	struct vmc_vaspace vs;
+
+	/* vmap blocks (vm_map_ram) */
+	struct vmc_list vb_list;
+	unsigned long vb_pages;          /* pages per block (VMAP_BBMAP_BITS) */
+	unsigned long nr_vb;
+
+	/* huge mappings */
+	bool huge_vmalloc;               /* !nohugevmalloc and backend has PMD leaves */
+	bool huge_iomap;                 /* !nohugeiomap */
+	unsigned int ioremap_max_order;  /* VM_IOREMAP alignment cap (shift) */
+
+	/* fault injection and accounting (vmc_bops.c) */
+	unsigned long fault_nth[VMC_FAULT_KINDS];
+	unsigned long fault_count[VMC_FAULT_KINDS];
+	unsigned long frames_data;       /* frames held by areas (incl. arrays) */
+	unsigned long frames_arrays;     /* of which: vmalloc'ed page arrays */
+	unsigned long frames_tables;
+	unsigned long frames_harness;
+	unsigned long nr_tlb_flushes;
+
+	unsigned long warnings;
+	int last_error;
+	bool in_teardown;
+};
+
+/* ---------- vmc_arena.c ---------- */
+
+/* Log a warning (counted in stats.warnings) / an error, printf-style. */
+void vmc_warn(struct vmc_arena *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void vmc_info(struct vmc_arena *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Record err as the last error and return NULL (for address returns). */
+void *vmc_fail(struct vmc_arena *a, int err);
+/* Under VMC_ARENA_DEBUG / VMC_DEBUG: full check, panic on violation. */
+void vmc_debug_check(struct vmc_arena *a, const char *op);
+
+/* ---------- vmc_bops.c ---------- */
+
+void *vmc_meta_alloc(struct vmc_arena *a, size_t size);   /* zeroed or NULL */
+void  vmc_meta_free(struct vmc_arena *a, void *p);
+
+int   vmc_bo_init(struct vmc_arena *a, const struct vmc_backend_config *c);
+void  vmc_bo_fini(struct vmc_arena *a);
+/* Frames for areas (counted in frames_data) or for the harness. */
+int   vmc_bo_frame_alloc(struct vmc_arena *a, int node, unsigned int order,
+			 unsigned long *pfn);
+void  vmc_bo_frame_free(struct vmc_arena *a, unsigned long pfn,
+			unsigned int order);
+int   vmc_bo_frame_node(struct vmc_arena *a, unsigned long pfn);
+void *vmc_bo_kaddr(struct vmc_arena *a, unsigned long pfn);
+unsigned long vmc_bo_frames_used(struct vmc_arena *a);
+bool  vmc_bo_is_device(struct vmc_arena *a, unsigned long pfn);
+
+vmc_pte_t vmc_bo_mk_table(struct vmc_arena *a, unsigned int level,
+			  unsigned long pfn);
+vmc_pte_t vmc_bo_mk_leaf(struct vmc_arena *a, unsigned int level,
+			 unsigned long pfn, unsigned int prot);
+bool  vmc_bo_present(struct vmc_arena *a, unsigned int level, vmc_pte_t e);
+bool  vmc_bo_is_leaf(struct vmc_arena *a, unsigned int level, vmc_pte_t e);
+unsigned long vmc_bo_entry_pfn(struct vmc_arena *a, unsigned int level,
+			       vmc_pte_t e);
+unsigned int vmc_bo_leaf_prot(struct vmc_arena *a, unsigned int level,
+			      vmc_pte_t e);
+
+unsigned long vmc_bo_root(struct vmc_arena *a);
+int   vmc_bo_table_alloc(struct vmc_arena *a, unsigned int level,
+			 unsigned long *pfn);
+void  vmc_bo_table_free(struct vmc_arena *a, unsigned int level,
+			unsigned long pfn);
+vmc_pte_t vmc_bo_read(struct vmc_arena *a, unsigned long table,
+		      unsigned int level, unsigned int idx);
+int   vmc_bo_write(struct vmc_arena *a, unsigned long table,
+		   unsigned int level, unsigned int idx, vmc_pte_t e,
+		   unsigned long va);
+void  vmc_bo_sync(struct vmc_arena *a, unsigned long start,
+		  unsigned long end, unsigned int mask);
+void  vmc_bo_flush_tlb(struct vmc_arena *a, unsigned long start,
+		       unsigned long end);
+void  vmc_bo_batch_begin(struct vmc_arena *a);
+void  vmc_bo_batch_end(struct vmc_arena *a);
+int   vmc_bo_access(struct vmc_arena *a, unsigned long va, void *buf,
+		    size_t len, bool write);
+int   vmc_bo_translate(struct vmc_arena *a, unsigned long va,
+		       unsigned long *pfn);
+int   vmc_bo_tlb_for_each(struct vmc_arena *a,
+			  int (*fn)(void *arg, unsigned long va,
+				    unsigned long pfn),
+			  void *arg);
+
+/* ---------- vmc_va.c ---------- */
+
+/* One free block covering [a->start, a->end); -ENOMEM. */
+int  vmc_va_init(struct vmc_arena *a);
+/* Release every vmap area's metadata (all three sets). */
+void vmc_va_fini(struct vmc_arena *a);
+/*
+ * Allocate a busy area of `size` bytes (page multiple, > 0) aligned to
+ * `align` (power of two >= PAGE_SIZE) at the lowest address where it fits
+ * inside [vstart, vend).  On no fit, purges the lazy set and retries once.
+ * Returns 0 with *out (kind VMC_VA_NONE), -ENOMEM or -EINVAL.
+ */
+int  vmc_va_alloc(struct vmc_arena *a, unsigned long size,
+		  unsigned long align, unsigned long vstart,
+		  unsigned long vend, struct vmc_va **out);
+/*
+ * Move a busy area to the lazy set.  The caller has already cleared its
+ * mappings (without a TLB flush).  Purges when lazy pages exceed
+ * lazy_max_pages.
+ */
+void vmc_va_free(struct vmc_arena *a, struct vmc_va *va);
+/* Give a busy area back to the free set at once (error paths: never mapped). */
+void vmc_va_free_now(struct vmc_arena *a, struct vmc_va *va);
+/* Flush the TLB once over the lazy set's span and free it; returns count. */
+unsigned long vmc_va_purge(struct vmc_arena *a);
+/* The busy area containing addr, or NULL. */
+struct vmc_va *vmc_va_find(struct vmc_arena *a, unsigned long addr);
+
+/* ---------- vmc_pgtable.c ---------- */
+
+/*
+ * vmap_range_noflush: map [addr, end) to the frames from `pfn` on, using
+ * leaves up to 1 << max_shift bytes where the geometry, the backend and
+ * the alignment of VA and PA allow.  -EBUSY (logged) if an entry is
+ * already present, -ENOMEM if a table cannot be had; on error whatever
+ * this call mapped is unmapped again.
+ */
+int  vmc_pt_map(struct vmc_arena *a, unsigned long addr, unsigned long end,
+		unsigned long pfn, unsigned int prot, unsigned int max_shift);
+/*
+ * vmap_pages_range_noflush: map nr_pages small pages at addr; get(arg, i)
+ * returns the pfn of page i.  With page_shift > PAGE_SHIFT the pages come
+ * in naturally aligned runs of 1 << (page_shift - PAGE_SHIFT) and each
+ * run is mapped with one leaf where possible.  Same errors and cleanup.
+ */
+int  vmc_pt_map_pages(struct vmc_arena *a, unsigned long addr,
+		      unsigned long nr_pages,
+		      unsigned long (*get)(void *arg, unsigned long i),
+		      void *arg, unsigned int prot, unsigned int page_shift);
+/* vunmap_range_noflush: clear every leaf in [addr, end); no TLB flush. */
+void vmc_pt_unmap(struct vmc_arena *a, unsigned long addr, unsigned long end);
+/* Software walk: 0 and the 4 KiB frame at addr (and leaf level, prot), or -EFAULT. */
+int  vmc_pt_lookup(struct vmc_arena *a, unsigned long addr,
+		   unsigned long *pfn, unsigned int *level, unsigned int *prot);
+/* Call fn for every present leaf in the arena, in address order. */
+int  vmc_pt_for_each_leaf(struct vmc_arena *a,
+			  int (*fn)(void *arg, unsigned long va,
+				    unsigned int level, unsigned long pfn,
+				    unsigned int prot),
+			  void *arg);
+/* Tables below the root reachable from the arena's range. */
+unsigned long vmc_pt_count_tables(struct vmc_arena *a);
+/* Free every table below the root in the arena's range (teardown). */
+void vmc_pt_fini(struct vmc_arena *a);
+
+/* ---------- vmc_pages.c ---------- */
+
+/* Give vm an array of nr entries: metadata if <= a page, else vmalloc'ed. */
+int  vmc_pages_alloc(struct vmc_arena *a, struct vmc_vm *vm,
+		     unsigned int nr, int node);
+void vmc_pages_free(struct vmc_arena *a, struct vmc_vm *vm);
+unsigned long vmc_pages_get(struct vmc_arena *a, const struct vmc_vm *vm,
+			    unsigned long i);
+void vmc_pages_set(struct vmc_arena *a, struct vmc_vm *vm, unsigned long i,
+		   unsigned long pfn);
+
+/* ---------- vmc_area.c ---------- */
+
+/*
+ * __get_vm_area_node: reserve an area of size (rounded up to pages, plus
+ * a guard page unless VM_NO_GUARD) in [start, end); VM_IOREMAP areas get
+ * the ioremap alignment.  Returns the area or NULL with *err.
+ */
+struct vmc_vm *vmc_area_get(struct vmc_arena *a, unsigned long size,
+			    unsigned long align, unsigned long flags,
+			    unsigned long start, unsigned long end, int node,
+			    const char *caller, int *err);
+/* The area containing addr / starting exactly at addr, or NULL. */
+struct vmc_vm *vmc_area_find(struct vmc_arena *a, unsigned long addr);
+struct vmc_vm *vmc_area_find_start(struct vmc_arena *a, unsigned long addr);
+/* Size without the guard page. */
+unsigned long vmc_area_size(const struct vmc_vm *vm);
+/*
+ * remove_vm_area: clear the area's mappings (no flush), send its vmap
+ * area to the lazy set and detach it.  Frames and the page array stay
+ * with vm, which the caller frees with vmc_area_release().
+ */
+void vmc_area_remove(struct vmc_arena *a, struct vmc_vm *vm);
+/* Give back a never-mapped area at once (error paths). */
+void vmc_area_discard(struct vmc_arena *a, struct vmc_vm *vm);
+void vmc_area_release(struct vmc_arena *a, struct vmc_vm *vm);
+
+/* ---------- vmc_vmalloc.c ---------- */
+
+void *vmc__vmalloc_node_range(struct vmc_arena *a, unsigned long size,
+			      unsigned long align, unsigned long start,
+			      unsigned long end, unsigned int gfp,
+			      unsigned int prot, unsigned long vm_flags,
+			      int node, const char *caller, int *err);
+/* Free a VM_ALLOC area: unmap, frames, array, lazy VA. */
+void vmc__vfree(struct vmc_arena *a, struct vmc_vm *vm);
+
+/* ---------- vmc_vmap_block.c ---------- */
+
+void vmc_vb_init(struct vmc_arena *a);
+void vmc_vb_fini(struct vmc_arena *a);
+
+#endif /* VMC_INTERNAL_H */

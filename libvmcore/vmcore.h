@@ -1,0 +1,240 @@
+/*
+ * vmcore.h - public API of libvmcore, the vmalloc core as a library.
+ *
+ * One struct vmc_arena is one vmalloc space [start, end) bound to one
+ * page-table backend instance.  Nothing is global: arenas on different
+ * backends live side by side in one process, and every arena is safe to
+ * use from several threads at once (one lock per arena).
+ *
+ * Names and semantics follow Linux 6.x mm/vmalloc.c with a vmc_ prefix.
+ * Addresses are virtual addresses of the arena's backend: on the sim
+ * backend they are simulated and must be accessed with vmc_read() and
+ * vmc_write(), never dereferenced.
+ *
+ * Errors are negative errno values.  Calls that return an address return
+ * NULL on failure and leave the reason in vmc_last_error().  A call that
+ * fails leaves the arena as it was: nothing allocated is kept.
+ */
+#ifndef VMCORE_H
+#define VMCORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmc_backend.h"    /* VMC_PROT_*, VMC_PAGE_SIZE */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vmc_arena;
+struct vmc_backend_ops;
+
+/* vm_struct flags: the values of Linux 6.1 include/linux/vmalloc.h. */
+#define VMC_VM_IOREMAP          0x00000001UL
+#define VMC_VM_ALLOC            0x00000002UL
+#define VMC_VM_MAP              0x00000004UL
+#define VMC_VM_USERMAP          0x00000008UL
+#define VMC_VM_DMA_COHERENT     0x00000010UL
+#define VMC_VM_UNINITIALIZED    0x00000020UL
+#define VMC_VM_NO_GUARD         0x00000040UL
+#define VMC_VM_ALLOW_HUGE_VMAP  0x00000400UL
+
+/* gfp bits the core honours. */
+#define VMC_GFP_ZERO            0x1u
+
+#define VMC_NUMA_NO_NODE        (-1)
+
+/* Arena flags (struct vmc_arena_config.flags). */
+#define VMC_ARENA_NOHUGEVMALLOC 0x1u  /* like the nohugevmalloc boot option */
+#define VMC_ARENA_NOHUGEIOMAP   0x2u  /* like the nohugeiomap boot option */
+#define VMC_ARENA_DEBUG         0x4u  /* full vmc_check() after every call */
+#define VMC_ARENA_QUIET         0x8u  /* no default logging of warnings */
+
+/* Log levels passed to the log callback. */
+#define VMC_LOG_ERR   3
+#define VMC_LOG_WARN  4
+#define VMC_LOG_INFO  6
+
+struct vmc_arena_config {
+	/* Backend: `ops` if set, else looked up by `backend` name by the caller. */
+	const struct vmc_backend_ops *ops;
+	const char *geometry;           /* "x86_64" (default), "la57", "i386" */
+	unsigned long nr_frames;        /* RAM frames; 0: backend default */
+	unsigned int nr_nodes;          /* NUMA nodes; 0: backend default */
+	unsigned long dev_frames;       /* device region frames; 0: default */
+	unsigned int features_off;      /* VMC_BF_* the backend must withhold */
+	unsigned long tlb_entries;      /* sim soft TLB size; 0: default */
+	unsigned long size;             /* arena bytes from the start of the
+					   backend's space; 0: all of it */
+	unsigned long lazy_max_pages;   /* 0: Linux default,
+					   fls(nr_cpus) * 32 MiB / PAGE_SIZE */
+	unsigned int nr_cpus;           /* 0: 1 */
+	unsigned int flags;             /* VMC_ARENA_* */
+	/* Log sink for warnings and errors; NULL: standard error. */
+	void (*log)(void *arg, int level, const char *line);
+	void *log_arg;
+};
+
+/*
+ * The part of a vm_struct callers may read.  Valid until the area is
+ * freed; do not write it.
+ */
+struct vmc_vm_struct {
+	unsigned long addr;             /* first byte */
+	unsigned long size;             /* bytes, including the guard page */
+	unsigned long flags;            /* VMC_VM_* */
+	unsigned int nr_pages;          /* small pages mapped */
+	unsigned int page_order;        /* 0, or the order of huge frames */
+	uint64_t phys_addr;             /* ioremap: physical base, else 0 */
+	unsigned int prot;              /* VMC_PROT_* of its leaves */
+	int node;                       /* requested node */
+	unsigned long requested_size;   /* size asked for (vrealloc) */
+	const char *caller;             /* caller tag for vmallocinfo */
+};
+
+struct vmc_stats {
+	unsigned long nr_busy;          /* busy vmap areas */
+	unsigned long nr_free;          /* free blocks */
+	unsigned long nr_lazy;          /* freed, not yet purged */
+	unsigned long lazy_pages;
+	unsigned long nr_purges;
+	unsigned long nr_tlb_flushes;
+	unsigned long frames_data;      /* frames of busy areas */
+	unsigned long frames_arrays;    /* frames of vmalloc'ed page arrays */
+	unsigned long frames_tables;    /* page-table frames */
+	unsigned long frames_harness;   /* frames held through vmc_frame_alloc */
+	unsigned long nr_vmap_blocks;
+	unsigned long warnings;         /* warnings logged so far */
+};
+
+/* A violated invariant, as vmc_check() reports it. */
+struct vmc_violation {
+	int invariant;                  /* DESIGN.md section 4 number, 0 if none */
+	char msg[256];
+};
+
+/* --- arenas --- */
+int  vmc_arena_create(const struct vmc_arena_config *cfg,
+		      struct vmc_arena **out);
+void vmc_arena_destroy(struct vmc_arena *a);
+void vmc_arena_range(const struct vmc_arena *a, unsigned long *start,
+		     unsigned long *end);
+int  vmc_last_error(const struct vmc_arena *a);
+void vmc_get_stats(struct vmc_arena *a, struct vmc_stats *st);
+void *vmc_arena_backend_state(struct vmc_arena *a);
+const struct vmc_backend_ops *vmc_arena_ops(const struct vmc_arena *a);
+/* Device region for ioremap: [*phys, *phys + *size). */
+void vmc_arena_device(const struct vmc_arena *a, uint64_t *phys,
+		      unsigned long *size);
+
+/* --- vmalloc family --- */
+void *vmc_vmalloc(struct vmc_arena *a, unsigned long size);
+void *vmc_vzalloc(struct vmc_arena *a, unsigned long size);
+void *vmc_vmalloc_node(struct vmc_arena *a, unsigned long size, int node);
+void *vmc_vzalloc_node(struct vmc_arena *a, unsigned long size, int node);
+void *vmc_vmalloc_huge(struct vmc_arena *a, unsigned long size);
+/* __vmalloc_node_range: [start, end) restricts the placement. */
+void *vmc_vmalloc_node_range(struct vmc_arena *a, unsigned long size,
+			     unsigned long align, unsigned long start,
+			     unsigned long end, unsigned int gfp,
+			     unsigned int prot, unsigned long vm_flags,
+			     int node, const char *caller);
+int   vmc_vfree(struct vmc_arena *a, const void *addr);
+void *vmc_vrealloc(struct vmc_arena *a, const void *p, unsigned long size,
+		   unsigned int gfp);
+
+/* --- mapping given frames --- */
+void *vmc_vmap(struct vmc_arena *a, const unsigned long *pfns,
+	       unsigned int count, unsigned long vm_flags, unsigned int prot);
+int   vmc_vunmap(struct vmc_arena *a, const void *addr);
+void *vmc_vm_map_ram(struct vmc_arena *a, const unsigned long *pfns,
+		     unsigned int count, int node);
+int   vmc_vm_unmap_ram(struct vmc_arena *a, const void *mem,
+		       unsigned int count);
+void *vmc_ioremap(struct vmc_arena *a, uint64_t phys, unsigned long size);
+void *vmc_ioremap_prot(struct vmc_arena *a, uint64_t phys,
+		       unsigned long size, unsigned int prot);
+int   vmc_iounmap(struct vmc_arena *a, const void *addr);
+
+/* --- lookups --- */
+/* vmalloc_to_pfn: 0 and *pfn, or -EFAULT when addr is not mapped. */
+int  vmc_vmalloc_to_pfn(struct vmc_arena *a, const void *addr,
+			unsigned long *pfn);
+bool vmc_is_vmalloc_addr(const struct vmc_arena *a, const void *addr);
+
+/* --- areas without pages --- */
+const struct vmc_vm_struct *vmc_get_vm_area(struct vmc_arena *a,
+					    unsigned long size,
+					    unsigned long vm_flags);
+const struct vmc_vm_struct *vmc_get_vm_area_caller(struct vmc_arena *a,
+						   unsigned long size,
+						   unsigned long vm_flags,
+						   const char *caller);
+/* The area containing addr, or NULL. */
+const struct vmc_vm_struct *vmc_find_vm_area(struct vmc_arena *a,
+					     const void *addr);
+/*
+ * remove_vm_area: unmap the area starting at addr and free its address
+ * range (lazily).  Its frames are not freed.  Returns 0, or -EINVAL when
+ * addr is not the start of an area.  If `out` is set, the area's
+ * description is copied there before it goes.
+ */
+int  vmc_remove_vm_area(struct vmc_arena *a, const void *addr,
+			struct vmc_vm_struct *out);
+/* Page i of an area's page array (pfn), or -EINVAL. */
+int  vmc_vm_page(struct vmc_arena *a, const void *addr, unsigned int i,
+		 unsigned long *pfn);
+
+/*
+ * /proc/vmallocinfo: one line per area to `emit`, in address order, in
+ * the kernel's format (addresses printed as offsets from the arena start
+ * when `offsets` is true, so dumps of two backends compare).
+ */
+void vmc_vmallocinfo(struct vmc_arena *a, bool offsets,
+		     void (*emit)(void *arg, const char *line), void *arg);
+
+/* --- lazy freeing --- */
+int  vmc_purge(struct vmc_arena *a);   /* purge now; returns areas purged */
+
+/* --- data access through the arena's MMU --- */
+int  vmc_write(struct vmc_arena *a, const void *addr, const void *buf,
+	       size_t len);
+int  vmc_read(struct vmc_arena *a, const void *addr, void *buf, size_t len);
+/* Direct map of a frame (RAM or device), like the kernel's __va(). */
+void *vmc_kaddr(struct vmc_arena *a, unsigned long pfn);
+
+/* --- frames the caller holds (for vmap, vm_map_ram) --- */
+int  vmc_frame_alloc(struct vmc_arena *a, int node, unsigned long *pfn);
+void vmc_frame_free(struct vmc_arena *a, unsigned long pfn);
+
+/* --- checking --- */
+/*
+ * Verify every invariant of DESIGN.md section 4 (1 to 7) that applies to
+ * one backend.  Returns 0 when all hold, else the number of the first
+ * invariant violated, with a description in *v (if v is set).
+ */
+int  vmc_check(struct vmc_arena *a, struct vmc_violation *v);
+
+/* --- fault injection --- */
+enum vmc_fault_kind {
+	VMC_FAULT_FRAME = 0,            /* frame_alloc (data, arrays, harness) */
+	VMC_FAULT_TABLE = 1,            /* table_alloc */
+	VMC_FAULT_META  = 2,            /* metadata (vmap_area, vm_struct, ...) */
+	VMC_FAULT_KINDS = 3
+};
+/*
+ * Make the nth allocation of `kind` from now fail (once); 0 disarms.
+ * vmc_fault_count() tells how many allocations of `kind` the arena has
+ * made since it was created, so a test can sweep every allocation point.
+ */
+void vmc_fault_set(struct vmc_arena *a, enum vmc_fault_kind kind,
+		   unsigned long nth);
+unsigned long vmc_fault_count(struct vmc_arena *a, enum vmc_fault_kind kind);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VMCORE_H */
