@@ -1,0 +1,413 @@
+/*
+ * sim_backend.c - the ops table of the sim backend.
+ *
+ * Theory
+ * ------
+ * 1. What "sim" is for.  It is the embedded default backend: a whole
+ *    machine (RAM, NUMA nodes, a device region, page tables in real
+ *    formats, a TLB) in plain C, so the core runs under sanitizers and
+ *    fuzzers at full speed with every hardware effect it depends on made
+ *    observable.  Nothing here reaches the host's MMU or any OS service
+ *    beyond memory allocation.
+ *
+ * 2. The CPU's view.  access() and translate() are what a load or store
+ *    would do: look the page up in the soft TLB, walk the tables from the
+ *    root on a miss, fill the TLB, then touch the frame's bytes (RAM or
+ *    device).  The TLB is never invalidated behind the core's back, so a
+ *    translation outlives the PTE that produced it until flush_tlb().
+ *    With VMC_BF_SOFT_TLB withheld there is no TLB at all: every access
+ *    walks, which gives a reference MMU with instant invalidation.
+ *
+ * 3. Strictness.  Any slot call that can only come from a vmcore bug
+ *    (freeing what is not allocated, a table entry pointing at a non-table,
+ *    kaddr of an unallocated RAM frame, unbalanced batch_end) panics
+ *    through VMC_VERIFY; everything that can legitimately fail returns a
+ *    negative errno and changes nothing.
+ *
+ * 4. Determinism.  No clock, no randomness, no host addresses leak into
+ *    results: the same configuration and call sequence produce the same
+ *    pfns, entries and TLB contents in every run and every instance.
+ */
+#include "sim_internal.h"
+
+#define SIM_FEATURES (VMC_BF_HUGE_PMD | VMC_BF_HUGE_PUD | VMC_BF_SOFT_TLB | \
+		      VMC_BF_NUMA)
+
+static struct sim_state *S(void *bs)
+{
+	return bs;
+}
+
+/* --- lifecycle --------------------------------------------------------- */
+
+static int sim_init(void *bs, const struct vmc_backend_config *cfg,
+		    struct vmc_backend_info *info)
+{
+	static const struct vmc_backend_config defcfg;
+	struct sim_state *s = S(bs);
+	unsigned long nr_frames, dev_frames, tlb_entries, gb;
+	unsigned int nr_nodes, features;
+	int err;
+
+	if (!cfg)
+		cfg = &defcfg;
+	nr_frames = cfg->nr_frames ? cfg->nr_frames : SIM_DEF_FRAMES;
+	nr_nodes = cfg->nr_nodes ? cfg->nr_nodes : SIM_DEF_NODES;
+	dev_frames = cfg->dev_frames ? cfg->dev_frames : SIM_DEF_DEV;
+	tlb_entries = cfg->tlb_entries ? cfg->tlb_entries : SIM_DEF_TLB;
+
+	features = SIM_FEATURES & ~cfg->features_off;
+	if (!(features & VMC_BF_NUMA))
+		nr_nodes = 1;           /* NUMA withheld: one node */
+	if (nr_nodes < 2)
+		features &= ~VMC_BF_NUMA;
+	err = sim_geo_init(&s->geo, cfg->geometry, features);
+	if (err)
+		return err;
+	if (s->geo.g.levels < 3)
+		features &= ~VMC_BF_HUGE_PUD;
+
+	/* Everything physical, device region included, must fit an entry. */
+	if (nr_frames > s->geo.pfn_limit)
+		return -EINVAL;
+	gb = 1UL << SIM_MAX_ORDER;
+	if (((SIM_RAM_BASE_PFN + nr_frames + gb - 1) & ~(gb - 1)) + dev_frames >
+	    s->geo.pfn_limit)
+		return -EINVAL;
+
+	err = sim_ram_init(&s->ram, nr_frames, nr_nodes, dev_frames);
+	if (err)
+		return err;
+	if (features & VMC_BF_SOFT_TLB) {
+		err = sim_tlb_init(&s->tlb, tlb_entries);
+		if (err)
+			goto fail_ram;
+	}
+	err = sim_ram_table_alloc(&s->ram, s->geo.g.levels - 1, &s->root);
+	if (err)
+		goto fail_tlb;
+	s->features = features;
+
+	memset(info, 0, sizeof(*info));
+	info->geom = s->geo.g;
+	info->vstart = s->geo.vstart;
+	info->vend = s->geo.vend;
+	info->nr_frames = nr_frames;
+	info->nr_nodes = nr_nodes;
+	info->dev_phys = (uint64_t)s->ram.dev_pfn << VMC_PAGE_SHIFT;
+	info->dev_size = dev_frames << VMC_PAGE_SHIFT;
+	info->features = features;
+	return 0;
+
+fail_tlb:
+	sim_tlb_fini(&s->tlb);
+fail_ram:
+	sim_ram_fini(&s->ram);
+	return err;
+}
+
+static void sim_fini(void *bs)
+{
+	struct sim_state *s = S(bs);
+
+	sim_tlb_fini(&s->tlb);
+	sim_ram_fini(&s->ram);
+}
+
+/* --- physical memory --------------------------------------------------- */
+
+static int sim_frame_alloc(void *bs, int node, unsigned int order,
+			   unsigned long *pfn)
+{
+	return sim_ram_alloc(&S(bs)->ram, node, order, pfn);
+}
+
+static void sim_frame_free(void *bs, unsigned long pfn, unsigned int order)
+{
+	sim_ram_free(&S(bs)->ram, pfn, order);
+}
+
+static int sim_frame_node(void *bs, unsigned long pfn)
+{
+	struct sim_state *s = S(bs);
+
+	VMC_VERIFY(sim_ram_is_allocated(&s->ram, pfn));
+	return sim_ram_node_of(&s->ram, pfn);
+}
+
+static void *sim_kaddr(void *bs, unsigned long pfn)
+{
+	struct sim_state *s = S(bs);
+
+	VMC_VERIFY(sim_ram_is_allocated(&s->ram, pfn) ||
+		   sim_ram_is_dev(&s->ram, pfn));
+	return sim_ram_ptr(&s->ram, pfn);
+}
+
+static unsigned long sim_frames_used(void *bs)
+{
+	return S(bs)->ram.used;
+}
+
+/* --- entries ----------------------------------------------------------- */
+
+static vmc_pte_t sim_op_mk_table(void *bs, unsigned int level,
+				 unsigned long pfn)
+{
+	return sim_mk_table(&S(bs)->geo, level, pfn);
+}
+
+static vmc_pte_t sim_op_mk_leaf(void *bs, unsigned int level,
+				unsigned long pfn, unsigned int prot)
+{
+	return sim_mk_leaf(&S(bs)->geo, level, pfn, prot);
+}
+
+static bool sim_op_present(void *bs, unsigned int level, vmc_pte_t e)
+{
+	(void)bs;
+	(void)level;
+	return sim_present(e);
+}
+
+static bool sim_op_is_leaf(void *bs, unsigned int level, vmc_pte_t e)
+{
+	(void)bs;
+	return sim_is_leaf(level, e);
+}
+
+static unsigned long sim_op_entry_pfn(void *bs, unsigned int level,
+				      vmc_pte_t e)
+{
+	(void)level;
+	return sim_entry_pfn(&S(bs)->geo, e);
+}
+
+static unsigned int sim_op_leaf_prot(void *bs, unsigned int level,
+				     vmc_pte_t e)
+{
+	(void)level;
+	return sim_leaf_prot(&S(bs)->geo, e);
+}
+
+/* --- tables ------------------------------------------------------------ */
+
+static unsigned long sim_root(void *bs)
+{
+	return S(bs)->root;
+}
+
+static int sim_table_alloc(void *bs, unsigned int level, unsigned long *pfn)
+{
+	struct sim_state *s = S(bs);
+
+	VMC_VERIFY3U(level, <, s->geo.g.levels - 1);
+	return sim_ram_table_alloc(&s->ram, level, pfn);
+}
+
+static void sim_table_free(void *bs, unsigned int level, unsigned long pfn)
+{
+	struct sim_state *s = S(bs);
+	unsigned int i;
+
+	VMC_VERIFY3U(pfn, !=, s->root);
+	VMC_VERIFY(sim_ram_is_table(&s->ram, pfn, level));
+	for (i = 0; i < 1u << s->geo.g.bits[level]; i++)
+		VMC_VERIFY(!sim_present(sim_table_read(s, pfn, level, i)));
+	sim_ram_table_free(&s->ram, pfn, level);
+}
+
+static vmc_pte_t sim_read(void *bs, unsigned long table, unsigned int level,
+			  unsigned int idx)
+{
+	return sim_table_read(S(bs), table, level, idx);
+}
+
+static int sim_write(void *bs, unsigned long table, unsigned int level,
+		     unsigned int idx, vmc_pte_t e, unsigned long va)
+{
+	(void)va;
+	sim_table_write(S(bs), table, level, idx, e);
+	return 0;
+}
+
+static void sim_sync(void *bs, unsigned long start, unsigned long end,
+		     unsigned int mask)
+{
+	(void)start;
+	(void)end;
+	(void)mask;
+	S(bs)->syncs++;
+}
+
+static void sim_flush_tlb(void *bs, unsigned long start, unsigned long end)
+{
+	struct sim_state *s = S(bs);
+
+	VMC_VERIFY3U(start, <=, end);
+	if (s->tlb.n)
+		sim_tlb_flush(&s->tlb, start, end);
+	else
+		s->tlb.flushes++;
+}
+
+static void sim_batch_begin(void *bs)
+{
+	struct sim_state *s = S(bs);
+
+	s->batch_depth++;
+	s->batches++;
+}
+
+static void sim_batch_end(void *bs)
+{
+	struct sim_state *s = S(bs);
+
+	VMC_VERIFY3U(s->batch_depth, >, 0);
+	s->batch_depth--;
+}
+
+/* --- access ------------------------------------------------------------ */
+
+/* The CPU's translation of one page: TLB, else walk and fill. */
+static int xlate(struct sim_state *s, unsigned long va, unsigned long *pfn,
+		 bool *writable)
+{
+	int err;
+
+	if (s->tlb.n) {
+		if (sim_tlb_lookup(&s->tlb, va, pfn, writable))
+			return 0;
+	} else {
+		s->tlb.misses++;
+	}
+	err = sim_walk(s, va, pfn, NULL, writable);
+	if (err)
+		return err;
+	if (s->tlb.n)
+		sim_tlb_fill(&s->tlb, va, *pfn, *writable);
+	return 0;
+}
+
+static int sim_access(void *bs, unsigned long va, void *buf, size_t len,
+		      bool write)
+{
+	struct sim_state *s = S(bs);
+	unsigned char *b = buf;
+
+	if (va + len < va)
+		return -EFAULT;
+	while (len) {
+		size_t off = va & (VMC_PAGE_SIZE - 1);
+		size_t n = VMC_PAGE_SIZE - off;
+		unsigned long pfn;
+		unsigned char *p;
+		bool w;
+		int err;
+
+		if (n > len)
+			n = len;
+		err = xlate(s, va, &pfn, &w);
+		if (err)
+			return err;
+		if (write && !w)
+			return -EFAULT;
+		p = sim_ram_ptr(&s->ram, pfn);
+		VMC_VERIFY(p != NULL);
+		if (write)
+			memcpy(p + off, b, n);
+		else
+			memcpy(b, p + off, n);
+		va += n;
+		b += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int sim_translate(void *bs, unsigned long va, unsigned long *pfn)
+{
+	bool w;
+
+	return xlate(S(bs), va, pfn, &w);
+}
+
+static int sim_tlb_each(void *bs,
+			int (*fn)(void *arg, unsigned long va, unsigned long pfn),
+			void *arg)
+{
+	struct sim_state *s = S(bs);
+
+	return s->tlb.n ? sim_tlb_for_each(&s->tlb, fn, arg) : 0;
+}
+
+const struct vmc_backend_ops vmc_sim_ops = {
+	.name = "sim",
+	.features = SIM_FEATURES,
+	.state_size = sizeof(struct sim_state),
+	.init = sim_init,
+	.fini = sim_fini,
+	.frame_alloc = sim_frame_alloc,
+	.frame_free = sim_frame_free,
+	.frame_node = sim_frame_node,
+	.kaddr = sim_kaddr,
+	.frames_used = sim_frames_used,
+	.mk_table = sim_op_mk_table,
+	.mk_leaf = sim_op_mk_leaf,
+	.present = sim_op_present,
+	.is_leaf = sim_op_is_leaf,
+	.entry_pfn = sim_op_entry_pfn,
+	.leaf_prot = sim_op_leaf_prot,
+	.root = sim_root,
+	.table_alloc = sim_table_alloc,
+	.table_free = sim_table_free,
+	.read = sim_read,
+	.write = sim_write,
+	.sync = sim_sync,
+	.flush_tlb = sim_flush_tlb,
+	.batch_begin = sim_batch_begin,
+	.batch_end = sim_batch_end,
+	.access = sim_access,
+	.translate = sim_translate,
+	.tlb_for_each = sim_tlb_each,
+};
+
+/* --- test hooks (vmc_sim.h) -------------------------------------------- */
+
+void vmc_sim_get_stats(void *bs, struct vmc_sim_stats *st)
+{
+	struct sim_state *s = S(bs);
+
+	memset(st, 0, sizeof(*st));
+	st->tlb_hits = s->tlb.hits;
+	st->tlb_misses = s->tlb.misses;
+	st->tlb_flushes = s->tlb.flushes;
+	st->tlb_flushed_entries = s->tlb.flushed;
+	st->frames_used = s->ram.used;
+	st->tables_used = s->ram.tables;
+	st->syncs = s->syncs;
+	st->pte_writes = s->pte_writes;
+}
+
+unsigned long vmc_sim_ram_base_pfn(void *bs)
+{
+	return S(bs)->ram.base_pfn;
+}
+
+unsigned long vmc_sim_node_frames_free(void *bs, int node)
+{
+	return sim_ram_free_frames(&S(bs)->ram, node);
+}
+
+int vmc_sim_walk(void *bs, unsigned long va, unsigned long *pfn,
+		 unsigned int *level, bool *writable)
+{
+	return sim_walk(S(bs), va, pfn, level, writable);
+}
+
+unsigned long vmc_sim_tlb_count(void *bs)
+{
+	struct sim_state *s = S(bs);
+
+	return s->tlb.n ? sim_tlb_count(&s->tlb) : 0;
+}

@@ -1,0 +1,156 @@
+/*
+ * sim_internal.h - shared state of the sim backend's files.
+ *
+ * One sim instance is one struct sim_state, the `bs` block the core
+ * allocates (zeroed) from vmc_sim_ops.state_size.  Everything large (the
+ * RAM itself, per-frame metadata, the TLB array) hangs off it in host
+ * allocations made by init() and released by fini().
+ *
+ * Module split: sim_ram.c (frames, buddy allocator, nodes, device region),
+ * sim_geom.c (the three geometries and their entry formats, table
+ * read/write, the page walk), sim_tlb.c (the soft TLB), sim_backend.c (the
+ * ops table that glues them together).
+ */
+#ifndef SIM_INTERNAL_H
+#define SIM_INTERNAL_H
+
+#include "vmc_env.h"
+#include "vmc_backend.h"
+#include "vmc_sim.h"
+
+#define SIM_MAX_ORDER     18            /* 1 GiB blocks: a PUD leaf */
+#define SIM_MAX_NODES     16
+#define SIM_RAM_BASE_PFN  0x40000UL     /* physical 1 GiB, order-18 aligned */
+#define SIM_POISON        0xa5          /* fill of frame_alloc()ed frames */
+#define SIM_NONE          UINT32_MAX    /* end of a free list */
+
+#define SIM_DEF_FRAMES    65536UL
+#define SIM_DEF_NODES     2u
+#define SIM_DEF_DEV       1024UL
+#define SIM_DEF_TLB       512UL
+
+/* --- sim_ram.c --------------------------------------------------------- */
+
+enum sim_frame_state {
+	SIM_F_FREE = 0,     /* inside a free block, not its head */
+	SIM_F_FREE_HEAD,    /* first frame of a free block of `order` */
+	SIM_F_ALLOC_HEAD,   /* first frame of an allocated block of `order` */
+	SIM_F_ALLOC,        /* inside an allocated block */
+	SIM_F_TABLE,        /* a page-table frame of `level` */
+};
+
+struct sim_frame {
+	uint32_t next, prev;    /* free list links (frame indexes), heads only */
+	uint8_t state;          /* enum sim_frame_state */
+	uint8_t order;          /* heads: block order */
+	uint8_t level;          /* tables: level */
+	uint8_t node;
+};
+
+struct sim_node {
+	unsigned long start, end;               /* frame indexes [start, end) */
+	unsigned long nr_free;
+	uint32_t free_head[SIM_MAX_ORDER + 1];
+};
+
+struct sim_ram {
+	unsigned char *mem;             /* nr_frames * 4 KiB */
+	struct sim_frame *meta;         /* one per RAM frame */
+	unsigned long nr_frames;
+	unsigned long base_pfn;
+	unsigned int nr_nodes;
+	struct sim_node node[SIM_MAX_NODES];
+	unsigned char *dev;             /* dev_frames * 4 KiB */
+	unsigned long dev_pfn, dev_frames;
+	unsigned long used, tables;     /* frames allocated; of which tables */
+};
+
+int sim_ram_init(struct sim_ram *r, unsigned long nr_frames,
+		 unsigned int nr_nodes, unsigned long dev_frames);
+void sim_ram_fini(struct sim_ram *r);
+int sim_ram_alloc(struct sim_ram *r, int node, unsigned int order,
+		  unsigned long *pfn);
+void sim_ram_free(struct sim_ram *r, unsigned long pfn, unsigned int order);
+int sim_ram_table_alloc(struct sim_ram *r, unsigned int level,
+			unsigned long *pfn);
+void sim_ram_table_free(struct sim_ram *r, unsigned long pfn,
+			unsigned int level);
+unsigned char *sim_ram_ptr(const struct sim_ram *r, unsigned long pfn);
+bool sim_ram_is_ram(const struct sim_ram *r, unsigned long pfn);
+bool sim_ram_is_dev(const struct sim_ram *r, unsigned long pfn);
+bool sim_ram_is_table(const struct sim_ram *r, unsigned long pfn,
+		      unsigned int level);
+bool sim_ram_is_allocated(const struct sim_ram *r, unsigned long pfn);
+int sim_ram_node_of(const struct sim_ram *r, unsigned long pfn);
+unsigned long sim_ram_free_frames(const struct sim_ram *r, int node);
+
+/* --- sim_geom.c -------------------------------------------------------- */
+
+struct sim_geo {
+	struct vmc_geometry g;
+	unsigned int va_bits;           /* canonical width: 32, 48, 57 */
+	bool sign_extend;               /* x86-64: upper half sign-extends */
+	bool has_nx;
+	uint64_t addr_mask;             /* physical address bits of an entry */
+	unsigned long pfn_limit;        /* pfns must be below this */
+	unsigned long vstart, vend;
+};
+
+int sim_geo_init(struct sim_geo *geo, const char *name, unsigned int features);
+vmc_pte_t sim_mk_table(const struct sim_geo *geo, unsigned int level,
+		       unsigned long pfn);
+vmc_pte_t sim_mk_leaf(const struct sim_geo *geo, unsigned int level,
+		      unsigned long pfn, unsigned int prot);
+bool sim_present(vmc_pte_t e);
+bool sim_is_leaf(unsigned int level, vmc_pte_t e);
+unsigned long sim_entry_pfn(const struct sim_geo *geo, vmc_pte_t e);
+unsigned int sim_leaf_prot(const struct sim_geo *geo, vmc_pte_t e);
+bool sim_entry_writable(vmc_pte_t e);
+
+/* --- sim_tlb.c --------------------------------------------------------- */
+
+struct sim_tlb_entry {
+	unsigned long va;               /* page-aligned virtual address */
+	unsigned long pfn;
+	bool valid, writable;
+};
+
+struct sim_tlb {
+	struct sim_tlb_entry *e;        /* sets * ways, set-major */
+	uint32_t *victim;               /* per set: next way to replace (FIFO) */
+	unsigned long n, sets, ways;
+	unsigned long hits, misses, flushes, flushed;
+};
+
+int sim_tlb_init(struct sim_tlb *t, unsigned long entries);
+void sim_tlb_fini(struct sim_tlb *t);
+bool sim_tlb_lookup(struct sim_tlb *t, unsigned long va, unsigned long *pfn,
+		    bool *writable);
+void sim_tlb_fill(struct sim_tlb *t, unsigned long va, unsigned long pfn,
+		  bool writable);
+void sim_tlb_flush(struct sim_tlb *t, unsigned long start, unsigned long end);
+int sim_tlb_for_each(const struct sim_tlb *t,
+		     int (*fn)(void *arg, unsigned long va, unsigned long pfn),
+		     void *arg);
+unsigned long sim_tlb_count(const struct sim_tlb *t);
+
+/* --- sim_backend.c ----------------------------------------------------- */
+
+struct sim_state {
+	struct sim_ram ram;
+	struct sim_geo geo;
+	struct sim_tlb tlb;
+	unsigned int features;          /* VMC_BF_* offered by this instance */
+	unsigned long root;             /* pfn of the root table */
+	unsigned long syncs, pte_writes, batches;
+	unsigned int batch_depth;
+};
+
+vmc_pte_t sim_table_read(struct sim_state *s, unsigned long table,
+			 unsigned int level, unsigned int idx);
+void sim_table_write(struct sim_state *s, unsigned long table,
+		     unsigned int level, unsigned int idx, vmc_pte_t e);
+int sim_walk(struct sim_state *s, unsigned long va, unsigned long *pfn,
+	     unsigned int *level, bool *writable);
+
+#endif /* SIM_INTERNAL_H */

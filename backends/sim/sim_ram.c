@@ -1,0 +1,349 @@
+/*
+ * sim_ram.c - simulated physical memory for the sim backend.
+ *
+ * Theory
+ * ------
+ * 1. Why simulate RAM at all.  The core's page tables must live in real
+ *    frames of a real format so that a walker bug (wrong index, wrong
+ *    level, a table freed while still linked) corrupts something a check
+ *    can see, exactly as it would in a kernel.  So every frame, data or
+ *    table, is 4 KiB of one host buffer, named by an absolute pfn, and the
+ *    tables the core builds are bytes in those frames.
+ *
+ * 2. Physical layout.  RAM starts at pfn 0x40000 (physical 1 GiB), which
+ *    is aligned to the largest order (18), so a buddy block's alignment in
+ *    absolute pfns equals its alignment inside RAM, and huge leaves (PMD:
+ *    order 9, PUD: order 18) can be backed by naturally aligned blocks.
+ *    pfn 0 is never RAM, so a zero pfn in an entry is always a bug.  The
+ *    device region (ioremap targets) starts at the first 1 GiB boundary at
+ *    or after the end of RAM, in its own host buffer: it has a direct map
+ *    (kaddr) but frame_alloc never hands it out, as in a real machine.
+ *
+ * 3. NUMA.  Node i owns a contiguous equal share of RAM (the last node
+ *    also takes the remainder), with its own buddy free lists: a block
+ *    never spans two nodes and buddies never merge across a node
+ *    boundary.  An allocation tries the preferred node first (-1, or a
+ *    node that does not exist: node 0), then the others in ascending order
+ *    -- Linux's zonelist fallback in its simplest deterministic form.
+ *
+ * 4. The buddy allocator.  Orders 0..18.  Free lists are doubly linked
+ *    through per-frame metadata (indexes, not pointers), LIFO, so every
+ *    operation is O(max order) and the result depends only on the call
+ *    sequence: two instances fed the same calls return the same pfns.
+ *    Splitting keeps the lower half, so fresh memory is used bottom-up.
+ *
+ * 5. Catching the caller.  Each frame has a state (free, free head,
+ *    allocated head, allocated tail, table).  Freeing anything but the
+ *    head of a live block of exactly that order -- a double free, a wrong
+ *    order, a table freed as data -- is a vmcore bug and panics
+ *    (VMC_VERIFY).  frame_alloc fills the block with 0xa5 so a caller that
+ *    assumed zeroed memory reads garbage; table frames are zeroed, as the
+ *    contract promises.
+ *
+ * 6. Accounting.  `used` counts RAM frames allocated (data and tables),
+ *    `tables` the table frames among them; the core's invariant 6 compares
+ *    its own bookkeeping with `used`.
+ */
+#include "sim_internal.h"
+
+static struct sim_frame *meta_of(const struct sim_ram *r, unsigned long pfn)
+{
+	return &r->meta[pfn - r->base_pfn];
+}
+
+bool sim_ram_is_ram(const struct sim_ram *r, unsigned long pfn)
+{
+	return pfn >= r->base_pfn && pfn - r->base_pfn < r->nr_frames;
+}
+
+bool sim_ram_is_dev(const struct sim_ram *r, unsigned long pfn)
+{
+	return pfn >= r->dev_pfn && pfn - r->dev_pfn < r->dev_frames;
+}
+
+/* Host pointer to any RAM (in whatever state) or device frame; else NULL. */
+unsigned char *sim_ram_ptr(const struct sim_ram *r, unsigned long pfn)
+{
+	if (sim_ram_is_ram(r, pfn))
+		return r->mem + ((pfn - r->base_pfn) << VMC_PAGE_SHIFT);
+	if (sim_ram_is_dev(r, pfn))
+		return r->dev + ((pfn - r->dev_pfn) << VMC_PAGE_SHIFT);
+	return NULL;
+}
+
+bool sim_ram_is_allocated(const struct sim_ram *r, unsigned long pfn)
+{
+	uint8_t st;
+
+	if (!sim_ram_is_ram(r, pfn))
+		return false;
+	st = meta_of(r, pfn)->state;
+	return st == SIM_F_ALLOC_HEAD || st == SIM_F_ALLOC || st == SIM_F_TABLE;
+}
+
+bool sim_ram_is_table(const struct sim_ram *r, unsigned long pfn,
+		      unsigned int level)
+{
+	const struct sim_frame *f;
+
+	if (!sim_ram_is_ram(r, pfn))
+		return false;
+	f = meta_of(r, pfn);
+	return f->state == SIM_F_TABLE && f->level == level;
+}
+
+int sim_ram_node_of(const struct sim_ram *r, unsigned long pfn)
+{
+	VMC_VERIFY(sim_ram_is_ram(r, pfn));
+	return meta_of(r, pfn)->node;
+}
+
+unsigned long sim_ram_free_frames(const struct sim_ram *r, int node)
+{
+	unsigned long n = 0;
+	unsigned int i;
+
+	if (node >= 0)
+		return (unsigned int)node < r->nr_nodes ? r->node[node].nr_free : 0;
+	for (i = 0; i < r->nr_nodes; i++)
+		n += r->node[i].nr_free;
+	return n;
+}
+
+/* --- free lists -------------------------------------------------------- */
+
+static void list_push(struct sim_ram *r, struct sim_node *nd,
+		      unsigned long idx, unsigned int order)
+{
+	struct sim_frame *f = &r->meta[idx];
+	uint32_t head = nd->free_head[order];
+
+	f->state = SIM_F_FREE_HEAD;
+	f->order = (uint8_t)order;
+	f->prev = SIM_NONE;
+	f->next = head;
+	if (head != SIM_NONE)
+		r->meta[head].prev = (uint32_t)idx;
+	nd->free_head[order] = (uint32_t)idx;
+}
+
+static void list_del(struct sim_ram *r, struct sim_node *nd,
+		     unsigned long idx, unsigned int order)
+{
+	struct sim_frame *f = &r->meta[idx];
+
+	if (f->prev != SIM_NONE)
+		r->meta[f->prev].next = f->next;
+	else
+		nd->free_head[order] = f->next;
+	if (f->next != SIM_NONE)
+		r->meta[f->next].prev = f->prev;
+	f->next = f->prev = SIM_NONE;
+	f->state = SIM_F_FREE;
+}
+
+/* --- init / fini ------------------------------------------------------- */
+
+int sim_ram_init(struct sim_ram *r, unsigned long nr_frames,
+		 unsigned int nr_nodes, unsigned long dev_frames)
+{
+	unsigned long share, i, gb = 1UL << SIM_MAX_ORDER;
+	unsigned int n, o;
+
+	if (!nr_frames || !nr_nodes || nr_nodes > SIM_MAX_NODES ||
+	    nr_frames / nr_nodes == 0 || nr_frames >= SIM_NONE ||
+	    !dev_frames || dev_frames >= SIM_NONE)
+		return -EINVAL;
+	if (nr_frames > SIZE_MAX >> VMC_PAGE_SHIFT ||
+	    dev_frames > SIZE_MAX >> VMC_PAGE_SHIFT)
+		return -EINVAL;
+
+	memset(r, 0, sizeof(*r));
+	r->nr_frames = nr_frames;
+	r->base_pfn = SIM_RAM_BASE_PFN;
+	r->nr_nodes = nr_nodes;
+	r->dev_frames = dev_frames;
+	r->dev_pfn = (r->base_pfn + nr_frames + gb - 1) & ~(gb - 1);
+
+	r->mem = calloc(nr_frames, VMC_PAGE_SIZE);
+	r->meta = calloc(nr_frames, sizeof(*r->meta));
+	r->dev = calloc(dev_frames, VMC_PAGE_SIZE);
+	if (!r->mem || !r->meta || !r->dev) {
+		sim_ram_fini(r);
+		return -ENOMEM;
+	}
+
+	share = nr_frames / nr_nodes;
+	for (n = 0; n < nr_nodes; n++) {
+		struct sim_node *nd = &r->node[n];
+
+		nd->start = n * share;
+		nd->end = n + 1 == nr_nodes ? nr_frames : (n + 1) * share;
+		for (o = 0; o <= SIM_MAX_ORDER; o++)
+			nd->free_head[o] = SIM_NONE;
+		for (i = nd->start; i < nd->end; i++) {
+			r->meta[i].node = (uint8_t)n;
+			r->meta[i].next = r->meta[i].prev = SIM_NONE;
+		}
+		/*
+		 * Carve [start, end) into maximal naturally aligned blocks
+		 * (alignment in absolute pfns), pushed high to low so the
+		 * lowest block is at the head of its list.
+		 */
+		i = nd->end;
+		while (i > nd->start) {
+			unsigned long pfn;
+
+			/* The largest block ending at i, aligned, not below start. */
+			for (o = SIM_MAX_ORDER;; o--) {
+				unsigned long sz = 1UL << o;
+
+				pfn = r->base_pfn + i - sz;
+				if (i >= nd->start + sz && !(pfn & (sz - 1)))
+					break;
+			}
+			i -= 1UL << o;
+			list_push(r, nd, i, o);
+		}
+		nd->nr_free = nd->end - nd->start;
+	}
+	return 0;
+}
+
+void sim_ram_fini(struct sim_ram *r)
+{
+	free(r->mem);
+	free(r->meta);
+	free(r->dev);
+	r->mem = NULL;
+	r->meta = NULL;
+	r->dev = NULL;
+}
+
+/* --- allocate / free --------------------------------------------------- */
+
+static bool node_alloc(struct sim_ram *r, unsigned int n, unsigned int order,
+		       unsigned long *idxp)
+{
+	struct sim_node *nd = &r->node[n];
+	unsigned long idx, i;
+	unsigned int o;
+
+	for (o = order; o <= SIM_MAX_ORDER; o++)
+		if (nd->free_head[o] != SIM_NONE)
+			break;
+	if (o > SIM_MAX_ORDER)
+		return false;
+	idx = nd->free_head[o];
+	list_del(r, nd, idx, o);
+	while (o > order) {                     /* split: keep the lower half */
+		o--;
+		list_push(r, nd, idx + (1UL << o), o);
+	}
+	r->meta[idx].state = SIM_F_ALLOC_HEAD;
+	r->meta[idx].order = (uint8_t)order;
+	for (i = 1; i < 1UL << order; i++)
+		r->meta[idx + i].state = SIM_F_ALLOC;
+	nd->nr_free -= 1UL << order;
+	r->used += 1UL << order;
+	*idxp = idx;
+	return true;
+}
+
+static int ram_alloc(struct sim_ram *r, int node, unsigned int order,
+		     unsigned long *idx)
+{
+	unsigned int first, n;
+
+	if (order > SIM_MAX_ORDER)
+		return -ENOMEM;
+	first = node >= 0 && (unsigned int)node < r->nr_nodes ? (unsigned int)node : 0;
+	if (node_alloc(r, first, order, idx))
+		return 0;
+	for (n = 0; n < r->nr_nodes; n++)
+		if (n != first && node_alloc(r, n, order, idx))
+			return 0;
+	return -ENOMEM;
+}
+
+int sim_ram_alloc(struct sim_ram *r, int node, unsigned int order,
+		  unsigned long *pfn)
+{
+	unsigned long idx;
+	int err = ram_alloc(r, node, order, &idx);
+
+	if (err)
+		return err;
+	memset(r->mem + (idx << VMC_PAGE_SHIFT), SIM_POISON,
+	       VMC_PAGE_SIZE << order);
+	*pfn = r->base_pfn + idx;
+	return 0;
+}
+
+static void ram_free(struct sim_ram *r, unsigned long idx, unsigned int order)
+{
+	struct sim_node *nd = &r->node[r->meta[idx].node];
+	unsigned long i;
+
+	for (i = 0; i < 1UL << order; i++)
+		r->meta[idx + i].state = SIM_F_FREE;
+	nd->nr_free += 1UL << order;
+	r->used -= 1UL << order;
+	/* Coalesce with free buddies of the same node, as high as possible. */
+	while (order < SIM_MAX_ORDER) {
+		unsigned long pfn = r->base_pfn + idx;
+		unsigned long bidx = (pfn ^ (1UL << order)) - r->base_pfn;
+		struct sim_frame *b;
+
+		if (bidx < nd->start || bidx >= nd->end)
+			break;
+		b = &r->meta[bidx];
+		if (b->state != SIM_F_FREE_HEAD || b->order != order)
+			break;
+		list_del(r, nd, bidx, order);
+		if (bidx < idx)
+			idx = bidx;
+		order++;
+	}
+	list_push(r, nd, idx, order);
+}
+
+void sim_ram_free(struct sim_ram *r, unsigned long pfn, unsigned int order)
+{
+	struct sim_frame *f;
+	unsigned long i;
+
+	VMC_VERIFY3U(order, <=, SIM_MAX_ORDER);
+	VMC_VERIFY(sim_ram_is_ram(r, pfn));
+	VMC_VERIFY3U(pfn & ((1UL << order) - 1), ==, 0);
+	f = meta_of(r, pfn);
+	VMC_VERIFY3U(f->state, ==, SIM_F_ALLOC_HEAD);   /* double/bad free */
+	VMC_VERIFY3U(f->order, ==, order);
+	for (i = 1; i < 1UL << order; i++)
+		VMC_VERIFY3U(f[i].state, ==, SIM_F_ALLOC);
+	ram_free(r, pfn - r->base_pfn, order);
+}
+
+int sim_ram_table_alloc(struct sim_ram *r, unsigned int level,
+			unsigned long *pfn)
+{
+	unsigned long idx;
+	int err = ram_alloc(r, -1, 0, &idx);
+
+	if (err)
+		return err;
+	r->meta[idx].state = SIM_F_TABLE;
+	r->meta[idx].level = (uint8_t)level;
+	memset(r->mem + (idx << VMC_PAGE_SHIFT), 0, VMC_PAGE_SIZE);
+	r->tables++;
+	*pfn = r->base_pfn + idx;
+	return 0;
+}
+
+void sim_ram_table_free(struct sim_ram *r, unsigned long pfn,
+			unsigned int level)
+{
+	VMC_VERIFY(sim_ram_is_table(r, pfn, level));
+	r->tables--;
+	ram_free(r, pfn - r->base_pfn, 0);
+}
