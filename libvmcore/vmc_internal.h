@@ -203,9 +203,17 @@ struct vmc_arena {
 	/* fault injection and accounting (vmc_bops.c) */
 	unsigned long fault_nth[VMC_FAULT_KINDS];
 	unsigned long fault_count[VMC_FAULT_KINDS];
+	/*
+	 * Frame accounting.  frames_tables and frames_baseline are kept by
+	 * vmc_bops.c alone; frames_data / frames_arrays by the code that
+	 * allocates area frames (vmc_vmalloc.c, vmc_pages.c); frames_harness
+	 * by vmc_frame_alloc / vmc_frame_free.  Invariant 6:
+	 * frames_used = baseline + data + tables + harness.
+	 */
+	unsigned long frames_baseline;   /* frames_used right after init (root) */
 	unsigned long frames_data;       /* frames held by areas (incl. arrays) */
 	unsigned long frames_arrays;     /* of which: vmalloc'ed page arrays */
-	unsigned long frames_tables;
+	unsigned long frames_tables;     /* tables below the root */
 	unsigned long frames_harness;
 	unsigned long nr_tlb_flushes;
 
@@ -233,7 +241,10 @@ void  vmc_meta_free(struct vmc_arena *a, void *p);
 
 int   vmc_bo_init(struct vmc_arena *a, const struct vmc_backend_config *c);
 void  vmc_bo_fini(struct vmc_arena *a);
-/* Frames for areas (counted in frames_data) or for the harness. */
+/* Arm fault injection: the nth next allocation of kind fails (0 disarms). */
+void  vmc_fault_arm(struct vmc_arena *a, enum vmc_fault_kind kind,
+		     unsigned long nth);
+/* Frames: the caller counts them (frames_data or frames_harness). */
 int   vmc_bo_frame_alloc(struct vmc_arena *a, int node, unsigned int order,
 			 unsigned long *pfn);
 void  vmc_bo_frame_free(struct vmc_arena *a, unsigned long pfn,
@@ -330,7 +341,8 @@ int  vmc_pt_map_pages(struct vmc_arena *a, unsigned long addr,
 		      void *arg, unsigned int prot, unsigned int page_shift);
 /* vunmap_range_noflush: clear every leaf in [addr, end); no TLB flush. */
 void vmc_pt_unmap(struct vmc_arena *a, unsigned long addr, unsigned long end);
-/* Software walk: 0 and the 4 KiB frame at addr (and leaf level, prot), or -EFAULT. */
+/* Software walk: 0 and the 4 KiB frame at addr (and leaf level, prot; both
+ * may be NULL), or -EFAULT. */
 int  vmc_pt_lookup(struct vmc_arena *a, unsigned long addr,
 		   unsigned long *pfn, unsigned int *level, unsigned int *prot);
 /* Call fn for every present leaf in the arena, in address order. */

@@ -1,0 +1,409 @@
+/*
+ * vmc_arena.c - arenas: creation, teardown, locking, logging, statistics.
+ *
+ * Theory
+ * ------
+ * An arena is one vmalloc space [start, end) bound to one backend
+ * instance.  It owns everything: the backend's private state (allocated
+ * here, ops->state_size bytes), the three vmap-area sets, the vmap
+ * blocks, the page tables below the root, the frames of its areas.  There
+ * is no global state anywhere in the core, so any number of arenas on any
+ * backends coexist in one process; the differential fuzzer relies on it.
+ *
+ * Sizing follows Linux where Linux has a rule:
+ *   - lazy_max_pages = fls(nr_cpus) * 32 MiB / PAGE_SIZE (mm/vmalloc.c
+ *     lazy_max_pages()), so a one-CPU arena purges after 8192 lazy pages;
+ *   - the VM_IOREMAP alignment cap is the generic IOREMAP_MAX_ORDER,
+ *     7 + PAGE_SHIFT (x86 does not override it);
+ *   - huge vmalloc mappings need a backend offering level-1 leaves and the
+ *     absence of "nohugevmalloc"; huge ioremap the absence of "nohugeiomap".
+ *
+ * Locking: one mutex per arena.  Each public call takes it, does its work
+ * through internal functions that expect it held, and drops it.  With
+ * VMC_ARENA_DEBUG (or a --enable-debug build) every mutating call ends
+ * with a full vmc_check(), which panics naming the call on a violation.
+ *
+ * Teardown releases everything still allocated, in an order that keeps
+ * page arrays readable while the frames they list are freed: data frames
+ * first, then the frames of vmalloc'ed page arrays, then mappings, tables
+ * and metadata, and last the backend.  Areas still live at destroy are
+ * reported once (a leak in the caller, not an error of the arena).
+ */
+#include "vmc_internal.h"
+
+#define VMC_LOG_LINE 512
+
+static void vmc_vlog(struct vmc_arena *a, int level, const char *fmt,
+		     va_list ap)
+{
+	char line[VMC_LOG_LINE];
+	int n;
+
+	n = snprintf(line, sizeof(line), "vmcore: %s: ",
+		     level <= VMC_LOG_WARN ? "WARNING" : "info");
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = 0;
+	vmc_env_vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	if (a->cfg.log)
+		a->cfg.log(a->cfg.log_arg, level, line);
+	else if (!(a->cfg.flags & VMC_ARENA_QUIET))
+		vmc_env_log_default(level, line);
+}
+
+void vmc_warn(struct vmc_arena *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	a->warnings++;
+	va_start(ap, fmt);
+	vmc_vlog(a, VMC_LOG_WARN, fmt, ap);
+	va_end(ap);
+}
+
+void vmc_info(struct vmc_arena *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmc_vlog(a, VMC_LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void *vmc_fail(struct vmc_arena *a, int err)
+{
+	a->last_error = err;
+	return NULL;
+}
+
+void vmc_debug_check(struct vmc_arena *a, const char *op)
+{
+	struct vmc_violation v;
+	int bad;
+
+#ifndef VMC_DEBUG
+	if (!(a->cfg.flags & VMC_ARENA_DEBUG))
+		return;
+#endif
+	bad = vmc_check(a, &v);
+	if (bad) {
+		char what[VMC_LOG_LINE];
+
+		snprintf(what, sizeof(what), "invariant %d broken after %s: %s",
+			 bad, op, v.msg);
+		vmc_env_panic(__FILE__, __LINE__, what);
+	}
+}
+
+/* Linux lazy_max_pages(): fls(num_online_cpus()) * 32 MiB worth of pages. */
+static unsigned long vmc_default_lazy_max(unsigned int nr_cpus)
+{
+	return vmc_fls_long(nr_cpus) * ((32UL << 20) >> VMC_PAGE_SHIFT);
+}
+
+static int vmc_arena_setup(struct vmc_arena *a)
+{
+	const struct vmc_arena_config *cfg = &a->cfg;
+	struct vmc_backend_config bc;
+	int err;
+
+	memset(&bc, 0, sizeof(bc));
+	bc.geometry = cfg->geometry;
+	bc.nr_frames = cfg->nr_frames;
+	bc.nr_nodes = cfg->nr_nodes;
+	bc.dev_frames = cfg->dev_frames;
+	bc.features_off = cfg->features_off;
+	bc.tlb_entries = cfg->tlb_entries;
+
+	err = vmc_bo_init(a, &bc);
+	if (err)
+		return err;
+
+	a->start = a->info.vstart;
+	a->end = a->info.vend;
+	if (cfg->size) {
+		if (!vmc_page_aligned(cfg->size) ||
+		    cfg->size > a->info.vend - a->info.vstart) {
+			vmc_bo_fini(a);
+			return -EINVAL;
+		}
+		a->end = a->start + cfg->size;
+	}
+
+	a->vs.lazy_max_pages = cfg->lazy_max_pages ? cfg->lazy_max_pages :
+			       vmc_default_lazy_max(cfg->nr_cpus);
+	a->huge_vmalloc = !(cfg->flags & VMC_ARENA_NOHUGEVMALLOC) &&
+			  (a->info.geom.leaf_levels & 2u);
+	a->huge_iomap = !(cfg->flags & VMC_ARENA_NOHUGEIOMAP);
+	a->ioremap_max_order = 7 + VMC_PAGE_SHIFT;
+
+	err = vmc_va_init(a);
+	if (err) {
+		vmc_bo_fini(a);
+		return err;
+	}
+	vmc_vb_init(a);
+	return 0;
+}
+
+int vmc_arena_create(const struct vmc_arena_config *cfg,
+		     struct vmc_arena **out)
+{
+	struct vmc_arena *a;
+	int err;
+
+	*out = NULL;
+	if (!cfg || !cfg->ops || !cfg->ops->init || !cfg->ops->state_size)
+		return -EINVAL;
+
+	a = vmc_env_zalloc(sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->cfg = *cfg;
+	if (!a->cfg.nr_cpus)
+		a->cfg.nr_cpus = 1;
+	a->ops = cfg->ops;
+	a->bs = vmc_env_zalloc(a->ops->state_size);
+	if (!a->bs) {
+		vmc_env_free(a);
+		return -ENOMEM;
+	}
+	err = vmc_lock_init(&a->lock);
+	if (err)
+		goto out_free;
+	err = vmc_arena_setup(a);
+	if (err) {
+		vmc_lock_destroy(&a->lock);
+		goto out_free;
+	}
+	*out = a;
+	return 0;
+
+out_free:
+	vmc_env_free(a->bs);
+	vmc_env_free(a);
+	return err;
+}
+
+static void vmc_free_vm_frames(struct vmc_arena *a, struct vmc_vm *vm)
+{
+	unsigned long i, step = 1UL << vm->pub.page_order;
+
+	for (i = 0; i < vm->pub.nr_pages; i += step)
+		vmc_bo_frame_free(a, vmc_pages_get(a, vm, i),
+				  vm->pub.page_order);
+	vm->pub.nr_pages = 0;
+}
+
+/*
+ * Free the frames of every busy area that owns them.  Pass 0 frees data
+ * frames (whose page arrays must still be readable), pass 1 the frames
+ * of vmalloc'ed page arrays themselves.
+ */
+static unsigned long vmc_release_frames(struct vmc_arena *a, int pass)
+{
+	struct vmc_list *pos;
+	unsigned long areas = 0;
+
+	vmc_list_for_each(pos, &a->vs.busy.head) {
+		struct vmc_va *va = vmc_list_entry(pos, struct vmc_va, list);
+		struct vmc_vm *vm;
+
+		if (va->kind != VMC_VA_VM)
+			continue;
+		vm = va->u.vm;
+		if (vm->is_pages_array != (pass == 1))
+			continue;
+		if (!vm->is_pages_array)
+			areas++;
+		if (vm->owns_frames)
+			vmc_free_vm_frames(a, vm);
+	}
+	return areas;
+}
+
+static void vmc_release_metadata(struct vmc_arena *a)
+{
+	struct vmc_list *pos;
+
+	vmc_list_for_each(pos, &a->vs.busy.head) {
+		struct vmc_va *va = vmc_list_entry(pos, struct vmc_va, list);
+
+		if (va->kind == VMC_VA_VM) {
+			vmc_meta_free(a, va->u.vm->pages);
+			vmc_meta_free(a, va->u.vm);
+		} else if (va->kind == VMC_VA_RAM) {
+			vmc_meta_free(a, va->u.ram);
+		}
+		va->kind = VMC_VA_NONE;
+	}
+}
+
+void vmc_arena_destroy(struct vmc_arena *a)
+{
+	unsigned long live;
+
+	if (!a)
+		return;
+	vmc_lock(&a->lock);
+	a->in_teardown = true;
+	live = vmc_release_frames(a, 0);
+	vmc_release_frames(a, 1);
+	if (live)
+		vmc_info(a, "arena destroyed with %lu areas still allocated",
+			 live);
+	vmc_pt_unmap(a, a->start, a->end);
+	vmc_pt_fini(a);
+	vmc_vb_fini(a);
+	vmc_release_metadata(a);
+	vmc_va_fini(a);
+	vmc_bo_fini(a);
+	vmc_unlock(&a->lock);
+	vmc_lock_destroy(&a->lock);
+	vmc_env_free(a->bs);
+	vmc_env_free(a);
+}
+
+void vmc_arena_range(const struct vmc_arena *a, unsigned long *start,
+		     unsigned long *end)
+{
+	*start = a->start;
+	*end = a->end;
+}
+
+int vmc_last_error(const struct vmc_arena *a)
+{
+	return a->last_error;
+}
+
+void *vmc_arena_backend_state(struct vmc_arena *a)
+{
+	return a->bs;
+}
+
+const struct vmc_backend_ops *vmc_arena_ops(const struct vmc_arena *a)
+{
+	return a->ops;
+}
+
+void vmc_arena_device(const struct vmc_arena *a, uint64_t *phys,
+		      unsigned long *size)
+{
+	*phys = a->info.dev_phys;
+	*size = a->info.dev_size;
+}
+
+void vmc_get_stats(struct vmc_arena *a, struct vmc_stats *st)
+{
+	vmc_lock(&a->lock);
+	memset(st, 0, sizeof(*st));
+	st->nr_busy = a->vs.busy.nr;
+	st->nr_free = a->vs.free.nr;
+	st->nr_lazy = a->vs.lazy.nr;
+	st->lazy_pages = a->vs.lazy_pages;
+	st->nr_purges = a->vs.nr_purges;
+	st->nr_tlb_flushes = a->nr_tlb_flushes;
+	st->frames_data = a->frames_data;
+	st->frames_arrays = a->frames_arrays;
+	st->frames_tables = a->frames_tables;
+	st->frames_harness = a->frames_harness;
+	st->nr_vmap_blocks = a->nr_vb;
+	st->warnings = a->warnings;
+	vmc_unlock(&a->lock);
+}
+
+int vmc_purge(struct vmc_arena *a)
+{
+	unsigned long n;
+
+	vmc_lock(&a->lock);
+	n = vmc_va_purge(a);
+	vmc_unlock(&a->lock);
+	vmc_debug_check(a, "purge");
+	return n > (unsigned long)INT_MAX ? INT_MAX : (int)n;
+}
+
+/* Data access through the arena's MMU: the range must lie in the arena. */
+static int vmc_access(struct vmc_arena *a, const void *addr, void *buf,
+		      size_t len, bool write)
+{
+	unsigned long va = (unsigned long)addr;
+	int err;
+
+	if (va < a->start || va >= a->end || len > a->end - va)
+		return -EFAULT;
+	vmc_lock(&a->lock);
+	err = vmc_bo_access(a, va, buf, len, write);
+	vmc_unlock(&a->lock);
+	return err;
+}
+
+int vmc_write(struct vmc_arena *a, const void *addr, const void *buf,
+	      size_t len)
+{
+	return vmc_access(a, addr, (void *)buf, len, true);
+}
+
+int vmc_read(struct vmc_arena *a, const void *addr, void *buf, size_t len)
+{
+	return vmc_access(a, addr, buf, len, false);
+}
+
+void *vmc_kaddr(struct vmc_arena *a, unsigned long pfn)
+{
+	void *p;
+
+	vmc_lock(&a->lock);
+	p = a->ops->kaddr(a->bs, pfn);
+	vmc_unlock(&a->lock);
+	return p;
+}
+
+int vmc_frame_alloc(struct vmc_arena *a, int node, unsigned long *pfn)
+{
+	int err;
+
+	if (node != VMC_NUMA_NO_NODE &&
+	    (node < 0 || (unsigned int)node >= a->info.nr_nodes))
+		return -EINVAL;
+	vmc_lock(&a->lock);
+	err = vmc_bo_frame_alloc(a, node, 0, pfn);
+	if (!err)
+		a->frames_harness++;
+	vmc_unlock(&a->lock);
+	return err;
+}
+
+void vmc_frame_free(struct vmc_arena *a, unsigned long pfn)
+{
+	vmc_lock(&a->lock);
+	if (!a->frames_harness || vmc_bo_is_device(a, pfn)) {
+		vmc_warn(a, "frame_free: pfn 0x%lx was not handed out by "
+			 "vmc_frame_alloc", pfn);
+	} else {
+		vmc_bo_frame_free(a, pfn, 0);
+		a->frames_harness--;
+	}
+	vmc_unlock(&a->lock);
+}
+
+void vmc_fault_set(struct vmc_arena *a, enum vmc_fault_kind kind,
+		   unsigned long nth)
+{
+	if ((unsigned int)kind >= VMC_FAULT_KINDS)
+		return;
+	vmc_lock(&a->lock);
+	vmc_fault_arm(a, kind, nth);
+	vmc_unlock(&a->lock);
+}
+
+unsigned long vmc_fault_count(struct vmc_arena *a, enum vmc_fault_kind kind)
+{
+	unsigned long n;
+
+	if ((unsigned int)kind >= VMC_FAULT_KINDS)
+		return 0;
+	vmc_lock(&a->lock);
+	n = a->fault_count[kind];
+	vmc_unlock(&a->lock);
+	return n;
+}
