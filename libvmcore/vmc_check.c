@@ -1,0 +1,847 @@
+/*
+ * vmc_check.c - vmc_check(): the invariants of DESIGN.md section 4.
+ *
+ * Theory
+ * ------
+ * The checker is the oracle of every test and fuzz run: it looks at an
+ * arena from the outside of each module and recomputes what must hold
+ * between them.  It trusts nothing a module says about itself; where a
+ * module owns a structure (trees, tables, vmap blocks) it asks that
+ * module's validate function, and then cross-checks the structures
+ * against each other here.  It reports the lowest-numbered invariant that
+ * is broken, with a message naming the address (absolute and as an offset
+ * from the arena start, so two backends compare), the area and the
+ * expected against the found value.
+ *
+ * The checks, in the order they run:
+ *
+ *   1. Coverage.  The free, busy and lazy lists, merged by address, tile
+ *      [start, end) exactly: each range begins where the previous one
+ *      ended.  One pass over the three lists.  (vmc_va_validate() adds the
+ *      per-set structure; what it finds is reported as 1 or 3.)
+ *   2. Areas.  Each busy area is well formed: page aligned, inside the
+ *      arena, its vmap area and vm_struct agree on address and size, huge
+ *      and ioremap areas carry the alignment their rule gives them, and
+ *      the guard page (unless VM_NO_GUARD) is not mapped.
+ *   3. Trees and lists: vmc_va_validate() (red-black shape, every
+ *      subtree_max_size, order, no two adjacent free blocks unmerged).
+ *   4. Mappings.  One walk over every present leaf, in address order,
+ *      beside one walk over the busy list (no tree lookup per leaf): each
+ *      4 KiB page a leaf covers must belong to the current busy area and be
+ *      a page that area says is mapped, to the frame it records; huge
+ *      leaves only where the area's page order (or ioremap) allows.  The
+ *      walk counts the pages mapped in each area; a count below what the
+ *      area records means a page is missing, which a lookup then names.
+ *      A leaf in a free or lazy range is found the same way.  The table
+ *      structure itself is vmc_pt_validate()'s, the vmap blocks'
+ *      bookkeeping vmc_vb_validate()'s.
+ *   5. TLB (backends with VMC_BF_SOFT_TLB only).  Every cached translation
+ *      lies in a busy area and matches what the tables map there now, or
+ *      lies in the lazy set (freed, unmapped, not yet purged: stale entries
+ *      are legal until the purge flushes them), or is a dirty page of a
+ *      vmap block (vm_unmap_ram unmaps without a flush, like Linux; the
+ *      block is flushed when it is purged).  Anything in a free range is a
+ *      missed flush, anything stale in a busy area a missed flush on remap.
+ *   6. Frames.  The backend's count equals baseline + data + tables +
+ *      harness; data is recomputed from the busy areas that own frames,
+ *      tables from a walk of the tables.
+ *   7. Data.  A sample of pages of every mapped area (all of them under
+ *      VMC_DEBUG) is read through its virtual address and compared with
+ *      the direct map of the frame the area records.  Read only; it fills
+ *      the TLB, which the TLB check (already done) allows.
+ *
+ * The checker takes a->lock itself and changes nothing but the TLB.
+ */
+#include "vmc_internal.h"
+
+/* Bytes compared per sampled page, at its start and at its end. */
+#define CHK_PROBE 32u
+
+struct chk {
+	struct vmc_arena *a;
+	struct vmc_violation *v;
+};
+
+__attribute__((format(printf, 3, 4)))
+static int chk_fail(struct chk *c, int inv, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->v->invariant = inv;
+	va_start(ap, fmt);
+	vmc_env_vsnprintf(c->v->msg, sizeof(c->v->msg), fmt, ap);
+	va_end(ap);
+	return inv;
+}
+
+/* Offset of an address from the arena start, for messages. */
+static unsigned long chk_off(const struct chk *c, unsigned long addr)
+{
+	return addr - c->a->start;
+}
+
+static const char *chk_state_name(unsigned int state)
+{
+	switch (state) {
+	case VMC_VA_FREE:
+		return "free";
+	case VMC_VA_BUSY:
+		return "busy";
+	case VMC_VA_LAZY:
+		return "lazy";
+	default:
+		return "bad-state";
+	}
+}
+
+static const char *chk_kind_name(const struct vmc_va *va)
+{
+	switch (va->kind) {
+	case VMC_VA_VM:
+		return "vm";
+	case VMC_VA_BLOCK:
+		return "vmap-block";
+	case VMC_VA_RAM:
+		return "vm_map_ram";
+	default:
+		return "empty";
+	}
+}
+
+static struct vmc_va *chk_va_of(struct vmc_list *l)
+{
+	return vmc_list_entry(l, struct vmc_va, list);
+}
+
+/* The range of `set` containing addr: a search of its tree by start. */
+static struct vmc_va *chk_set_find(const struct vmc_vaset *set,
+				   unsigned long addr)
+{
+	struct vmc_rb_node *n = set->root.node;
+
+	while (n) {
+		struct vmc_va *va = vmc_rb_entry(n, struct vmc_va, rb);
+
+		if (addr < va->va_start)
+			n = n->left;
+		else if (addr >= va->va_end)
+			n = n->right;
+		else
+			return va;
+	}
+	return NULL;
+}
+
+/* Which set holds addr, as a word for messages. */
+static const char *chk_where(struct chk *c, unsigned long addr)
+{
+	struct vmc_vaspace *vs = &c->a->vs;
+
+	if (chk_set_find(&vs->busy, addr))
+		return "busy";
+	if (chk_set_find(&vs->lazy, addr))
+		return "lazy";
+	if (chk_set_find(&vs->free, addr))
+		return "free";
+	return "unaccounted";
+}
+
+/* ---------- invariant 1: the three sets tile the arena ---------- */
+
+struct chk_cursor {
+	struct vmc_list *head, *pos;
+	unsigned long seen, nr;
+	unsigned int state;
+};
+
+static int chk_coverage(struct chk *c)
+{
+	struct vmc_arena *a = c->a;
+	struct chk_cursor cur[3] = {
+		{ &a->vs.free.head, a->vs.free.head.next, 0, a->vs.free.nr,
+		  VMC_VA_FREE },
+		{ &a->vs.busy.head, a->vs.busy.head.next, 0, a->vs.busy.nr,
+		  VMC_VA_BUSY },
+		{ &a->vs.lazy.head, a->vs.lazy.head.next, 0, a->vs.lazy.nr,
+		  VMC_VA_LAZY },
+	};
+	unsigned long at = a->start;
+	struct vmc_va *prev = NULL;
+	int i;
+
+	for (;;) {
+		struct chk_cursor *best = NULL;
+		struct vmc_va *va;
+
+		for (i = 0; i < 3; i++) {
+			if (cur[i].pos == cur[i].head)
+				continue;
+			if (cur[i].seen >= cur[i].nr)
+				return chk_fail(c, 3, "%s list holds more than "
+						"its count %lu",
+						chk_state_name(cur[i].state),
+						cur[i].nr);
+			va = chk_va_of(cur[i].pos);
+			if (!best || va->va_start < chk_va_of(best->pos)->va_start)
+				best = &cur[i];
+		}
+		if (!best)
+			break;
+		va = chk_va_of(best->pos);
+		if (va->state != best->state)
+			return chk_fail(c, 3, "range 0x%lx-0x%lx (+0x%lx) on the "
+					"%s list has state %u",
+					va->va_start, va->va_end,
+					chk_off(c, va->va_start),
+					chk_state_name(best->state), va->state);
+		if (va->va_end <= va->va_start)
+			return chk_fail(c, 1, "%s range 0x%lx-0x%lx (+0x%lx) is "
+					"empty or inverted",
+					chk_state_name(va->state), va->va_start,
+					va->va_end, chk_off(c, va->va_start));
+		if (va->va_start > at)
+			return chk_fail(c, 1, "gap 0x%lx-0x%lx (+0x%lx, 0x%lx "
+					"bytes) is in no set (next: %s range at "
+					"0x%lx)", at, va->va_start,
+					chk_off(c, at), va->va_start - at,
+					chk_state_name(va->state),
+					va->va_start);
+		if (va->va_start < at) {
+			if (!prev)
+				return chk_fail(c, 1, "%s range 0x%lx-0x%lx "
+						"starts below the arena start "
+						"0x%lx",
+						chk_state_name(va->state),
+						va->va_start, va->va_end, at);
+			return chk_fail(c, 1, "%s range 0x%lx-0x%lx (+0x%lx) "
+					"overlaps %s range 0x%lx-0x%lx",
+					chk_state_name(va->state), va->va_start,
+					va->va_end, chk_off(c, va->va_start),
+					chk_state_name(prev->state),
+					prev->va_start, prev->va_end);
+		}
+		at = va->va_end;
+		prev = va;
+		best->pos = best->pos->next;
+		best->seen++;
+	}
+	for (i = 0; i < 3; i++)
+		if (cur[i].seen != cur[i].nr)
+			return chk_fail(c, 3, "%s list holds %lu ranges, its "
+					"count says %lu",
+					chk_state_name(cur[i].state),
+					cur[i].seen, cur[i].nr);
+	if (at != a->end)
+		return chk_fail(c, 1, "ranges end at 0x%lx (+0x%lx), the arena "
+				"at 0x%lx: 0x%lx-0x%lx is in no set", at,
+				chk_off(c, at), a->end,
+				at < a->end ? at : a->end,
+				at < a->end ? a->end : at);
+	return 0;
+}
+
+/* ---------- invariant 2: areas ---------- */
+
+static bool chk_is_ioremap(struct vmc_arena *a, const struct vmc_vm *vm)
+{
+	return (vm->pub.flags & VMC_VM_IOREMAP) && !vm->pages &&
+	       !vm->pages_vm &&
+	       vmc_bo_is_device(a, (unsigned long)(vm->pub.phys_addr >>
+						   VMC_PAGE_SHIFT));
+}
+
+/* Bytes of an area without its guard page. */
+static unsigned long chk_vm_size(const struct vmc_vm *vm)
+{
+	if (vm->pub.flags & VMC_VM_NO_GUARD)
+		return vm->pub.size;
+	return vm->pub.size - VMC_PAGE_SIZE;
+}
+
+static bool chk_vm_has_pages(const struct vmc_vm *vm)
+{
+	return vm->pub.nr_pages && (vm->pages || vm->pages_vm);
+}
+
+static int chk_vm_area(struct chk *c, struct vmc_va *va)
+{
+	struct vmc_arena *a = c->a;
+	struct vmc_vm *vm = va->u.vm;
+	unsigned long addr, size, pages, align;
+
+	if (!vm)
+		return chk_fail(c, 2, "busy vm range 0x%lx-0x%lx (+0x%lx) "
+				"has no vm_struct", va->va_start, va->va_end,
+				chk_off(c, va->va_start));
+	addr = vm->pub.addr;
+	size = vm->pub.size;
+	if (vm->va != va)
+		return chk_fail(c, 2, "area 0x%lx (+0x%lx) points to vmap area "
+				"%p, expected %p", addr, chk_off(c, addr),
+				(void *)vm->va, (void *)va);
+	if (!vmc_page_aligned(addr) || !vmc_page_aligned(size) || !size)
+		return chk_fail(c, 2, "area 0x%lx (+0x%lx) size 0x%lx is not "
+				"page aligned", addr, chk_off(c, addr), size);
+	if (va->va_start != addr || vmc_va_size(va) != size)
+		return chk_fail(c, 2, "area 0x%lx+0x%lx (+0x%lx): vmap area "
+				"is 0x%lx+0x%lx", addr, size, chk_off(c, addr),
+				va->va_start, vmc_va_size(va));
+	if (addr < a->start || addr >= a->end || size > a->end - addr)
+		return chk_fail(c, 2, "area 0x%lx+0x%lx lies outside the "
+				"arena 0x%lx-0x%lx", addr, size, a->start,
+				a->end);
+	if (!(vm->pub.flags & VMC_VM_NO_GUARD) && size < 2 * VMC_PAGE_SIZE)
+		return chk_fail(c, 2, "area 0x%lx (+0x%lx) of 0x%lx bytes has "
+				"no room for a page and its guard", addr,
+				chk_off(c, addr), size);
+	pages = chk_vm_size(vm) >> VMC_PAGE_SHIFT;
+	if (vm->pub.nr_pages > pages)
+		return chk_fail(c, 2, "area 0x%lx (+0x%lx): %u pages in %lu "
+				"page slots", addr, chk_off(c, addr),
+				vm->pub.nr_pages, pages);
+	if (vm->pub.page_order) {
+		align = VMC_PAGE_SIZE << vm->pub.page_order;
+		if (addr & (align - 1))
+			return chk_fail(c, 2, "area 0x%lx (+0x%lx) of page "
+					"order %u is not 0x%lx aligned", addr,
+					chk_off(c, addr), vm->pub.page_order,
+					align);
+		if (vm->pub.nr_pages & ((1UL << vm->pub.page_order) - 1))
+			return chk_fail(c, 2, "area 0x%lx (+0x%lx): %u pages "
+					"are not whole order-%u frames", addr,
+					chk_off(c, addr), vm->pub.nr_pages,
+					vm->pub.page_order);
+	}
+	if (vm->pub.flags & VMC_VM_IOREMAP) {
+		/* Linux __get_vm_area_node: align on the size sans guard. */
+		int order = vmc_count_order(chk_vm_size(vm));
+
+		if (order < VMC_PAGE_SHIFT)
+			order = VMC_PAGE_SHIFT;
+		if (order > (int)a->ioremap_max_order)
+			order = (int)a->ioremap_max_order;
+		align = 1UL << order;
+		if (addr & (align - 1))
+			return chk_fail(c, 2, "ioremap area 0x%lx (+0x%lx) of "
+					"0x%lx bytes is not 0x%lx aligned",
+					addr, chk_off(c, addr),
+					chk_vm_size(vm), align);
+	}
+	if (!(vm->pub.flags & VMC_VM_NO_GUARD)) {
+		unsigned long guard = addr + size - VMC_PAGE_SIZE, pfn;
+
+		if (!vmc_pt_lookup(a, guard, &pfn, NULL, NULL))
+			return chk_fail(c, 2, "guard page 0x%lx (+0x%lx) of "
+					"area 0x%lx is mapped to pfn 0x%lx",
+					guard, chk_off(c, guard), addr, pfn);
+	}
+	return 0;
+}
+
+static int chk_areas(struct chk *c)
+{
+	struct vmc_arena *a = c->a;
+	struct vmc_list *pos;
+
+	vmc_list_for_each(pos, &a->vs.busy.head) {
+		struct vmc_va *va = chk_va_of(pos);
+		int bad = 0;
+
+		if (!vmc_page_aligned(va->va_start) ||
+		    !vmc_page_aligned(va->va_end))
+			return chk_fail(c, 2, "busy range 0x%lx-0x%lx (+0x%lx) "
+					"is not page aligned", va->va_start,
+					va->va_end, chk_off(c, va->va_start));
+		switch (va->kind) {
+		case VMC_VA_VM:
+			bad = chk_vm_area(c, va);
+			break;
+		case VMC_VA_BLOCK:
+			if (!va->u.vb || va->u.vb->va != va)
+				return chk_fail(c, 2, "vmap block range 0x%lx "
+						"(+0x%lx) and its block do not "
+						"point at each other",
+						va->va_start,
+						chk_off(c, va->va_start));
+			if (vmc_va_size(va) != a->vb_pages << VMC_PAGE_SHIFT)
+				return chk_fail(c, 2, "vmap block 0x%lx "
+						"(+0x%lx) is 0x%lx bytes, "
+						"expected 0x%lx", va->va_start,
+						chk_off(c, va->va_start),
+						vmc_va_size(va),
+						a->vb_pages << VMC_PAGE_SHIFT);
+			break;
+		case VMC_VA_RAM:
+			if (!va->u.ram ||
+			    vmc_va_size(va) !=
+			    (unsigned long)va->u.ram->count << VMC_PAGE_SHIFT)
+				return chk_fail(c, 2, "vm_map_ram range "
+						"0x%lx-0x%lx (+0x%lx) does not "
+						"match its record of %u pages",
+						va->va_start, va->va_end,
+						chk_off(c, va->va_start),
+						va->u.ram ? va->u.ram->count :
+						0u);
+			break;
+		default:
+			return chk_fail(c, 2, "busy range 0x%lx-0x%lx (+0x%lx) "
+					"carries nothing (kind %u)",
+					va->va_start, va->va_end,
+					chk_off(c, va->va_start), va->kind);
+		}
+		if (bad)
+			return bad;
+	}
+	return 0;
+}
+
+/* ---------- invariant 4: mappings ---------- */
+
+/*
+ * Is the page at addr (inside busy area va) meant to be mapped, and to
+ * which frame?  Also says which leaf sizes the area allows.
+ */
+static bool chk_expect(struct chk *c, struct vmc_va *va, unsigned long addr,
+		       unsigned long *pfn)
+{
+	struct vmc_arena *a = c->a;
+
+	if (va->kind == VMC_VA_VM) {
+		struct vmc_vm *vm = va->u.vm;
+		unsigned long i = (addr - vm->pub.addr) >> VMC_PAGE_SHIFT;
+
+		if (chk_is_ioremap(a, vm)) {
+			if (i >= chk_vm_size(vm) >> VMC_PAGE_SHIFT)
+				return false;
+			*pfn = (unsigned long)(vm->pub.phys_addr >>
+					       VMC_PAGE_SHIFT) + i;
+			return true;
+		}
+		if (!chk_vm_has_pages(vm) || i >= vm->pub.nr_pages)
+			return false;
+		*pfn = vmc_pages_get(a, vm, i);
+		return true;
+	}
+	if (va->kind == VMC_VA_BLOCK || va->kind == VMC_VA_RAM)
+		return vmc_vb_expected_pfn(a, va, addr, pfn) == 0;
+	return false;
+}
+
+/* Pages of va that must be mapped. */
+static unsigned long chk_expect_count(struct chk *c, struct vmc_va *va)
+{
+	unsigned long addr, pfn, n = 0;
+
+	if (va->kind == VMC_VA_VM) {
+		struct vmc_vm *vm = va->u.vm;
+
+		if (chk_is_ioremap(c->a, vm))
+			return chk_vm_size(vm) >> VMC_PAGE_SHIFT;
+		return chk_vm_has_pages(vm) ? vm->pub.nr_pages : 0;
+	}
+	if (va->kind == VMC_VA_RAM)
+		return va->u.ram->count;
+	for (addr = va->va_start; addr < va->va_end; addr += VMC_PAGE_SIZE)
+		if (chk_expect(c, va, addr, &pfn))
+			n++;
+	return n;
+}
+
+/* Largest leaf shift the area allows. */
+static unsigned int chk_max_shift(struct chk *c, struct vmc_va *va)
+{
+	if (va->kind == VMC_VA_VM) {
+		struct vmc_vm *vm = va->u.vm;
+
+		if (chk_is_ioremap(c->a, vm))
+			return c->a->huge_iomap ? 63u : VMC_PAGE_SHIFT;
+		return VMC_PAGE_SHIFT + vm->pub.page_order;
+	}
+	return VMC_PAGE_SHIFT;
+}
+
+struct chk_leaves {
+	struct chk *c;
+	struct vmc_list *pos;            /* current busy area */
+	unsigned long mapped;            /* pages of it seen mapped so far */
+	int bad;
+};
+
+/* Leaving an area: all of the pages it records must have been seen. */
+static int chk_area_done(struct chk_leaves *w, struct vmc_va *va)
+{
+	struct chk *c = w->c;
+	unsigned long want = chk_expect_count(c, va), addr, pfn, epfn;
+
+	if (w->mapped == want)
+		return 0;
+	/* Fewer (more is caught leaf by leaf): name the first missing page. */
+	for (addr = va->va_start; addr < va->va_end; addr += VMC_PAGE_SIZE) {
+		if (!chk_expect(c, va, addr, &epfn))
+			continue;
+		if (vmc_pt_lookup(c->a, addr, &pfn, NULL, NULL))
+			return chk_fail(c, 4, "page 0x%lx (+0x%lx) of %s area "
+					"0x%lx is not mapped (expected pfn "
+					"0x%lx)", addr, chk_off(c, addr),
+					chk_kind_name(va), va->va_start, epfn);
+	}
+	return chk_fail(c, 4, "%s area 0x%lx (+0x%lx): %lu pages mapped, "
+			"%lu expected", chk_kind_name(va), va->va_start,
+			chk_off(c, va->va_start), w->mapped, want);
+}
+
+static int chk_leaf(void *arg, unsigned long addr, unsigned int level,
+		    unsigned long pfn, unsigned int prot)
+{
+	struct chk_leaves *w = arg;
+	struct chk *c = w->c;
+	struct vmc_arena *a = c->a;
+	struct vmc_list *head = &a->vs.busy.head;
+	unsigned int shift = vmc_geom_shift(&a->info.geom, level);
+	unsigned long n = 1UL << (shift - VMC_PAGE_SHIFT), k;
+	struct vmc_va *va = NULL;
+
+	(void)prot;
+	while (w->pos != head) {
+		va = chk_va_of(w->pos);
+		if (va->va_end > addr)
+			break;
+		w->bad = chk_area_done(w, va);
+		if (w->bad)
+			return 1;
+		w->pos = w->pos->next;
+		w->mapped = 0;
+	}
+	if (w->pos == head || addr < chk_va_of(w->pos)->va_start) {
+		w->bad = chk_fail(c, 4, "leaf 0x%lx (+0x%lx, level %u, pfn "
+				  "0x%lx) maps a %s range", addr,
+				  chk_off(c, addr), level, pfn,
+				  chk_where(c, addr));
+		return 1;
+	}
+	va = chk_va_of(w->pos);
+	if (!(a->info.geom.leaf_levels & (1u << level)) ||
+	    shift > chk_max_shift(c, va)) {
+		w->bad = chk_fail(c, 4, "leaf 0x%lx (+0x%lx) at level %u in "
+				  "%s area 0x%lx: leaves above 2^%u bytes not "
+				  "allowed", addr, chk_off(c, addr), level,
+				  chk_kind_name(va), va->va_start,
+				  chk_max_shift(c, va));
+		return 1;
+	}
+	for (k = 0; k < n; k++) {
+		unsigned long p = addr + (k << VMC_PAGE_SHIFT), epfn;
+
+		if (p >= va->va_end) {
+			w->bad = chk_fail(c, 4, "leaf 0x%lx (+0x%lx, level %u) "
+					  "runs past the end 0x%lx of %s area "
+					  "0x%lx", addr, chk_off(c, addr),
+					  level, va->va_end, chk_kind_name(va),
+					  va->va_start);
+			return 1;
+		}
+		if (!chk_expect(c, va, p, &epfn)) {
+			w->bad = chk_fail(c, 4, "page 0x%lx (+0x%lx) of %s area "
+					  "0x%lx is mapped (pfn 0x%lx) but the "
+					  "area records no page there", p,
+					  chk_off(c, p), chk_kind_name(va),
+					  va->va_start, pfn + k);
+			return 1;
+		}
+		if (epfn != pfn + k) {
+			w->bad = chk_fail(c, 4, "page 0x%lx (+0x%lx) of %s area "
+					  "0x%lx maps pfn 0x%lx, the area "
+					  "records pfn 0x%lx", p, chk_off(c, p),
+					  chk_kind_name(va), va->va_start,
+					  pfn + k, epfn);
+			return 1;
+		}
+	}
+	w->mapped += n;
+	return 0;
+}
+
+static int chk_mappings(struct chk *c)
+{
+	struct vmc_arena *a = c->a;
+	struct chk_leaves w = { c, a->vs.busy.head.next, 0, 0 };
+	int err;
+
+	err = vmc_pt_for_each_leaf(a, chk_leaf, &w);
+	if (w.bad)
+		return w.bad;
+	if (err)
+		return chk_fail(c, 4, "page-table walk failed (%d)", err);
+	for (; w.pos != &a->vs.busy.head; w.pos = w.pos->next) {
+		int bad = chk_area_done(&w, chk_va_of(w.pos));
+
+		if (bad)
+			return bad;
+		w.mapped = 0;
+	}
+	return 0;
+}
+
+/* ---------- invariant 5: TLB ---------- */
+
+/* A page of a vmap block handed out and freed again (unmapped, unflushed). */
+static bool chk_vb_dirty(struct chk *c, struct vmc_va *va, unsigned long addr)
+{
+	struct vmc_vb *vb = va->u.vb;
+	unsigned long i = (addr - va->va_start) >> VMC_PAGE_SHIFT;
+
+	return vb && vb->used && i < c->a->vb_pages - vb->free && !vb->used[i];
+}
+
+static int chk_tlb_entry(void *arg, unsigned long addr, unsigned long pfn)
+{
+	struct chk *c = arg;
+	struct vmc_arena *a = c->a;
+	struct vmc_va *va;
+	unsigned long now;
+
+	va = chk_set_find(&a->vs.busy, addr);
+	if (!va) {
+		if (chk_set_find(&a->vs.lazy, addr))
+			return 0;
+		return chk_fail(c, 5, "TLB translates 0x%lx (+0x%lx) to pfn "
+				"0x%lx in a %s range (missed flush)", addr,
+				chk_off(c, addr), pfn, chk_where(c, addr));
+	}
+	if (vmc_pt_lookup(a, addr, &now, NULL, NULL)) {
+		if (va->kind == VMC_VA_BLOCK && chk_vb_dirty(c, va, addr))
+			return 0;
+		return chk_fail(c, 5, "TLB translates 0x%lx (+0x%lx) to pfn "
+				"0x%lx, unmapped in %s area 0x%lx", addr,
+				chk_off(c, addr), pfn, chk_kind_name(va),
+				va->va_start);
+	}
+	if (now != pfn)
+		return chk_fail(c, 5, "TLB translates 0x%lx (+0x%lx) to pfn "
+				"0x%lx, the tables map pfn 0x%lx (%s area "
+				"0x%lx)", addr, chk_off(c, addr), pfn, now,
+				chk_kind_name(va), va->va_start);
+	return 0;
+}
+
+static int chk_tlb(struct chk *c)
+{
+	int ret;
+
+	if (!(c->a->info.features & VMC_BF_SOFT_TLB))
+		return 0;
+	ret = vmc_bo_tlb_for_each(c->a, chk_tlb_entry, c);
+	if (ret && !c->v->invariant)
+		return chk_fail(c, 5, "TLB walk failed (%d)", ret);
+	return ret ? c->v->invariant : 0;
+}
+
+/* ---------- invariant 6: frames ---------- */
+
+static int chk_frames(struct chk *c)
+{
+	struct vmc_arena *a = c->a;
+	unsigned long data = 0, arrays = 0, tables, used, want;
+	struct vmc_list *pos;
+
+	vmc_list_for_each(pos, &a->vs.busy.head) {
+		struct vmc_va *va = chk_va_of(pos);
+		struct vmc_vm *vm;
+
+		if (va->kind != VMC_VA_VM || !va->u.vm->owns_frames)
+			continue;
+		vm = va->u.vm;
+		/* nr_pages counts 4 KiB pages, also of huge frames. */
+		data += vm->pub.nr_pages;
+		if (vm->is_pages_array)
+			arrays += vm->pub.nr_pages;
+	}
+	if (data != a->frames_data)
+		return chk_fail(c, 6, "busy areas own %lu frames, frames_data "
+				"says %lu", data, a->frames_data);
+	if (arrays != a->frames_arrays)
+		return chk_fail(c, 6, "page-array areas own %lu frames, "
+				"frames_arrays says %lu", arrays,
+				a->frames_arrays);
+	tables = vmc_pt_count_tables(a);
+	if (tables != a->frames_tables)
+		return chk_fail(c, 6, "%lu page tables below the root, "
+				"frames_tables says %lu", tables,
+				a->frames_tables);
+	used = vmc_bo_frames_used(a);
+	want = a->frames_baseline + a->frames_data + a->frames_tables +
+	       a->frames_harness;
+	if (used != want)
+		return chk_fail(c, 6, "backend holds %lu frames, the core "
+				"accounts for %lu (baseline %lu + data %lu + "
+				"tables %lu + harness %lu)", used, want,
+				a->frames_baseline, a->frames_data,
+				a->frames_tables, a->frames_harness);
+	return 0;
+}
+
+/* ---------- invariant 7: data ---------- */
+
+static int chk_probe(struct chk *c, struct vmc_va *va, unsigned long addr,
+		     unsigned long pfn)
+{
+	static const size_t offs[2] = { 0, VMC_PAGE_SIZE - CHK_PROBE };
+	unsigned char buf[CHK_PROBE];
+	const unsigned char *k = vmc_bo_kaddr(c->a, pfn);
+	unsigned int i, j;
+	int err;
+
+	for (i = 0; i < 2; i++) {
+		err = vmc_bo_access(c->a, addr + offs[i], buf, CHK_PROBE,
+				    false);
+		if (err)
+			return chk_fail(c, 7, "reading 0x%lx (+0x%lx) of %s "
+					"area 0x%lx fails (%d)", addr + offs[i],
+					chk_off(c, addr + offs[i]),
+					chk_kind_name(va), va->va_start, err);
+		if (memcmp(buf, k + offs[i], CHK_PROBE)) {
+			for (j = 0; buf[j] == k[offs[i] + j]; j++)
+				;
+			return chk_fail(c, 7, "byte 0x%lx (+0x%lx) of %s area "
+					"0x%lx reads 0x%02x, pfn 0x%lx holds "
+					"0x%02x", addr + offs[i] + j,
+					chk_off(c, addr + offs[i] + j),
+					chk_kind_name(va), va->va_start,
+					buf[j], pfn, k[offs[i] + j]);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Pages of an area whose data is compared.  Mapped pages of vm areas and
+ * vm_map_ram records are [0, m) from the area start: a few of them are
+ * sampled (all under VMC_DEBUG).  Vmap blocks map scattered chunks: every
+ * page in use is compared.
+ */
+static int chk_data_area(struct chk *c, struct vmc_va *va)
+{
+	unsigned long n = vmc_va_size(va) >> VMC_PAGE_SHIFT, m, i, pfn;
+	unsigned long idx[5];
+	unsigned int j;
+	int bad;
+
+	if (va->kind == VMC_VA_BLOCK)
+		m = n;
+	else
+		m = chk_expect_count(c, va);
+#ifndef VMC_DEBUG
+	if (va->kind != VMC_VA_BLOCK && m > 5) {
+		idx[0] = 0;
+		idx[1] = m / 4;
+		idx[2] = m / 2;
+		idx[3] = m - 1 - m / 4;
+		idx[4] = m - 1;
+		for (j = 0; j < 5; j++) {
+			unsigned long addr = va->va_start +
+					     (idx[j] << VMC_PAGE_SHIFT);
+
+			if (!chk_expect(c, va, addr, &pfn))
+				return chk_fail(c, 4, "page 0x%lx (+0x%lx) "
+						"of %s area 0x%lx: no frame "
+						"recorded", addr,
+						chk_off(c, addr),
+						chk_kind_name(va),
+						va->va_start);
+			bad = chk_probe(c, va, addr, pfn);
+			if (bad)
+				return bad;
+		}
+		return 0;
+	}
+#else
+	(void)idx;
+	(void)j;
+#endif
+	for (i = 0; i < m; i++) {
+		unsigned long addr = va->va_start + (i << VMC_PAGE_SHIFT);
+
+		if (!chk_expect(c, va, addr, &pfn))
+			continue;
+		bad = chk_probe(c, va, addr, pfn);
+		if (bad)
+			return bad;
+	}
+	return 0;
+}
+
+static int chk_data(struct chk *c)
+{
+	struct vmc_list *pos;
+	int bad;
+
+	vmc_list_for_each(pos, &c->a->vs.busy.head) {
+		bad = chk_data_area(c, chk_va_of(pos));
+		if (bad)
+			return bad;
+	}
+	return 0;
+}
+
+/* ---------- the entry point ---------- */
+
+static int chk_all(struct chk *c)
+{
+	struct vmc_arena *a = c->a;
+	char msg[sizeof(c->v->msg)];
+	char ptmsg[sizeof(c->v->msg)];
+	int bad, va_bad, pt_bad;
+
+	bad = chk_coverage(c);
+	if (bad)
+		return bad;
+	/* The per-set structure: 1 (tiling) or 3 (trees, lists). */
+	msg[0] = 0;
+	va_bad = vmc_va_validate(a, msg, sizeof(msg));
+	if (va_bad == 1)
+		return chk_fail(c, 1, "%s", msg);
+	bad = chk_areas(c);
+	if (bad)
+		return bad;
+	/* Block bookkeeping is part of the areas being well formed. */
+	ptmsg[0] = 0;
+	if (vmc_vb_validate(a, ptmsg, sizeof(ptmsg)))
+		return chk_fail(c, 2, "%s", ptmsg);
+	if (va_bad)
+		return chk_fail(c, 3, "%s", msg);
+	/* Table structure: 4, or 6 for the table count (reported later). */
+	ptmsg[0] = 0;
+	pt_bad = vmc_pt_validate(a, ptmsg, sizeof(ptmsg));
+	if (pt_bad && pt_bad != 6)
+		return chk_fail(c, 4, "page tables: %s", ptmsg);
+	bad = chk_mappings(c);
+	if (bad)
+		return bad;
+	bad = chk_tlb(c);
+	if (bad)
+		return bad;
+	bad = chk_frames(c);
+	if (bad)
+		return bad;
+	if (pt_bad)
+		return chk_fail(c, 6, "page tables: %s", ptmsg);
+	return chk_data(c);
+}
+
+int vmc_check(struct vmc_arena *a, struct vmc_violation *v)
+{
+	struct vmc_violation local;
+	struct chk c;
+	int bad;
+
+	if (!v)
+		v = &local;
+	v->invariant = 0;
+	v->msg[0] = 0;
+	c.a = a;
+	c.v = v;
+	vmc_lock(&a->lock);
+	bad = chk_all(&c);
+	vmc_unlock(&a->lock);
+	return bad;
+}
