@@ -355,6 +355,12 @@ int  vmc_pt_for_each_leaf(struct vmc_arena *a,
 unsigned long vmc_pt_count_tables(struct vmc_arena *a);
 /* Free every table below the root in the arena's range (teardown). */
 void vmc_pt_fini(struct vmc_arena *a);
+/*
+ * Checker: leaves only at geom.leaf_levels, huge leaves aligned, no table
+ * reachable twice (all: 4), table count == a->frames_tables (6).  Returns
+ * 0 or that invariant number with a description in msg.
+ */
+int  vmc_pt_validate(struct vmc_arena *a, char *msg, size_t len);
 
 /* ---------- vmc_pages.c ---------- */
 
