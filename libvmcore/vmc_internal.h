@@ -368,6 +368,8 @@ int  vmc_pt_validate(struct vmc_arena *a, char *msg, size_t len);
 int  vmc_pages_alloc(struct vmc_arena *a, struct vmc_vm *vm,
 		     unsigned int nr, int node);
 void vmc_pages_free(struct vmc_arena *a, struct vmc_vm *vm);
+/* Error-path form: a vmalloc'ed array goes back at once (no lazy area). */
+void vmc_pages_discard(struct vmc_arena *a, struct vmc_vm *vm);
 unsigned long vmc_pages_get(struct vmc_arena *a, const struct vmc_vm *vm,
 			    unsigned long i);
 void vmc_pages_set(struct vmc_arena *a, struct vmc_vm *vm, unsigned long i,
@@ -408,6 +410,9 @@ void *vmc__vmalloc_node_range(struct vmc_arena *a, unsigned long size,
 			      int node, const char *caller, int *err);
 /* Free a VM_ALLOC area: unmap, frames, array, lazy VA. */
 void vmc__vfree(struct vmc_arena *a, struct vmc_vm *vm);
+/* Error-path vfree of an area only reached through the direct map:
+ * unmap (no flush needed), free frames, give the range back at once. */
+void vmc__vfree_discard(struct vmc_arena *a, struct vmc_vm *vm);
 
 /* ---------- vmc_vmap_block.c ---------- */
 

@@ -1,0 +1,802 @@
+/*
+ * test_api.c - the vmalloc family of the public API on the sim backend.
+ *
+ * Theory: each scenario runs on a fresh arena in each geometry (x86_64,
+ * la57, i386) and checks the Linux semantics the core promises: page
+ * rounding and guard pages, lowest-fit placement, lazy freeing, bad calls
+ * rejected with a warning and nothing changed, huge PMD leaves exactly
+ * where Linux would use them, vzalloc zeroing (the sim poisons frames
+ * with 0xa5, so stale bytes are visible), data reaching the right frames,
+ * vmalloc'ed page arrays ("vpages"), vrealloc's three paths, vmap of the
+ * caller's frames, get/find/remove_vm_area and the vmallocinfo format.
+ * vmc_check() runs after every step.
+ *
+ * Layouts are drawn in page units from the arena start: a letter per
+ * mapped page of an area, '_' its guard page, '.' free, 'z' lazy.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmcore.h"
+#include "vmc_sim.h"
+#include "tap.h"
+
+#define PG VMC_PAGE_SIZE
+#define MIB (1UL << 20)
+
+static const char *geom;        /* geometry of the scenario running */
+static unsigned long pmd;       /* its PMD leaf size */
+
+/* ---------- helpers ---------- */
+
+static void quiet_log(void *arg, int level, const char *line)
+{
+	(void)level;
+	snprintf(arg, 256, "%s", line);
+}
+
+static char last_log[256];
+
+static struct vmc_arena *mk_cfg(unsigned int flags, unsigned int features_off,
+				unsigned long size, unsigned long nr_frames)
+{
+	struct vmc_arena_config cfg;
+	struct vmc_arena *a;
+	int err;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ops = &vmc_sim_ops;
+	cfg.geometry = geom;
+	cfg.flags = flags;
+	cfg.features_off = features_off;
+	cfg.size = size;
+	cfg.nr_frames = nr_frames;
+	cfg.lazy_max_pages = 1UL << 20;  /* purges only when asked */
+	cfg.log = quiet_log;
+	cfg.log_arg = last_log;
+	err = vmc_arena_create(&cfg, &a);
+	if (err) {
+		printf("Bail out! vmc_arena_create(%s): %d\n", geom, err);
+		exit(99);
+	}
+	return a;
+}
+
+static struct vmc_arena *mk(void)
+{
+	return mk_cfg(0, 0, 0, 0);
+}
+
+static unsigned long base(struct vmc_arena *a)
+{
+	unsigned long s, e;
+
+	vmc_arena_range(a, &s, &e);
+	return s;
+}
+
+/* Page offset of p from the arena start. */
+static long pgoff(struct vmc_arena *a, const void *p)
+{
+	return p ? (long)(((unsigned long)p - base(a)) / PG) : -1;
+}
+
+static void *at(struct vmc_arena *a, unsigned long pages)
+{
+	return (void *)(base(a) + pages * PG);
+}
+
+static struct vmc_stats stats(struct vmc_arena *a)
+{
+	struct vmc_stats st;
+
+	vmc_get_stats(a, &st);
+	return st;
+}
+
+static int clean(struct vmc_arena *a, const char *when)
+{
+	struct vmc_violation v;
+	int bad = vmc_check(a, &v);
+
+	if (bad)
+		printf("# %s: after %s: invariant %d: %s\n", geom, when, bad,
+		       v.msg);
+	return !bad;
+}
+
+#define CHECK(a, what) tap_ok(clean((a), (what)), "%s: check after %s", \
+			      geom, (what))
+
+/* vmallocinfo into one text buffer. */
+struct dump {
+	char text[1 << 16];
+	size_t len;
+	int lines;
+};
+
+static void dump_emit(void *arg, const char *line)
+{
+	struct dump *d = arg;
+	int n = snprintf(d->text + d->len, sizeof(d->text) - d->len, "%s\n",
+			 line);
+
+	if (n > 0 && d->len + (size_t)n < sizeof(d->text))
+		d->len += (size_t)n;
+	d->lines++;
+}
+
+static struct dump *dump(struct vmc_arena *a, bool offsets)
+{
+	static struct dump d;   /* test-only scratch */
+
+	memset(&d, 0, sizeof(d));
+	vmc_vmallocinfo(a, offsets, dump_emit, &d);
+	return &d;
+}
+
+/* The vmallocinfo line of the area starting at p (offsets form). */
+static const char *info_line(struct vmc_arena *a, const void *p)
+{
+	static char line[512];
+	char key[64];
+	const char *s, *e;
+
+	snprintf(key, sizeof(key), "+0x%016lx-",
+		 (unsigned long)p - base(a));
+	s = strstr(dump(a, true)->text, key);
+	if (!s)
+		return "";
+	e = strchr(s, '\n');
+	snprintf(line, sizeof(line), "%.*s", (int)(e - s), s);
+	return line;
+}
+
+/* What must not change when a bad call is refused. */
+struct snap {
+	struct vmc_stats st;
+	char text[1 << 16];
+};
+
+static void snap_take(struct vmc_arena *a, struct snap *s)
+{
+	s->st = stats(a);
+	memcpy(s->text, dump(a, true)->text, sizeof(s->text));
+}
+
+/* Unchanged except for one more warning. */
+static int snap_same_warned(struct vmc_arena *a, const struct snap *s)
+{
+	struct vmc_stats now = stats(a);
+
+	return now.nr_busy == s->st.nr_busy && now.nr_free == s->st.nr_free &&
+	       now.nr_lazy == s->st.nr_lazy &&
+	       now.frames_data == s->st.frames_data &&
+	       now.frames_arrays == s->st.frames_arrays &&
+	       now.frames_harness == s->st.frames_harness &&
+	       now.warnings == s->st.warnings + 1 &&
+	       !strcmp(s->text, dump(a, true)->text);
+}
+
+static unsigned long leaf_level(struct vmc_arena *a, const void *p)
+{
+	unsigned int level = 99;
+
+	if (vmc_sim_walk(vmc_arena_backend_state(a), (unsigned long)p, NULL,
+			 &level, NULL))
+		return 99;
+	return level;
+}
+
+static void fill(unsigned char *buf, size_t n, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		buf[i] = (unsigned char)(seed + i * 7 + (i >> 8));
+}
+
+/* ---------- scenarios ---------- */
+
+static void t_rounding_layout(void)
+{
+	struct vmc_arena *a = mk();
+	const struct vmc_vm_struct *vm;
+	void *p0, *p1, *p2, *p3, *p4, *p5;
+	unsigned long pfn;
+
+	/* A_ : vmalloc(1) takes one page and its guard. */
+	p0 = vmc_vmalloc(a, 1);
+	tap_ok(pgoff(a, p0) == 0, "%s: vmalloc(1) at the arena start", geom);
+	vm = vmc_find_vm_area(a, p0);
+	tap_ok(vm && vm->size == 2 * PG && vm->nr_pages == 1 &&
+	       vm->requested_size == 1 && vm->flags == VMC_VM_ALLOC,
+	       "%s: vmalloc(1): size 2 pages incl. guard, 1 page mapped", geom);
+	/* A_B_ : the next area starts two pages later. */
+	p1 = vmc_vmalloc(a, 1);
+	tap_ok(pgoff(a, p1) == 2, "%s: second vmalloc(1) at page 2", geom);
+	/* A_B_CC_ : PG + 1 bytes take two pages. */
+	p2 = vmc_vmalloc(a, PG + 1);
+	vm = vmc_find_vm_area(a, p2);
+	tap_ok(pgoff(a, p2) == 4 && vm && vm->size == 3 * PG &&
+	       vm->nr_pages == 2, "%s: vmalloc(PG+1) at page 4, 2 pages + guard",
+	       geom);
+	tap_ok(vmc_vmalloc_to_pfn(a, p0, &pfn) == 0 &&
+	       vmc_vmalloc_to_pfn(a, at(a, 1), &pfn) == -EFAULT &&
+	       vmc_vmalloc_to_pfn(a, at(a, 6), &pfn) == -EFAULT &&
+	       vmc_vmalloc_to_pfn(a, at(a, 5), &pfn) == 0,
+	       "%s: guard pages are not mapped", geom);
+	CHECK(a, "three vmallocs");
+
+	/* A_zzCC_D_ : a freed range is lazy and not reused before a purge. */
+	tap_ok(vmc_vfree(a, p1) == 0, "%s: vfree", geom);
+	tap_ok(stats(a).nr_lazy == 1, "%s: vfree leaves a lazy area", geom);
+	p3 = vmc_vmalloc(a, 1);
+	tap_ok(pgoff(a, p3) == 7, "%s: lazy hole not reused: page 7", geom);
+	CHECK(a, "vfree + vmalloc");
+
+	/* A_..CC_D_ after the purge; A_E_CC_D_ lowest fit takes the hole. */
+	tap_ok(vmc_purge(a) == 1 && stats(a).nr_lazy == 0, "%s: purge", geom);
+	p4 = vmc_vmalloc(a, 100);
+	tap_ok(pgoff(a, p4) == 2, "%s: lowest fit reuses page 2", geom);
+	/* A_E_CC_D_FF_ : two pages + guard fit in no hole. */
+	p5 = vmc_vmalloc(a, 2 * PG);
+	tap_ok(pgoff(a, p5) == 9, "%s: vmalloc(2 pages) at page 9", geom);
+	CHECK(a, "lowest fit");
+
+	tap_ok(vmc_is_vmalloc_addr(a, at(a, 0)) &&
+	       !vmc_is_vmalloc_addr(a, (void *)(base(a) - 1)) &&
+	       vmc_is_vmalloc_addr(a, p5), "%s: is_vmalloc_addr", geom);
+
+	vmc_vfree(a, p0);
+	vmc_vfree(a, p2);
+	vmc_vfree(a, p3);
+	vmc_vfree(a, p4);
+	vmc_vfree(a, p5);
+	vmc_purge(a);
+	tap_ok(stats(a).nr_busy == 0 && stats(a).frames_data == 0 &&
+	       stats(a).nr_free == 1, "%s: all freed, one free block", geom);
+	CHECK(a, "teardown of layout");
+	vmc_arena_destroy(a);
+}
+
+static void t_data(void)
+{
+	struct vmc_arena *a = mk();
+	unsigned char in[3 * PG], out[3 * PG];
+	unsigned long pfn, pfn2;
+	unsigned char *k;
+	void *p, *z;
+	size_t i;
+	int zero = 1;
+
+	p = vmc_vmalloc(a, 3 * PG);
+	tap_ok(vmc_read(a, p, out, 16) == 0 && out[0] == 0xa5 &&
+	       out[15] == 0xa5, "%s: vmalloc does not zero (sim poison)", geom);
+	fill(in, sizeof(in), 3);
+	tap_ok(vmc_write(a, (char *)p + 100, in, sizeof(in) - 100) == 0 &&
+	       vmc_read(a, (char *)p + 100, out, sizeof(in) - 100) == 0 &&
+	       !memcmp(in, out, sizeof(in) - 100),
+	       "%s: vmc_write reads back through vmc_read", geom);
+	tap_ok(vmc_vm_page(a, p, 1, &pfn) == 0 &&
+	       vmc_vmalloc_to_pfn(a, (char *)p + PG + 5, &pfn2) == 0 &&
+	       pfn == pfn2, "%s: vm_page(1) == vmalloc_to_pfn(p + PG + 5)",
+	       geom);
+	k = vmc_kaddr(a, pfn);
+	/* Byte 0 of page 1 is byte PG - 100 of `in`. */
+	tap_ok(k && !memcmp(k, in + PG - 100, PG),
+	       "%s: page 1's frame holds the data (direct map)", geom);
+	tap_ok(vmc_vm_page(a, p, 3, &pfn) == -EINVAL &&
+	       vmc_vm_page(a, (char *)p + PG, 0, &pfn) == -EINVAL,
+	       "%s: vm_page beyond nr_pages / not a start: -EINVAL", geom);
+	tap_ok(vmc_vfree(a, p) == 0, "%s: vfree", geom);
+
+	z = vmc_vzalloc(a, 3 * PG - 7);
+	tap_ok(z != NULL && vmc_read(a, z, out, 3 * PG) == 0,
+	       "%s: vzalloc", geom);
+	for (i = 0; i < 3 * PG; i++)
+		zero &= out[i] == 0;
+	tap_ok(zero, "%s: vzalloc'ed pages are zero", geom);
+	z = vmc_vzalloc_node(a, PG, 1);
+	tap_ok(z && vmc_read(a, z, out, PG) == 0 && !out[0] && !out[PG - 1],
+	       "%s: vzalloc_node zeroes", geom);
+	tap_ok(vmc_vm_page(a, z, 0, &pfn) == 0 &&
+	       strstr(info_line(a, z), " N1=1") &&
+	       !strstr(info_line(a, z), " N0="),
+	       "%s: vzalloc_node(1): frame on node 1", geom);
+	CHECK(a, "data");
+	vmc_arena_destroy(a);
+}
+
+static void t_errors(void)
+{
+	struct vmc_arena *a = mk_cfg(0, 0, 64 * MIB, 0);
+	unsigned long f[2], ram = 65536;   /* sim default frames */
+	uint64_t dphys;
+	unsigned long dsize;
+	struct snap *s = malloc(sizeof(*s));
+	void *p, *q, *v;
+
+	p = vmc_vmalloc(a, 3 * PG);
+	tap_ok(vmc_frame_alloc(a, -1, &f[0]) == 0 &&
+	       vmc_frame_alloc(a, -1, &f[1]) == 0, "%s: harness frames", geom);
+	v = vmc_vmap(a, f, 2, VMC_VM_MAP, VMC_PROT_KERNEL);
+	tap_ok(p && v, "%s: one vmalloc, one vmap", geom);
+	CHECK(a, "setup");
+
+#define BAD_NULL(call, err, what)                                            \
+	do {                                                                 \
+		snap_take(a, s);                                             \
+		q = (call);                                                  \
+		tap_ok(!q && vmc_last_error(a) == (err) &&                   \
+		       snap_same_warned(a, s),                               \
+		       "%s: %s: NULL %d, warned, unchanged", geom, what, err); \
+	} while (0)
+#define BAD_INT(call, err, what)                                             \
+	do {                                                                 \
+		int r_;                                                      \
+		snap_take(a, s);                                             \
+		r_ = (call);                                                 \
+		tap_ok(r_ == (err) && snap_same_warned(a, s),                \
+		       "%s: %s: %d, warned, unchanged", geom, what, err);    \
+	} while (0)
+
+	BAD_NULL(vmc_vmalloc(a, 0), -EINVAL, "vmalloc(0)");
+	BAD_NULL(vmc_vzalloc(a, 0), -EINVAL, "vzalloc(0)");
+	BAD_NULL(vmc_vmalloc(a, (ram + 1) * PG), -ENOMEM,
+		 "vmalloc beyond RAM");
+	BAD_NULL(vmc_vmalloc(a, ~0UL), -ENOMEM, "vmalloc(~0) overflow");
+	BAD_NULL(vmc_vmalloc_node_range(a, PG, 3 * PG, base(a),
+					base(a) + 64 * MIB, 0,
+					VMC_PROT_KERNEL, 0, -1, "t"),
+		 -EINVAL, "align 3 pages");
+	BAD_NULL(vmc_vmalloc_node_range(a, PG, 0, base(a),
+					base(a) + 64 * MIB, 0,
+					VMC_PROT_KERNEL, 0, -1, "t"),
+		 -EINVAL, "align 0");
+	BAD_NULL(vmc_vmalloc_node_range(a, PG, PG, base(a) - PG,
+					base(a) + PG, 0, VMC_PROT_KERNEL, 0,
+					-1, "t"),
+		 -EINVAL, "range outside the arena");
+	BAD_NULL(vmc_vmalloc_node(a, PG, 2), -EINVAL, "node 2 of 2");
+	BAD_NULL(vmc_vmalloc_node(a, PG, -2), -EINVAL, "node -2");
+	/* The 64 MiB arena is smaller than RAM: a 100 MiB vmalloc finds no
+	 * room; the VA allocator's own complaint is the warning. */
+	snap_take(a, s);
+	q = vmc_vmalloc(a, 100 * MIB);
+	tap_ok(!q && vmc_last_error(a) == -ENOMEM &&
+	       stats(a).frames_data == s->st.frames_data &&
+	       stats(a).nr_busy == s->st.nr_busy,
+	       "%s: vmalloc beyond the arena: -ENOMEM, unchanged", geom);
+
+	BAD_INT(vmc_vfree(a, (char *)p + PG), -EINVAL, "vfree interior page");
+	BAD_INT(vmc_vfree(a, (char *)p + 1), -EINVAL, "vfree unaligned");
+	BAD_INT(vmc_vfree(a, (void *)(base(a) - PG)), -EINVAL,
+		"vfree outside the arena");
+	BAD_INT(vmc_vfree(a, v), -EINVAL, "vfree of a vmap area");
+	BAD_INT(vmc_vunmap(a, p), -EINVAL, "vunmap of a vmalloc area");
+	BAD_INT(vmc_vunmap(a, (char *)v + PG), -EINVAL, "vunmap interior");
+	BAD_NULL(vmc_vrealloc(a, (char *)p + PG, PG, 0), -EINVAL,
+		 "vrealloc interior");
+	BAD_INT(vmc_remove_vm_area(a, p, NULL), -EINVAL,
+		"remove_vm_area of a vmalloc area");
+	BAD_INT(vmc_remove_vm_area(a, (char *)v + PG, NULL), -EINVAL,
+		"remove_vm_area interior");
+	BAD_NULL(vmc_vmap(a, f, 0, VMC_VM_MAP, VMC_PROT_KERNEL), -EINVAL,
+		 "vmap of 0 pages");
+	BAD_NULL(vmc_vmap(a, f, 2, VMC_VM_ALLOC, VMC_PROT_KERNEL), -EINVAL,
+		 "vmap with VM_ALLOC");
+	vmc_arena_device(a, &dphys, &dsize);
+	{
+		unsigned long dev[2] = { f[0],
+					 (unsigned long)(dphys / PG) };
+
+		BAD_NULL(vmc_vmap(a, dev, 2, VMC_VM_MAP, VMC_PROT_KERNEL),
+			 -EINVAL, "vmap of a device frame");
+	}
+	tap_ok(strstr(last_log, "vmap") != NULL,
+	       "%s: the warning names the call", geom);
+	/* Linux's get_vm_area(0) fails quietly. */
+	snap_take(a, s);
+	tap_ok(!vmc_get_vm_area(a, 0, 0) && vmc_last_error(a) == -EINVAL &&
+	       stats(a).warnings == s->st.warnings &&
+	       stats(a).nr_busy == s->st.nr_busy,
+	       "%s: get_vm_area(0): NULL -EINVAL, unchanged", geom);
+	CHECK(a, "bad calls");
+
+	snap_take(a, s);
+	tap_ok(vmc_vfree(a, NULL) == 0 && vmc_vunmap(a, NULL) == 0 &&
+	       stats(a).warnings == s->st.warnings,
+	       "%s: vfree(NULL), vunmap(NULL): no-ops", geom);
+	tap_ok(vmc_vfree(a, p) == 0, "%s: vfree", geom);
+	BAD_INT(vmc_vfree(a, p), -EINVAL, "double vfree");
+	tap_ok(vmc_vunmap(a, v) == 0, "%s: vunmap", geom);
+	BAD_INT(vmc_vunmap(a, v), -EINVAL, "double vunmap");
+	tap_ok(stats(a).frames_harness == 2 && stats(a).frames_data == 0,
+	       "%s: vunmap leaves the frames with the caller", geom);
+	vmc_frame_free(a, f[0]);
+	vmc_frame_free(a, f[1]);
+	vmc_purge(a);
+	CHECK(a, "error teardown");
+	free(s);
+	vmc_arena_destroy(a);
+}
+
+#undef BAD_NULL
+#undef BAD_INT
+
+static void t_vpages(void)
+{
+	struct vmc_arena *a = mk();
+	const struct vmc_vm_struct *vm, *arr;
+	unsigned char in[64], *k;
+	unsigned long i, pfn, pfn2;
+	const char *line;
+	void *big, *small;
+	int ok = 1;
+
+	/* BBB...B_PP_ : 600 pages need a 4800-byte array: vmalloc'ed, 2 pages. */
+	big = vmc_vmalloc(a, 600 * PG);
+	vm = vmc_find_vm_area(a, big);
+	arr = vmc_find_vm_area(a, at(a, 601));
+	tap_ok(pgoff(a, big) == 0 && vm && vm->nr_pages == 600,
+	       "%s: vmalloc(600 pages)", geom);
+	tap_ok(arr && arr->addr == base(a) + 601 * PG && arr->nr_pages == 2 &&
+	       arr->size == 3 * PG && (arr->flags & VMC_VM_ALLOC),
+	       "%s: its page array is a 2-page vmalloc area behind it", geom);
+	line = info_line(a, big);
+	tap_ok(strstr(line, " pages=600 vmalloc vpages") != NULL,
+	       "%s: vmallocinfo shows vpages: %s", geom, line);
+	line = info_line(a, at(a, 601));
+	tap_ok(strstr(line, " pages=2 vmalloc N") && !strstr(line, "vpages"),
+	       "%s: the array area's own line: %s", geom, line);
+	tap_ok(stats(a).frames_data == 602 && stats(a).frames_arrays == 2,
+	       "%s: frames: 602 data of which 2 arrays", geom);
+	for (i = 0; i < 600; i++) {
+		if (vmc_vm_page(a, big, (unsigned int)i, &pfn) ||
+		    vmc_vmalloc_to_pfn(a, (char *)big + i * PG, &pfn2) ||
+		    pfn != pfn2)
+			ok = 0;
+	}
+	tap_ok(ok, "%s: every array entry is the mapped frame", geom);
+	fill(in, sizeof(in), 9);
+	vmc_write(a, (char *)big + 599 * PG + 8, in, sizeof(in));
+	vmc_vm_page(a, big, 599, &pfn);
+	k = vmc_kaddr(a, pfn);
+	tap_ok(k && !memcmp(k + 8, in, sizeof(in)),
+	       "%s: data in the last page's frame", geom);
+	tap_ok(vmc_vfree(a, at(a, 601)) == -EINVAL,
+	       "%s: vfree of a page array area refused", geom);
+	small = vmc_vmalloc(a, 512 * PG);
+	tap_ok(small && !strstr(info_line(a, small), "vpages") &&
+	       stats(a).frames_arrays == 2,
+	       "%s: 512 pages keep a metadata array", geom);
+	CHECK(a, "vpages");
+	tap_ok(vmc_vfree(a, big) == 0 && vmc_vfree(a, small) == 0 &&
+	       stats(a).frames_data == 0 && stats(a).frames_arrays == 0 &&
+	       stats(a).nr_lazy == 3,
+	       "%s: vfree gives back data and array frames", geom);
+	CHECK(a, "vpages freed");
+	vmc_arena_destroy(a);
+}
+
+static void t_huge(void)
+{
+	struct vmc_arena *a = mk();
+	const struct vmc_vm_struct *vm;
+	unsigned char in[256], out[256];
+	unsigned long pfn, pfn2;
+	void *h, *s;
+
+	/* Two nodes: size per node must reach one PMD, so 2 PMDs. */
+	h = vmc_vmalloc_huge(a, 2 * pmd);
+	vm = vmc_find_vm_area(a, h);
+	tap_ok(h && vm && ((unsigned long)h & (pmd - 1)) == 0 &&
+	       vm->page_order == (pmd == 4 * MIB ? 10u : 9u) &&
+	       vm->size == 2 * pmd + PG && vm->nr_pages == 2 * pmd / PG,
+	       "%s: vmalloc_huge(2 PMD): PMD-aligned, huge order", geom);
+	tap_ok(leaf_level(a, h) == 1 && leaf_level(a, (char *)h + pmd) == 1,
+	       "%s: mapped with level-1 leaves", geom);
+	fill(in, sizeof(in), 5);
+	vmc_write(a, (char *)h + pmd + 4 * PG + 3, in, sizeof(in));
+	vmc_vm_page(a, h, (unsigned int)(pmd / PG + 4), &pfn);
+	tap_ok(vmc_vmalloc_to_pfn(a, (char *)h + pmd + 4 * PG, &pfn2) == 0 &&
+	       pfn == pfn2 && !memcmp((char *)vmc_kaddr(a, pfn) + 3, in,
+				      sizeof(in)),
+	       "%s: huge: data lands in the recorded 4 KiB frame", geom);
+	CHECK(a, "vmalloc_huge");
+
+	s = vmc_vmalloc_huge(a, pmd);
+	vm = vmc_find_vm_area(a, s);
+	tap_ok(s && vm->page_order == 0 && leaf_level(a, s) == 0,
+	       "%s: vmalloc_huge(1 PMD) on 2 nodes: small pages", geom);
+	vmc_vfree(a, s);
+	s = vmc_vmalloc_node_range(a, pmd, PG, base(a), base(a) + 64 * MIB, 0,
+				   VMC_PROT_KERNEL, VMC_VM_ALLOW_HUGE_VMAP, 0,
+				   "t");
+	tap_ok(s && leaf_level(a, s) == 1 &&
+	       vmc_find_vm_area(a, s)->size == pmd + PG,
+	       "%s: huge on one node: 1 PMD is enough", geom);
+	vmc_vfree(a, s);
+	s = vmc_vmalloc(a, 2 * pmd);
+	tap_ok(s && leaf_level(a, s) == 0,
+	       "%s: plain vmalloc never uses huge leaves", geom);
+	vmc_vfree(a, s);
+	CHECK(a, "huge variants");
+
+	/* The first huge frame fails: retried with small pages. */
+	vmc_fault_set(a, VMC_FAULT_FRAME, 1);
+	s = vmc_vmalloc_huge(a, 2 * pmd);
+	vm = s ? vmc_find_vm_area(a, s) : NULL;
+	tap_ok(vm && vm->page_order == 0 && vm->size == 2 * pmd + PG &&
+	       leaf_level(a, s) == 0,
+	       "%s: huge frame failure falls back to small pages", geom);
+	CHECK(a, "huge fallback");
+	vmc_vfree(a, s);
+	tap_ok(vmc_vfree(a, h) == 0 && stats(a).frames_data == 0,
+	       "%s: huge vfree returns all frames", geom);
+	vmc_purge(a);
+	CHECK(a, "huge freed");
+	vmc_arena_destroy(a);
+
+	a = mk_cfg(VMC_ARENA_NOHUGEVMALLOC, 0, 0, 0);
+	h = vmc_vmalloc_huge(a, 2 * pmd);
+	tap_ok(h && leaf_level(a, h) == 0 &&
+	       vmc_find_vm_area(a, h)->page_order == 0,
+	       "%s: nohugevmalloc: small pages", geom);
+	vmc_arena_destroy(a);
+	a = mk_cfg(0, VMC_BF_HUGE_PMD, 0, 0);
+	h = vmc_vmalloc_huge(a, 2 * pmd);
+	tap_ok(h && leaf_level(a, h) == 0,
+	       "%s: backend without PMD leaves: small pages", geom);
+	vmc_read(a, (char *)h + pmd, out, 8);
+	CHECK(a, "no PMD leaves");
+	vmc_arena_destroy(a);
+}
+
+static void t_vrealloc(void)
+{
+	struct vmc_arena *a = mk();
+	unsigned char in[4 * PG], out[10 * PG];
+	const struct vmc_vm_struct *vm;
+	unsigned long pfn, data;
+	void *p, *q, *r;
+	size_t i;
+	int zero = 1;
+
+	p = vmc_vmalloc(a, 4 * PG);
+	fill(in, sizeof(in), 11);
+	vmc_write(a, p, in, sizeof(in));
+	data = stats(a).frames_data;
+	/* PPzz_ : shrink to 2 pages: pages 2, 3 unmapped and freed. */
+	q = vmc_vrealloc(a, p, 2 * PG - 5, 0);
+	vm = vmc_find_vm_area(a, p);
+	tap_ok(q == p && vm->nr_pages == 2 && vm->size == 5 * PG &&
+	       vm->requested_size == 2 * PG - 5 &&
+	       stats(a).frames_data == data - 2,
+	       "%s: vrealloc shrink in place frees the tail", geom);
+	tap_ok(vmc_vmalloc_to_pfn(a, (char *)p + 2 * PG, &pfn) == -EFAULT &&
+	       vmc_read(a, (char *)p + 3 * PG, out, 1) == -EFAULT,
+	       "%s: shrunk tail is unmapped (TLB flushed)", geom);
+	tap_ok(vmc_read(a, p, out, 2 * PG) == 0 && !memcmp(in, out, 2 * PG),
+	       "%s: shrink keeps the data", geom);
+	CHECK(a, "vrealloc shrink");
+
+	/* PPPP_ : grow back inside the area, zeroing the new bytes. */
+	q = vmc_vrealloc(a, p, 4 * PG, VMC_GFP_ZERO);
+	vm = vmc_find_vm_area(a, p);
+	tap_ok(q == p && vm->nr_pages == 4 && stats(a).frames_data == data,
+	       "%s: vrealloc grows in place", geom);
+	vmc_read(a, p, out, 4 * PG);
+	for (i = 2 * PG - 5; i < 4 * PG; i++)
+		zero &= out[i] == 0;
+	tap_ok(!memcmp(in, out, 2 * PG - 5) && zero,
+	       "%s: grow keeps data, zeroes the rest (GFP_ZERO)", geom);
+	CHECK(a, "vrealloc grow");
+
+	vmc_write(a, p, in, sizeof(in));
+	/* zzzz_RRRRRRRRRR_ : no room: move, copying 4 pages. */
+	r = vmc_vrealloc(a, p, 10 * PG, 0);
+	tap_ok(r && r != p && pgoff(a, r) == 5 &&
+	       vmc_find_vm_area(a, p) == NULL && stats(a).nr_lazy == 1,
+	       "%s: vrealloc moves when it must", geom);
+	tap_ok(vmc_read(a, r, out, 4 * PG) == 0 && !memcmp(in, out, 4 * PG),
+	       "%s: the move copies the data", geom);
+	CHECK(a, "vrealloc move");
+
+	q = vmc_vrealloc(a, NULL, 5, 0);
+	tap_ok(q && vmc_find_vm_area(a, q)->nr_pages == 1,
+	       "%s: vrealloc(NULL) allocates", geom);
+	tap_ok(vmc_vrealloc(a, q, 0, 0) == NULL && vmc_last_error(a) == 0 &&
+	       vmc_find_vm_area(a, q) == NULL,
+	       "%s: vrealloc(p, 0) frees, no error", geom);
+	tap_ok(vmc_vrealloc(a, r, 3 * PG, 0) == r &&
+	       vmc_vrealloc(a, r, 10 * PG, VMC_GFP_ZERO) == r &&
+	       vmc_read(a, r, out, 10 * PG) == 0 &&
+	       !memcmp(in, out, 3 * PG) && !out[3 * PG] && !out[10 * PG - 1],
+	       "%s: shrink then regrow of a moved area", geom);
+	vmc_vfree(a, r);
+	vmc_purge(a);
+	tap_ok(stats(a).frames_data == 0 && stats(a).nr_busy == 0,
+	       "%s: vrealloc leaves nothing behind", geom);
+	CHECK(a, "vrealloc done");
+	vmc_arena_destroy(a);
+}
+
+static void t_vmap(void)
+{
+	struct vmc_arena *a = mk();
+	static unsigned long f[600];
+	unsigned char in[64], out[64];
+	unsigned long pfn, i;
+	const char *line;
+	void *v, *w;
+	int ok = 1;
+
+	for (i = 0; i < 600; i++)
+		if (vmc_frame_alloc(a, -1, &f[i]))
+			ok = 0;
+	tap_ok(ok && stats(a).frames_harness == 600, "%s: 600 harness frames",
+	       geom);
+	fill(in, sizeof(in), 1);
+	memcpy((char *)vmc_kaddr(a, f[2]) + 40, in, sizeof(in));
+	/* Map f[3], f[0], f[2] in that order. */
+	{
+		unsigned long set[3] = { f[3], f[0], f[2] };
+
+		v = vmc_vmap(a, set, 3, VMC_VM_MAP, VMC_PROT_KERNEL);
+		tap_ok(v && vmc_vmalloc_to_pfn(a, v, &pfn) == 0 && pfn == f[3] &&
+		       vmc_vmalloc_to_pfn(a, (char *)v + PG, &pfn) == 0 &&
+		       pfn == f[0] &&
+		       vmc_vmalloc_to_pfn(a, (char *)v + 2 * PG, &pfn) == 0 &&
+		       pfn == f[2] &&
+		       vmc_vmalloc_to_pfn(a, (char *)v + 3 * PG, &pfn) ==
+		       -EFAULT, "%s: vmap maps exactly the given frames", geom);
+	}
+	tap_ok(vmc_read(a, (char *)v + 2 * PG + 40, out, sizeof(out)) == 0 &&
+	       !memcmp(in, out, sizeof(in)),
+	       "%s: vmap reads the frame's contents", geom);
+	vmc_write(a, (char *)v + PG + 7, in, sizeof(in));
+	tap_ok(!memcmp((char *)vmc_kaddr(a, f[0]) + 7, in, sizeof(in)),
+	       "%s: writes through vmap reach the frame", geom);
+	line = info_line(a, v);
+	tap_ok(strstr(line, "   16384 vmap vmap") && !strstr(line, "vmalloc"),
+	       "%s: vmallocinfo: %s", geom, line);
+	tap_ok(vmc_find_vm_area(a, v)->nr_pages == 3 &&
+	       vmc_vm_page(a, v, 1, &pfn) == 0 && pfn == f[0],
+	       "%s: vmap records its pages", geom);
+	CHECK(a, "vmap");
+
+	w = vmc_vmap(a, f, 600, 0, VMC_PROT_KERNEL);
+	tap_ok(w && strstr(info_line(a, w), " vmap vpages") &&
+	       stats(a).frames_arrays == 2 && stats(a).frames_data == 2,
+	       "%s: vmap of 600 pages: vmalloc'ed array", geom);
+	tap_ok(vmc_vmalloc_to_pfn(a, (char *)w + 599 * PG, &pfn) == 0 &&
+	       pfn == f[599], "%s: its last page", geom);
+	CHECK(a, "big vmap");
+	tap_ok(vmc_vunmap(a, w) == 0 && vmc_vunmap(a, v) == 0 &&
+	       stats(a).frames_arrays == 0 && stats(a).frames_data == 0 &&
+	       stats(a).frames_harness == 600,
+	       "%s: vunmap frees arrays, not the caller's frames", geom);
+	for (i = 0; i < 600; i++)
+		vmc_frame_free(a, f[i]);
+	vmc_purge(a);
+	CHECK(a, "vmap done");
+	vmc_arena_destroy(a);
+}
+
+static void t_areas(void)
+{
+	struct vmc_arena *a = mk();
+	const struct vmc_vm_struct *vm, *io, *c;
+	struct vmc_vm_struct out;
+	void *p;
+
+	/* GGGG_ : 3 pages + 1 byte round to 4, plus the guard. */
+	vm = vmc_get_vm_area(a, 3 * PG + 1, 0);
+	tap_ok(vm && vm->addr == base(a) && vm->size == 5 * PG &&
+	       vm->nr_pages == 0 && !strcmp(vm->caller, "get_vm_area"),
+	       "%s: get_vm_area rounds and adds a guard", geom);
+	tap_ok(vmc_find_vm_area(a, at(a, 2)) == vm &&
+	       vmc_find_vm_area(a, at(a, 4)) == vm &&
+	       vmc_find_vm_area(a, at(a, 5)) == NULL,
+	       "%s: find_vm_area covers the area and its guard", geom);
+	/* GGGG_...IIIII___ : VM_IOREMAP aligns 5 pages to 8. */
+	io = vmc_get_vm_area(a, 5 * PG, VMC_VM_IOREMAP);
+	tap_ok(io && io->addr == base(a) + 8 * PG && io->size == 6 * PG,
+	       "%s: VM_IOREMAP area aligned to its power of two", geom);
+	/* GGGG_CC_IIIII_ : lowest fit puts the next one in the gap. */
+	c = vmc_get_vm_area_caller(a, 2 * PG, VMC_VM_NO_GUARD, "mine");
+	tap_ok(c && c->addr == base(a) + 5 * PG && c->size == 2 * PG &&
+	       !strcmp(c->caller, "mine"),
+	       "%s: get_vm_area_caller, VM_NO_GUARD", geom);
+	tap_ok(strstr(info_line(a, at(a, 8)), " 24576 get_vm_area ioremap") &&
+	       strstr(info_line(a, at(a, 5)), "  8192 mine"),
+	       "%s: vmallocinfo lines of bare areas", geom);
+	CHECK(a, "get_vm_area");
+
+	p = (void *)vm->addr;
+	tap_ok(vmc_remove_vm_area(a, p, &out) == 0 && out.size == 5 * PG &&
+	       out.addr == (unsigned long)p && vmc_find_vm_area(a, p) == NULL,
+	       "%s: remove_vm_area", geom);
+	tap_ok(vmc_remove_vm_area(a, p, NULL) == -EINVAL,
+	       "%s: remove_vm_area twice: -EINVAL", geom);
+	tap_ok(vmc_remove_vm_area(a, (void *)io->addr, NULL) == 0 &&
+	       vmc_remove_vm_area(a, (void *)c->addr, NULL) == 0,
+	       "%s: remove the others", geom);
+	CHECK(a, "remove_vm_area");
+
+	/* Range [32, 42) pages, align 8: PP_ at 32; the next aligned slot,
+	 * 40, has no room for 2 pages + guard before 42. */
+	p = vmc_vmalloc_node_range(a, 2 * PG, 8 * PG, base(a) + 32 * PG,
+				   base(a) + 42 * PG, 0, VMC_PROT_KERNEL, 0,
+				   -1, "ranged");
+	tap_ok(pgoff(a, p) == 32, "%s: node_range: at its range start", geom);
+	tap_ok(vmc_vmalloc_node_range(a, 2 * PG, 8 * PG, base(a) + 32 * PG,
+				      base(a) + 42 * PG, 0, VMC_PROT_KERNEL,
+				      0, -1, "ranged") == NULL &&
+	       vmc_last_error(a) == -ENOMEM,
+	       "%s: node_range: no aligned room left: -ENOMEM", geom);
+	CHECK(a, "node_range");
+	vmc_vfree(a, p);
+	vmc_arena_destroy(a);
+}
+
+static void t_vmallocinfo(void)
+{
+	struct vmc_arena *a = mk();
+	char want[256];
+	struct dump *d;
+	void *p, *q;
+
+	p = vmc_vmalloc_node(a, PG + 1, 0);
+	q = vmc_vmalloc_node(a, 1, 1);
+	d = dump(a, true);
+	tap_ok(d->lines == 2 && !strcmp(d->text,
+	       "+0x0000000000000000-+0x0000000000003000   12288 vmalloc_node"
+	       " pages=2 vmalloc N0=2\n"
+	       "+0x0000000000003000-+0x0000000000005000    8192 vmalloc_node"
+	       " pages=1 vmalloc N1=1\n"),
+	       "%s: vmallocinfo (offsets), exact text", geom);
+	if (d->lines != 2)
+		printf("%s", d->text);
+	d = dump(a, false);
+	snprintf(want, sizeof(want),
+		 "0x%016lx-0x%016lx   12288 vmalloc_node pages=2 vmalloc N0=2\n",
+		 base(a), base(a) + 3 * PG);
+	tap_ok(!strncmp(d->text, want, strlen(want)),
+	       "%s: vmallocinfo (addresses): %.60s", geom, d->text);
+	vmc_vfree(a, p);
+	d = dump(a, true);
+	tap_ok(d->lines == 2 && strstr(d->text,
+	       "+0x0000000000003000-+0x0000000000005000    8192 vmalloc_node"
+	       " pages=1 vmalloc N1=1\n"
+	       "+0x0000000000000000-+0x0000000000003000   12288 unpurged vm_area\n"),
+	       "%s: lazy areas listed after busy ones", geom);
+	vmc_vfree(a, q);
+	vmc_purge(a);
+	tap_ok(dump(a, true)->lines == 0, "%s: empty after purge", geom);
+	vmc_arena_destroy(a);
+}
+
+int main(void)
+{
+	static const char *geoms[] = { "x86_64", "la57", "i386" };
+	unsigned int g;
+
+	for (g = 0; g < sizeof(geoms) / sizeof(geoms[0]); g++) {
+		geom = geoms[g];
+		pmd = strcmp(geom, "i386") ? 2 * MIB : 4 * MIB;
+		t_rounding_layout();
+		t_data();
+		t_errors();
+		t_vpages();
+		t_huge();
+		t_vrealloc();
+		t_vmap();
+		t_areas();
+		t_vmallocinfo();
+	}
+	return tap_done();
+}
