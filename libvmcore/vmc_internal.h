@@ -317,6 +317,13 @@ void vmc_va_free_now(struct vmc_arena *a, struct vmc_va *va);
 unsigned long vmc_va_purge(struct vmc_arena *a);
 /* The busy area containing addr, or NULL. */
 struct vmc_va *vmc_va_find(struct vmc_arena *a, unsigned long addr);
+/*
+ * Check the three sets: valid trees, exact subtree_max_size, lists equal
+ * to in-order walks, states, merged free blocks, counts, lazy_pages
+ * (returns 3), and busy + lazy + free tiling [start, end) (returns 1).
+ * 0 when all hold; else the invariant number with a message in msg[len].
+ */
+int  vmc_va_validate(struct vmc_arena *a, char *msg, size_t len);
 
 /* ---------- vmc_pgtable.c ---------- */
 
