@@ -299,6 +299,24 @@ static int chk_vm_area(struct chk *c, struct vmc_va *va)
 		return chk_fail(c, 2, "area 0x%lx (+0x%lx): %u pages in %lu "
 				"page slots", addr, chk_off(c, addr),
 				vm->pub.nr_pages, pages);
+	if (vm->pub.nr_pages && !chk_is_ioremap(a, vm)) {
+		if (!vm->pages && !vm->pages_vm)
+			return chk_fail(c, 2, "area 0x%lx (+0x%lx) has %u pages "
+					"and no page array", addr,
+					chk_off(c, addr), vm->pub.nr_pages);
+		if (vm->pub.nr_pages > vm->pages_cap)
+			return chk_fail(c, 2, "area 0x%lx (+0x%lx) has %u pages, "
+					"its array holds %u", addr,
+					chk_off(c, addr), vm->pub.nr_pages,
+					vm->pages_cap);
+		if (vm->pages_vm && (!vm->pages_vm->is_pages_array ||
+				     !vm->pages_vm->va ||
+				     vm->pages_vm->va->state != VMC_VA_BUSY))
+			return chk_fail(c, 2, "area 0x%lx (+0x%lx): its "
+					"vmalloc'ed page array is not a busy "
+					"page-array area", addr,
+					chk_off(c, addr));
+	}
 	if (vm->pub.page_order) {
 		align = VMC_PAGE_SIZE << vm->pub.page_order;
 		if (addr & (align - 1))

@@ -115,7 +115,8 @@ static void scenario(const char *geometry)
 	const char *g = geometry ? geometry : "x86_64";
 	struct vmc_arena *a = mk_geo(&vmc_sim_ops, geometry);
 	unsigned long pfns[70], big = 600 * PG;
-	void *p1, *p2, *p3, *pv, *io, *r1, *r2, *r3;
+	void *p1, *p2, *p3, *pv, *io, *r1, *r2, *r3, *pz;
+	const struct vmc_vm_struct *ga, *gb;
 	uint64_t dev;
 	unsigned long devsz;
 	unsigned int i, lvl;
@@ -161,6 +162,23 @@ static void scenario(const char *geometry)
 	tap_ok(vmc_purge(a) >= 0 && check(a) == 0,
 	       "%s: purged arena checks clean", g);
 
+	/* vzalloc; vrealloc shrinking in place, then growing in place */
+	pz = vmc_vzalloc(a, 9 * PG);
+	tap_ok(pz && vmc_vrealloc(a, pz, 2 * PG, 0) == pz && check(a) == 0,
+	       "%s: vzalloc + vrealloc shrink check clean", g);
+	tap_ok(vmc_vrealloc(a, pz, 7 * PG, VMC_GFP_ZERO) == pz &&
+	       check(a) == 0, "%s: vrealloc grow in place checks clean", g);
+
+	/* areas without pages: nothing of them may be mapped */
+	ga = vmc_get_vm_area(a, 3 * PG, VMC_VM_IOREMAP);
+	gb = vmc_get_vm_area(a, 2 * PG, VMC_VM_NO_GUARD);
+	tap_ok(ga && gb && check(a) == 0, "%s: get_vm_area (ioremap, no "
+	       "guard) checks clean", g);
+	tap_ok(vmc_remove_vm_area(a, (void *)ga->addr, NULL) == 0 &&
+	       vmc_remove_vm_area(a, (void *)gb->addr, NULL) == 0 &&
+	       check(a) == 0, "%s: remove_vm_area checks clean", g);
+
+	vmc_vfree(a, pz);
 	vmc_vfree(a, p2);
 	vmc_vfree(a, p3);
 	vmc_vunmap(a, pv);
