@@ -175,7 +175,7 @@ struct vmc_vb {
 	unsigned long free;              /* pages never handed out (at the tail) */
 	unsigned long dirty;             /* pages handed out and freed again */
 	unsigned long *pfns;             /* pfn of each page in use, 0 if none */
-	unsigned char *used;             /* 1 for each page in use */
+	unsigned char *used;             /* VMC_VB_* bits per page, 0 if not in use */
 };
 
 /* ---------- the arena ---------- */
@@ -423,7 +423,34 @@ void vmc__vfree_discard(struct vmc_arena *a, struct vmc_vm *vm);
 
 /* ---------- vmc_vmap_block.c ---------- */
 
+/*
+ * used[] of a vmap block, one byte per page: 0 when the page is not part
+ * of a live chunk (never handed out, or handed out and freed: dirty).
+ */
+#define VMC_VB_INUSE    0x01u   /* the page belongs to a live chunk */
+#define VMC_VB_MAPPED   0x02u   /* ... and is mapped to pfns[i] */
+#define VMC_VB_HEAD     0x04u   /* first page of its chunk */
+#define VMC_VB_ORDER(u) ((unsigned int)(u) >> 4)  /* heads: chunk order */
+
+/* a->vb_pages from the arena size and nr_cpus; empty block list. */
 void vmc_vb_init(struct vmc_arena *a);
+/*
+ * Free the metadata of every vmap block and vm_map_ram record (not their
+ * vmap areas, which vmc_va_fini() frees): call it before vmc_va_fini().
+ */
 void vmc_vb_fini(struct vmc_arena *a);
+/*
+ * Checker helper: 0 when every block and VMC_VA_RAM record is consistent
+ * (pages add up, chunks inside their block, kinds right), else non-zero
+ * with a description in msg.
+ */
+int  vmc_vb_validate(struct vmc_arena *a, char *msg, size_t len);
+/*
+ * Checker helper for a busy VMC_VA_BLOCK or VMC_VA_RAM area: 0 and the
+ * pfn when the page at addr must be mapped to it, 1 when it must not be
+ * mapped, -EINVAL when va is not such an area or addr is outside it.
+ */
+int  vmc_vb_expected_pfn(struct vmc_arena *a, const struct vmc_va *va,
+			 unsigned long addr, unsigned long *pfn);
 
 #endif /* VMC_INTERNAL_H */
