@@ -251,6 +251,11 @@ static void test_frames(void)
 	tap_ok(all_bytes(ops->kaddr(in.bs, pfn), 0xa5, VMC_PAGE_SIZE),
 	       "frame_alloc poisons the frame with 0xa5");
 	tap_ok(ops->frames_used(in.bs) == used0 + 1, "frames_used counts it");
+	tap_ok(ops->kaddr(in.bs, pfn + 1) == NULL && ops->kaddr(in.bs, 0) == NULL &&
+	       ops->kaddr(in.bs, base + 2048) == NULL &&
+	       ops->kaddr(in.bs, (unsigned long)(in.info.dev_phys >> 12) + 1023) != NULL &&
+	       ops->kaddr(in.bs, (unsigned long)(in.info.dev_phys >> 12) + 1024) == NULL,
+	       "kaddr: NULL for free, absent and past-device pfns; last device frame ok");
 
 	/* A freed, dirtied frame comes back as a zeroed table. */
 	memset(ops->kaddr(in.bs, pfn), 0x5a, VMC_PAGE_SIZE);
@@ -285,6 +290,8 @@ static void test_frames(void)
 	tap_ok(err == 0 && ops->frame_node(in.bs, pfn) == 0,
 	       "node 1 full: falls back to node 0");
 	ops->frame_free(in.bs, pfn, 0);
+	for (i = 0; i < 1024; i++)              /* so poison must be fresh */
+		memset(ops->kaddr(in.bs, p[i]), 0, VMC_PAGE_SIZE);
 	for (i = 0; i < 1024; i += 2)           /* evens, then odds */
 		ops->frame_free(in.bs, p[i], 0);
 	err = ops->frame_alloc(in.bs, 1, 1, &pfn);
@@ -297,6 +304,10 @@ static void test_frames(void)
 	err = ops->frame_alloc(in.bs, 1, 10, &pfn);
 	tap_ok(err == 0 && pfn == base + 1024,
 	       "all freed: buddies coalesced into one order-10 block (0x%lx)", pfn);
+	tap_ok(err == 0 && all_bytes(ops->kaddr(in.bs, pfn + 511), 0xa5, VMC_PAGE_SIZE) &&
+	       all_bytes(ops->kaddr(in.bs, pfn + 512), 0xa5, VMC_PAGE_SIZE) &&
+	       all_bytes(ops->kaddr(in.bs, pfn + 1023), 0xa5, VMC_PAGE_SIZE),
+	       "order-10 block poisoned across its two 2 MiB host chunks");
 	if (!err)
 		ops->frame_free(in.bs, pfn, 10);
 
@@ -843,7 +854,7 @@ int main(void)
 	unsigned int i;
 
 	/* Keep in step with the checks below (tap_done flags a mismatch). */
-	tap_plan(179);
+	tap_plan(181);
 	test_defaults();
 	test_frames();
 	test_exhaust();

@@ -20,9 +20,11 @@
  *
  * 3. Strictness.  Any slot call that can only come from a vmcore bug
  *    (freeing what is not allocated, a table entry pointing at a non-table,
- *    kaddr of an unallocated RAM frame, unbalanced batch_end) panics
- *    through VMC_VERIFY; everything that can legitimately fail returns a
- *    negative errno and changes nothing.
+ *    frame_node of a free frame, unbalanced batch_end) panics through
+ *    VMC_VERIFY; everything that can legitimately fail returns a negative
+ *    errno and changes nothing.  kaddr answers NULL for a pfn that is
+ *    neither allocated RAM nor device memory (the public vmc_kaddr()
+ *    passes harness pfns through; the core's wrapper panics on NULL).
  *
  * 4. Determinism.  No clock, no randomness, no host addresses leak into
  *    results: the same configuration and call sequence produce the same
@@ -139,8 +141,9 @@ static void *sim_kaddr(void *bs, unsigned long pfn)
 {
 	struct sim_state *s = S(bs);
 
-	VMC_VERIFY(sim_ram_is_allocated(&s->ram, pfn) ||
-		   sim_ram_is_dev(&s->ram, pfn));
+	/* NULL outside the contract: the harness may ask (vmc_kaddr). */
+	if (!sim_ram_is_allocated(&s->ram, pfn) && !sim_ram_is_dev(&s->ram, pfn))
+		return NULL;
 	return sim_ram_ptr(&s->ram, pfn);
 }
 

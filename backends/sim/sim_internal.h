@@ -53,14 +53,17 @@ struct sim_node {
 	uint32_t free_head[SIM_MAX_ORDER + 1];
 };
 
+#define SIM_CHUNK_ORDER   9             /* host memory comes in 2 MiB chunks */
+#define SIM_CHUNK_FRAMES  (1UL << SIM_CHUNK_ORDER)
+
 struct sim_ram {
-	unsigned char *mem;             /* nr_frames * 4 KiB */
+	unsigned char **chunk;          /* RAM: chunk i holds frames i*512.. */
+	unsigned char **dchunk;         /* the same for the device region */
 	struct sim_frame *meta;         /* one per RAM frame */
 	unsigned long nr_frames;
 	unsigned long base_pfn;
 	unsigned int nr_nodes;
 	struct sim_node node[SIM_MAX_NODES];
-	unsigned char *dev;             /* dev_frames * 4 KiB */
 	unsigned long dev_pfn, dev_frames;
 	unsigned long used, tables;     /* frames allocated; of which tables */
 };
@@ -75,7 +78,7 @@ int sim_ram_table_alloc(struct sim_ram *r, unsigned int level,
 			unsigned long *pfn);
 void sim_ram_table_free(struct sim_ram *r, unsigned long pfn,
 			unsigned int level);
-unsigned char *sim_ram_ptr(const struct sim_ram *r, unsigned long pfn);
+unsigned char *sim_ram_ptr(struct sim_ram *r, unsigned long pfn);
 bool sim_ram_is_ram(const struct sim_ram *r, unsigned long pfn);
 bool sim_ram_is_dev(const struct sim_ram *r, unsigned long pfn);
 bool sim_ram_is_table(const struct sim_ram *r, unsigned long pfn,

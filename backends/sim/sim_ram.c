@@ -7,7 +7,7 @@
  *    frames of a real format so that a walker bug (wrong index, wrong
  *    level, a table freed while still linked) corrupts something a check
  *    can see, exactly as it would in a kernel.  So every frame, data or
- *    table, is 4 KiB of one host buffer, named by an absolute pfn, and the
+ *    table, is 4 KiB of host memory named by an absolute pfn, and the
  *    tables the core builds are bytes in those frames.
  *
  * 2. Physical layout.  RAM starts at pfn 0x40000 (physical 1 GiB), which
@@ -16,7 +16,7 @@
  *    order 9, PUD: order 18) can be backed by naturally aligned blocks.
  *    pfn 0 is never RAM, so a zero pfn in an entry is always a bug.  The
  *    device region (ioremap targets) starts at the first 1 GiB boundary at
- *    or after the end of RAM, in its own host buffer: it has a direct map
+ *    or after the end of RAM, in its own host memory: it has a direct map
  *    (kaddr) but frame_alloc never hands it out, as in a real machine.
  *
  * 3. NUMA.  Node i owns a contiguous equal share of RAM (the last node
@@ -40,7 +40,16 @@
  *    assumed zeroed memory reads garbage; table frames are zeroed, as the
  *    contract promises.
  *
- * 6. Accounting.  `used` counts RAM frames allocated (data and tables),
+ * 6. Host memory.  Frames live in 2 MiB host chunks (512 frames, order
+ *    9), calloc'ed the first time a frame in them is allocated or reached
+ *    and kept until fini.  One 256 MiB calloc would be simpler, but under
+ *    AddressSanitizer every allocation and free of it poisons 32 MiB of
+ *    shadow -- half a second per arena, which fault-injection sweeps that
+ *    build hundreds of arenas cannot afford.  Only the pages of one frame
+ *    are promised contiguous by the contract; here blocks up to order 9
+ *    are, larger blocks are contiguous per chunk.
+ *
+ * 7. Accounting.  `used` counts RAM frames allocated (data and tables),
  *    `tables` the table frames among them; the core's invariant 6 compares
  *    its own bookkeeping with `used`.
  */
@@ -61,14 +70,55 @@ bool sim_ram_is_dev(const struct sim_ram *r, unsigned long pfn)
 	return pfn >= r->dev_pfn && pfn - r->dev_pfn < r->dev_frames;
 }
 
+/*
+ * Frame `idx` of a region of `total` frames held in chunk table `tab`:
+ * materialise its chunk (zeroed) on first use.  NULL only if the host is
+ * out of memory.
+ */
+static unsigned char *chunk_frame(unsigned char **tab, unsigned long idx,
+				  unsigned long total)
+{
+	unsigned long c = idx >> SIM_CHUNK_ORDER;
+
+	if (!tab[c]) {
+		unsigned long first = c << SIM_CHUNK_ORDER;
+		unsigned long n = total - first;
+
+		if (n > SIM_CHUNK_FRAMES)
+			n = SIM_CHUNK_FRAMES;
+		tab[c] = calloc(n, VMC_PAGE_SIZE);
+		if (!tab[c])
+			return NULL;
+	}
+	return tab[c] + ((idx & (SIM_CHUNK_FRAMES - 1)) << VMC_PAGE_SHIFT);
+}
+
 /* Host pointer to any RAM (in whatever state) or device frame; else NULL. */
-unsigned char *sim_ram_ptr(const struct sim_ram *r, unsigned long pfn)
+unsigned char *sim_ram_ptr(struct sim_ram *r, unsigned long pfn)
 {
 	if (sim_ram_is_ram(r, pfn))
-		return r->mem + ((pfn - r->base_pfn) << VMC_PAGE_SHIFT);
+		return chunk_frame(r->chunk, pfn - r->base_pfn, r->nr_frames);
 	if (sim_ram_is_dev(r, pfn))
-		return r->dev + ((pfn - r->dev_pfn) << VMC_PAGE_SHIFT);
+		return chunk_frame(r->dchunk, pfn - r->dev_pfn, r->dev_frames);
 	return NULL;
+}
+
+/* Fill n frames of RAM from idx with byte c; false if host memory ran out. */
+static bool fill(struct sim_ram *r, unsigned long idx, unsigned long n, int c)
+{
+	while (n) {
+		unsigned long k = SIM_CHUNK_FRAMES - (idx & (SIM_CHUNK_FRAMES - 1));
+		unsigned char *p = chunk_frame(r->chunk, idx, r->nr_frames);
+
+		if (!p)
+			return false;
+		if (k > n)
+			k = n;
+		memset(p, c, k << VMC_PAGE_SHIFT);
+		idx += k;
+		n -= k;
+	}
+	return true;
 }
 
 bool sim_ram_is_allocated(const struct sim_ram *r, unsigned long pfn)
@@ -165,10 +215,12 @@ int sim_ram_init(struct sim_ram *r, unsigned long nr_frames,
 	r->dev_frames = dev_frames;
 	r->dev_pfn = (r->base_pfn + nr_frames + gb - 1) & ~(gb - 1);
 
-	r->mem = calloc(nr_frames, VMC_PAGE_SIZE);
+	r->chunk = calloc((nr_frames + SIM_CHUNK_FRAMES - 1) >> SIM_CHUNK_ORDER,
+			  sizeof(*r->chunk));
+	r->dchunk = calloc((dev_frames + SIM_CHUNK_FRAMES - 1) >> SIM_CHUNK_ORDER,
+			   sizeof(*r->dchunk));
 	r->meta = calloc(nr_frames, sizeof(*r->meta));
-	r->dev = calloc(dev_frames, VMC_PAGE_SIZE);
-	if (!r->mem || !r->meta || !r->dev) {
+	if (!r->chunk || !r->dchunk || !r->meta) {
 		sim_ram_fini(r);
 		return -ENOMEM;
 	}
@@ -210,17 +262,30 @@ int sim_ram_init(struct sim_ram *r, unsigned long nr_frames,
 	return 0;
 }
 
+static void free_chunks(unsigned char **tab, unsigned long total)
+{
+	unsigned long c;
+
+	if (!tab)
+		return;
+	for (c = 0; c < (total + SIM_CHUNK_FRAMES - 1) >> SIM_CHUNK_ORDER; c++)
+		free(tab[c]);
+	free(tab);
+}
+
 void sim_ram_fini(struct sim_ram *r)
 {
-	free(r->mem);
+	free_chunks(r->chunk, r->nr_frames);
+	free_chunks(r->dchunk, r->dev_frames);
 	free(r->meta);
-	free(r->dev);
-	r->mem = NULL;
+	r->chunk = NULL;
+	r->dchunk = NULL;
 	r->meta = NULL;
-	r->dev = NULL;
 }
 
 /* --- allocate / free --------------------------------------------------- */
+
+static void ram_free(struct sim_ram *r, unsigned long idx, unsigned int order);
 
 static bool node_alloc(struct sim_ram *r, unsigned int n, unsigned int order,
 		       unsigned long *idxp)
@@ -274,8 +339,10 @@ int sim_ram_alloc(struct sim_ram *r, int node, unsigned int order,
 
 	if (err)
 		return err;
-	memset(r->mem + (idx << VMC_PAGE_SHIFT), SIM_POISON,
-	       VMC_PAGE_SIZE << order);
+	if (!fill(r, idx, 1UL << order, SIM_POISON)) {
+		ram_free(r, idx, order);
+		return -ENOMEM;
+	}
 	*pfn = r->base_pfn + idx;
 	return 0;
 }
@@ -332,9 +399,12 @@ int sim_ram_table_alloc(struct sim_ram *r, unsigned int level,
 
 	if (err)
 		return err;
+	if (!fill(r, idx, 1, 0)) {
+		ram_free(r, idx, 0);
+		return -ENOMEM;
+	}
 	r->meta[idx].state = SIM_F_TABLE;
 	r->meta[idx].level = (uint8_t)level;
-	memset(r->mem + (idx << VMC_PAGE_SHIFT), 0, VMC_PAGE_SIZE);
 	r->tables++;
 	*pfn = r->base_pfn + idx;
 	return 0;
