@@ -78,11 +78,38 @@ int sim_ram_table_alloc(struct sim_ram *r, unsigned int level,
 			unsigned long *pfn);
 void sim_ram_table_free(struct sim_ram *r, unsigned long pfn,
 			unsigned int level);
-unsigned char *sim_ram_ptr(struct sim_ram *r, unsigned long pfn);
-bool sim_ram_is_ram(const struct sim_ram *r, unsigned long pfn);
+unsigned char *sim_ram_ptr_slow(struct sim_ram *r, unsigned long pfn);
 bool sim_ram_is_dev(const struct sim_ram *r, unsigned long pfn);
-bool sim_ram_is_table(const struct sim_ram *r, unsigned long pfn,
-		      unsigned int level);
+
+/* The page walk and every read() pass through these: keep them inline. */
+static inline bool sim_ram_is_ram(const struct sim_ram *r, unsigned long pfn)
+{
+	return pfn >= r->base_pfn && pfn - r->base_pfn < r->nr_frames;
+}
+
+static inline bool sim_ram_is_table(const struct sim_ram *r, unsigned long pfn,
+				    unsigned int level)
+{
+	const struct sim_frame *f;
+
+	if (!sim_ram_is_ram(r, pfn))
+		return false;
+	f = &r->meta[pfn - r->base_pfn];
+	return f->state == SIM_F_TABLE && f->level == level;
+}
+
+/* Host pointer to a RAM (any state) or device frame; NULL if neither. */
+static inline unsigned char *sim_ram_ptr(struct sim_ram *r, unsigned long pfn)
+{
+	if (sim_ram_is_ram(r, pfn)) {
+		unsigned long idx = pfn - r->base_pfn;
+		unsigned char *c = r->chunk[idx >> SIM_CHUNK_ORDER];
+
+		if (c)
+			return c + ((idx & (SIM_CHUNK_FRAMES - 1)) << VMC_PAGE_SHIFT);
+	}
+	return sim_ram_ptr_slow(r, pfn);
+}
 bool sim_ram_is_allocated(const struct sim_ram *r, unsigned long pfn);
 int sim_ram_node_of(const struct sim_ram *r, unsigned long pfn);
 unsigned long sim_ram_free_frames(const struct sim_ram *r, int node);

@@ -60,11 +60,6 @@ static struct sim_frame *meta_of(const struct sim_ram *r, unsigned long pfn)
 	return &r->meta[pfn - r->base_pfn];
 }
 
-bool sim_ram_is_ram(const struct sim_ram *r, unsigned long pfn)
-{
-	return pfn >= r->base_pfn && pfn - r->base_pfn < r->nr_frames;
-}
-
 bool sim_ram_is_dev(const struct sim_ram *r, unsigned long pfn)
 {
 	return pfn >= r->dev_pfn && pfn - r->dev_pfn < r->dev_frames;
@@ -93,8 +88,8 @@ static unsigned char *chunk_frame(unsigned char **tab, unsigned long idx,
 	return tab[c] + ((idx & (SIM_CHUNK_FRAMES - 1)) << VMC_PAGE_SHIFT);
 }
 
-/* Host pointer to any RAM (in whatever state) or device frame; else NULL. */
-unsigned char *sim_ram_ptr(struct sim_ram *r, unsigned long pfn)
+/* sim_ram_ptr() when the chunk may not exist yet (or for device frames). */
+unsigned char *sim_ram_ptr_slow(struct sim_ram *r, unsigned long pfn)
 {
 	if (sim_ram_is_ram(r, pfn))
 		return chunk_frame(r->chunk, pfn - r->base_pfn, r->nr_frames);
@@ -129,17 +124,6 @@ bool sim_ram_is_allocated(const struct sim_ram *r, unsigned long pfn)
 		return false;
 	st = meta_of(r, pfn)->state;
 	return st == SIM_F_ALLOC_HEAD || st == SIM_F_ALLOC || st == SIM_F_TABLE;
-}
-
-bool sim_ram_is_table(const struct sim_ram *r, unsigned long pfn,
-		      unsigned int level)
-{
-	const struct sim_frame *f;
-
-	if (!sim_ram_is_ram(r, pfn))
-		return false;
-	f = meta_of(r, pfn);
-	return f->state == SIM_F_TABLE && f->level == level;
 }
 
 int sim_ram_node_of(const struct sim_ram *r, unsigned long pfn)
