@@ -3,7 +3,7 @@
  *
  * Theory
  * ------
- * The core (every libvmcore/*.c) is compiled in two worlds: a userspace
+ * The core (every .c file of libvmcore/) is compiled in two worlds: a userspace
  * library and a Linux kernel module.  No core file includes an OS header;
  * everything the core takes from its surroundings comes through here:
  *
