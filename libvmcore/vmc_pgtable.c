@@ -125,8 +125,8 @@ static void pt_unmap_level(struct vmc_arena *a, unsigned long table,
 			continue;
 		if (vmc_bo_is_leaf(a, level, e)) {
 			/* A huge leaf must lie wholly inside the range. */
-			VMC_VERIFY(level == 0 ||
-				   (!(addr & (span - 1)) && next - addr == span));
+			VMC_VERIFY(level == 0 || (!(addr & (span - 1)) &&
+						  next - addr == span));
 			pt_clear(a, table, level, idx, addr);
 			*mask |= 1u << level;
 			continue;
@@ -230,10 +230,11 @@ static void pt_free_below(struct vmc_arena *a, unsigned long table,
 {
 	const struct vmc_geometry *g = &a->info.geom;
 	unsigned int idx, n = 1u << g->bits[level];
+	unsigned int shift = vmc_geom_shift(g, level);
 
 	for (idx = 0; idx < n; idx++) {
 		vmc_pte_t e = vmc_bo_read(a, table, level, idx);
-		unsigned long child, eva = va + ((unsigned long)idx << vmc_geom_shift(g, level));
+		unsigned long child, eva = va + ((unsigned long)idx << shift);
 
 		if (!vmc_bo_present(a, level, e))
 			continue;
@@ -323,11 +324,13 @@ static int pt_map_level(struct pt_map *m, unsigned long table,
 
 		next = pt_next(addr, end, span);
 		if (level == 0) {
+			vmc_pte_t leaf = vmc_bo_mk_leaf(a, 0,
+							pt_pfn_at(m, addr),
+							m->prot);
+
 			if (vmc_bo_present(a, 0, e))
 				return pt_busy(m, addr, 0);
-			err = vmc_bo_write(a, table, 0, idx,
-					   vmc_bo_mk_leaf(a, 0, pt_pfn_at(m, addr),
-							  m->prot), addr);
+			err = vmc_bo_write(a, table, 0, idx, leaf, addr);
 			if (err) {
 				m->fail_at = addr;
 				return err;
