@@ -66,10 +66,20 @@ struct sim_ram {
 	struct sim_node node[SIM_MAX_NODES];
 	unsigned long dev_pfn, dev_frames;
 	unsigned long used, tables;     /* frames allocated; of which tables */
+	bool external;                  /* storage supplied by the caller */
 };
 
 int sim_ram_init(struct sim_ram *r, unsigned long nr_frames,
 		 unsigned int nr_nodes, unsigned long dev_frames);
+/*
+ * The same over caller-supplied storage: `ram` holds nr_frames frames and
+ * `dev` dev_frames frames, both contiguous and zeroed (the mmap backend
+ * passes its memfd direct maps).  sim_ram_fini() then frees only the
+ * metadata; the storage stays the caller's.
+ */
+int sim_ram_init_mem(struct sim_ram *r, unsigned long nr_frames,
+		     unsigned int nr_nodes, unsigned long dev_frames,
+		     unsigned char *ram, unsigned char *dev);
 void sim_ram_fini(struct sim_ram *r);
 int sim_ram_alloc(struct sim_ram *r, int node, unsigned int order,
 		  unsigned long *pfn);

@@ -47,7 +47,10 @@
  *    shadow -- half a second per arena, which fault-injection sweeps that
  *    build hundreds of arenas cannot afford.  Only the pages of one frame
  *    are promised contiguous by the contract; here blocks up to order 9
- *    are, larger blocks are contiguous per chunk.
+ *    are, larger blocks are contiguous per chunk.  A caller may instead
+ *    supply the storage (sim_ram_init_mem: the mmap backend's memfd direct
+ *    maps); then every chunk pointer is set up front into it and only
+ *    the metadata is ours to free.
  *
  * 7. Accounting.  `used` counts RAM frames allocated (data and tables),
  *    `tables` the table frames among them; the core's invariant 6 compares
@@ -178,8 +181,25 @@ static void list_del(struct sim_ram *r, struct sim_node *nd,
 
 /* --- init / fini ------------------------------------------------------- */
 
+/* Point every chunk of a region of `total` frames into `mem`. */
+static void chunks_from(unsigned char **tab, unsigned long total,
+			unsigned char *mem)
+{
+	unsigned long c;
+
+	for (c = 0; c < (total + SIM_CHUNK_FRAMES - 1) >> SIM_CHUNK_ORDER; c++)
+		tab[c] = mem + ((c << SIM_CHUNK_ORDER) << VMC_PAGE_SHIFT);
+}
+
 int sim_ram_init(struct sim_ram *r, unsigned long nr_frames,
 		 unsigned int nr_nodes, unsigned long dev_frames)
+{
+	return sim_ram_init_mem(r, nr_frames, nr_nodes, dev_frames, NULL, NULL);
+}
+
+int sim_ram_init_mem(struct sim_ram *r, unsigned long nr_frames,
+		     unsigned int nr_nodes, unsigned long dev_frames,
+		     unsigned char *ram, unsigned char *dev)
 {
 	unsigned long share, i, gb = 1UL << SIM_MAX_ORDER;
 	unsigned int n, o;
@@ -207,6 +227,11 @@ int sim_ram_init(struct sim_ram *r, unsigned long nr_frames,
 	if (!r->chunk || !r->dchunk || !r->meta) {
 		sim_ram_fini(r);
 		return -ENOMEM;
+	}
+	if (ram && dev) {
+		r->external = true;
+		chunks_from(r->chunk, nr_frames, ram);
+		chunks_from(r->dchunk, dev_frames, dev);
 	}
 
 	share = nr_frames / nr_nodes;
@@ -246,21 +271,22 @@ int sim_ram_init(struct sim_ram *r, unsigned long nr_frames,
 	return 0;
 }
 
-static void free_chunks(unsigned char **tab, unsigned long total)
+static void free_chunks(unsigned char **tab, unsigned long total,
+			bool external)
 {
-	unsigned long c;
+	unsigned long c, n = (total + SIM_CHUNK_FRAMES - 1) >> SIM_CHUNK_ORDER;
 
 	if (!tab)
 		return;
-	for (c = 0; c < (total + SIM_CHUNK_FRAMES - 1) >> SIM_CHUNK_ORDER; c++)
+	for (c = 0; !external && c < n; c++)
 		free(tab[c]);
 	free(tab);
 }
 
 void sim_ram_fini(struct sim_ram *r)
 {
-	free_chunks(r->chunk, r->nr_frames);
-	free_chunks(r->dchunk, r->dev_frames);
+	free_chunks(r->chunk, r->nr_frames, r->external);
+	free_chunks(r->dchunk, r->dev_frames, r->external);
 	free(r->meta);
 	r->chunk = NULL;
 	r->dchunk = NULL;
