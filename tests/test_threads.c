@@ -42,7 +42,8 @@ static int fill(struct worker *w, int s, bool verify)
 	memset(buf, w->tag[s], sizeof(buf));
 	/* The first and last bytes of every page carry the tag. */
 	for (off = 0; off < w->size[s]; off += VMC_PAGE_SIZE) {
-		unsigned long n = VMC_MIN(sizeof(buf), w->size[s] - off);
+		unsigned long n = w->size[s] - off < sizeof(buf) ?
+				  w->size[s] - off : sizeof(buf);
 		char *p = (char *)w->slot[s] + off;
 
 		if (!verify) {
