@@ -452,5 +452,12 @@ int  vmc_vb_validate(struct vmc_arena *a, char *msg, size_t len);
  */
 int  vmc_vb_expected_pfn(struct vmc_arena *a, const struct vmc_va *va,
 			 unsigned long addr, unsigned long *pfn);
+/*
+ * purge_fragmented_blocks: release every block with no live chunk that is
+ * not fully dirty (its range goes lazy).  vm_unmap_aliases() semantics:
+ * meant to run just before vmc_va_purge() on an explicit purge.  Returns
+ * the number of blocks released.
+ */
+unsigned long vmc_vb_purge_fragmented(struct vmc_arena *a);
 
 #endif /* VMC_INTERNAL_H */

@@ -48,6 +48,11 @@
  *    a struct vmc_ram recording the frames.  vm_unmap_ram() unmaps it and
  *    sends the area to the lazy set.
  *
+ * 6a. Fragmented blocks.  A block whose chunks were all freed before it
+ *    was used up (free + dirty == vb_pages, dirty < vb_pages) would stay
+ *    forever; vmc_vb_purge_fragmented() releases such blocks, as Linux's
+ *    vm_unmap_aliases() does before it purges the lazy set.
+ *
  * 7. Errors.  Everything is decided before anything is kept: a chunk is
  *    carved only after its pages are mapped, a block created for a call
  *    that then fails is given straight back (vmc_va_free_now), and bad
@@ -278,6 +283,29 @@ static int vmc_vb_unmap(struct vmc_arena *a, unsigned long addr,
 		vmc_vb_release(a, vb, false);
 	}
 	return 0;
+}
+
+/*
+ * Linux's purge_fragmented_blocks(), the first half of vm_unmap_aliases():
+ * a block with no live chunk left (free + dirty == vb_pages) but not
+ * fully dirty will never be freed by vm_unmap_ram(); release it now.
+ */
+unsigned long vmc_vb_purge_fragmented(struct vmc_arena *a)
+{
+	struct vmc_list *pos, *tmp;
+	unsigned long n = 0;
+
+	vmc_list_for_each_safe(pos, tmp, &a->vb_list) {
+		struct vmc_vb *vb = vmc_list_entry(pos, struct vmc_vb, list);
+
+		if (vb->free + vb->dirty != a->vb_pages ||
+		    vb->dirty == a->vb_pages)
+			continue;
+		/* Its chunks are unmapped already; nothing live to clear. */
+		vmc_vb_release(a, vb, false);
+		n++;
+	}
+	return n;
 }
 
 /* ---------- more than VMC_VMAP_MAX_ALLOC pages ---------- */
