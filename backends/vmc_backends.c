@@ -10,9 +10,11 @@
 
 #include "vmc_backends.h"
 #include "vmc_sim.h"
+#include "vmc_mmap.h"
 
 static const struct vmc_backend_ops *const vmc_backend_table[] = {
 	&vmc_sim_ops,
+	&vmc_mmap_ops,
 };
 
 #define VMC_NR_BACKENDS \

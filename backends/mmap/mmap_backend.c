@@ -1,0 +1,374 @@
+/*
+ * mmap_backend.c - the ops table of the mmap backend (a real MMU).
+ *
+ * Theory
+ * ------
+ * 1. What "mmap" is for.  The sim backend proves the core against a model
+ *    of an MMU; this one proves it against the host's.  RAM is a memfd of
+ *    nr_frames pages, its direct map (kaddr) one linear MAP_SHARED view of
+ *    it; the device region for ioremap is a second memfd with its own
+ *    direct map; the vmalloc space is a reserved PROT_NONE window of the
+ *    process in which each mapped page is the frame's memfd page
+ *    (mmap_host.c).  Addresses the core hands out are real pointers.
+ *
+ * 2. What is borrowed from sim.  The frames (sim_ram.c: buddy allocator,
+ *    NUMA nodes, poisoning, strict frees) run unchanged over the memfd
+ *    direct maps (sim_ram_init_mem); the bookkeeping page tables the core
+ *    walks are the sim's x86-64 4-level format (sim_geom.c) in frames of
+ *    the memfd, so the oracle and the bookkeeping cannot drift in format,
+ *    only in content, which the tests compare.  Only "x86_64" is offered:
+ *    the host MMU is x86-64 4-level-like whatever we call it.
+ *
+ * 3. Honest features.  4 KiB pages only (no huge leaves: every mapping is
+ *    one mmap of 4 KiB granules, the host picks its own page size), so
+ *    leaf_levels is 1; VMC_BF_REAL_MMU; VMC_BF_NUMA with more than one
+ *    node (nodes are bookkeeping only).  No soft TLB: the host flushes
+ *    its TLB itself on every mmap, so flush_tlb only commits the pending
+ *    batch and tlb_for_each is NULL.
+ *
+ * 4. The CPU's view.  access() and translate() commit the pending batch,
+ *    walk the bookkeeping tables (a page not present or not writable is
+ *    -EFAULT: access never faults the process), then copy through the
+ *    real mapping in the window.
+ */
+#define _GNU_SOURCE
+#include "mmap_internal.h"
+
+#define MM_FEATURES (VMC_BF_REAL_MMU | VMC_BF_NUMA)
+
+static struct mm_state *M(void *bs)
+{
+	return bs;
+}
+
+/* --- lifecycle --------------------------------------------------------- */
+
+static int mm_init(void *bs, const struct vmc_backend_config *cfg,
+		   struct vmc_backend_info *info)
+{
+	static const struct vmc_backend_config defcfg;
+	struct mm_state *m = M(bs);
+	struct sim_state *s = &m->s;
+	unsigned long nr_frames, dev_frames, gb = 1UL << SIM_MAX_ORDER;
+	unsigned int nr_nodes, features;
+	int err;
+
+	if (!cfg)
+		cfg = &defcfg;
+	if (cfg->geometry && strcmp(cfg->geometry, "x86_64"))
+		return -EINVAL;
+	nr_frames = cfg->nr_frames ? cfg->nr_frames : SIM_DEF_FRAMES;
+	nr_nodes = cfg->nr_nodes ? cfg->nr_nodes : SIM_DEF_NODES;
+	dev_frames = cfg->dev_frames ? cfg->dev_frames : SIM_DEF_DEV;
+	features = MM_FEATURES & ~cfg->features_off;
+	if (!(features & VMC_BF_NUMA))
+		nr_nodes = 1;
+	if (nr_nodes < 2)
+		features &= ~VMC_BF_NUMA;
+	err = sim_geo_init(&s->geo, "x86_64", 0);       /* 4 KiB leaves only */
+	if (err)
+		return err;
+	if (nr_nodes > SIM_MAX_NODES || nr_frames / nr_nodes == 0 ||
+	    nr_frames >= SIM_NONE || dev_frames >= SIM_NONE ||
+	    nr_frames > s->geo.pfn_limit ||
+	    ((SIM_RAM_BASE_PFN + nr_frames + gb - 1) & ~(gb - 1)) + dev_frames >
+	    s->geo.pfn_limit)
+		return -EINVAL;
+
+	err = mm_host_init(m, nr_frames, dev_frames);
+	if (err)
+		return err;
+	err = sim_ram_init_mem(&s->ram, nr_frames, nr_nodes, dev_frames,
+			       m->ram_map, m->dev_map);
+	if (err)
+		goto fail_host;
+	err = sim_ram_table_alloc(&s->ram, s->geo.g.levels - 1, &s->root);
+	if (err)
+		goto fail_ram;
+	s->geo.vstart = (unsigned long)m->win;
+	s->geo.vend = s->geo.vstart + MM_WINDOW;
+	s->features = m->features = features;
+
+	memset(info, 0, sizeof(*info));
+	info->geom = s->geo.g;
+	info->vstart = s->geo.vstart;
+	info->vend = s->geo.vend;
+	info->nr_frames = nr_frames;
+	info->nr_nodes = nr_nodes;
+	info->dev_phys = (uint64_t)s->ram.dev_pfn << VMC_PAGE_SHIFT;
+	info->dev_size = dev_frames << VMC_PAGE_SHIFT;
+	info->features = features;
+	return 0;
+
+fail_ram:
+	sim_ram_fini(&s->ram);
+fail_host:
+	mm_host_fini(m);
+	return err;
+}
+
+static void mm_fini(void *bs)
+{
+	struct mm_state *m = M(bs);
+
+	mm_commit(m);
+	sim_ram_fini(&m->s.ram);
+	mm_host_fini(m);        /* the window goes, with whatever is left in it */
+}
+
+/* --- physical memory (sim_ram.c over the memfd) ------------------------ */
+
+static int mm_frame_alloc(void *bs, int node, unsigned int order,
+			  unsigned long *pfn)
+{
+	return sim_ram_alloc(&M(bs)->s.ram, node, order, pfn);
+}
+
+static void mm_frame_free(void *bs, unsigned long pfn, unsigned int order)
+{
+	sim_ram_free(&M(bs)->s.ram, pfn, order);
+}
+
+static int mm_frame_node(void *bs, unsigned long pfn)
+{
+	struct sim_ram *r = &M(bs)->s.ram;
+
+	VMC_VERIFY(sim_ram_is_allocated(r, pfn));
+	return sim_ram_node_of(r, pfn);
+}
+
+static void *mm_kaddr(void *bs, unsigned long pfn)
+{
+	struct sim_ram *r = &M(bs)->s.ram;
+
+	if (!sim_ram_is_allocated(r, pfn) && !sim_ram_is_dev(r, pfn))
+		return NULL;
+	return sim_ram_ptr(r, pfn);
+}
+
+static unsigned long mm_frames_used(void *bs)
+{
+	return M(bs)->s.ram.used;
+}
+
+/* --- entries (the sim's x86-64 format) --------------------------------- */
+
+static vmc_pte_t mm_mk_table(void *bs, unsigned int level, unsigned long pfn)
+{
+	return sim_mk_table(&M(bs)->s.geo, level, pfn);
+}
+
+static vmc_pte_t mm_mk_leaf(void *bs, unsigned int level, unsigned long pfn,
+			    unsigned int prot)
+{
+	return sim_mk_leaf(&M(bs)->s.geo, level, pfn, prot);
+}
+
+static bool mm_present(void *bs, unsigned int level, vmc_pte_t e)
+{
+	(void)bs;
+	(void)level;
+	return sim_present(e);
+}
+
+static bool mm_is_leaf(void *bs, unsigned int level, vmc_pte_t e)
+{
+	(void)bs;
+	return sim_is_leaf(level, e);
+}
+
+static unsigned long mm_entry_pfn(void *bs, unsigned int level, vmc_pte_t e)
+{
+	(void)level;
+	return sim_entry_pfn(&M(bs)->s.geo, e);
+}
+
+static unsigned int mm_leaf_prot(void *bs, unsigned int level, vmc_pte_t e)
+{
+	(void)level;
+	return sim_leaf_prot(&M(bs)->s.geo, e);
+}
+
+/* --- tables ------------------------------------------------------------ */
+
+static unsigned long mm_root(void *bs)
+{
+	return M(bs)->s.root;
+}
+
+static int mm_table_alloc(void *bs, unsigned int level, unsigned long *pfn)
+{
+	struct sim_state *s = &M(bs)->s;
+
+	VMC_VERIFY3U(level, <, s->geo.g.levels - 1);
+	return sim_ram_table_alloc(&s->ram, level, pfn);
+}
+
+static void mm_table_free(void *bs, unsigned int level, unsigned long pfn)
+{
+	struct sim_state *s = &M(bs)->s;
+	unsigned int i;
+
+	VMC_VERIFY3U(pfn, !=, s->root);
+	VMC_VERIFY(sim_ram_is_table(&s->ram, pfn, level));
+	for (i = 0; i < 1u << s->geo.g.bits[level]; i++)
+		VMC_VERIFY(!sim_present(sim_table_read(s, pfn, level, i)));
+	sim_ram_table_free(&s->ram, pfn, level);
+}
+
+static vmc_pte_t mm_read(void *bs, unsigned long table, unsigned int level,
+			 unsigned int idx)
+{
+	return sim_table_read(&M(bs)->s, table, level, idx);
+}
+
+static int mm_write(void *bs, unsigned long table, unsigned int level,
+		    unsigned int idx, vmc_pte_t e, unsigned long va)
+{
+	struct mm_state *m = M(bs);
+
+	if (level == 0)
+		return mm_write_leaf(m, table, idx, e, va);
+	/* Table entries only (no huge leaves): nothing to mirror. */
+	sim_table_write(&m->s, table, level, idx, e);
+	return 0;
+}
+
+static void mm_sync(void *bs, unsigned long start, unsigned long end,
+		    unsigned int mask)
+{
+	(void)start;
+	(void)end;
+	(void)mask;
+	M(bs)->s.syncs++;
+}
+
+static void mm_flush_tlb(void *bs, unsigned long start, unsigned long end)
+{
+	VMC_VERIFY3U(start, <=, end);
+	mm_commit(M(bs));
+}
+
+static void mm_batch_begin(void *bs)
+{
+	M(bs)->batch_depth++;
+}
+
+static void mm_batch_end(void *bs)
+{
+	struct mm_state *m = M(bs);
+
+	VMC_VERIFY3U(m->batch_depth, >, 0);
+	m->batch_depth--;
+	mm_commit(m);
+}
+
+/* --- access ------------------------------------------------------------ */
+
+static int mm_access(void *bs, unsigned long va, void *buf, size_t len,
+		     bool write)
+{
+	struct mm_state *m = M(bs);
+	unsigned char *b = buf;
+
+	if (va + len < va)
+		return -EFAULT;
+	mm_commit(m);
+	while (len) {
+		size_t off = va & (VMC_PAGE_SIZE - 1);
+		size_t n = VMC_PAGE_SIZE - off;
+		unsigned long pfn;
+		unsigned char *p;
+		bool w;
+
+		if (n > len)
+			n = len;
+		if (sim_walk(&m->s, va, &pfn, NULL, &w) || (write && !w))
+			return -EFAULT;
+		/* A page whose mirror the host refused: use the direct map. */
+		if (m->nr_dirty && mm_is_dirty(m, va))
+			p = sim_ram_ptr(&m->s.ram, pfn) + off;
+		else
+			p = (unsigned char *)va;
+		if (write)
+			memcpy(p, b, n);
+		else
+			memcpy(b, p, n);
+		va += n;
+		b += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int mm_translate(void *bs, unsigned long va, unsigned long *pfn)
+{
+	struct mm_state *m = M(bs);
+
+	mm_commit(m);
+	return sim_walk(&m->s, va, pfn, NULL, NULL);
+}
+
+const struct vmc_backend_ops vmc_mmap_ops = {
+	.name = "mmap",
+	.features = MM_FEATURES,
+	.state_size = sizeof(struct mm_state),
+	.init = mm_init,
+	.fini = mm_fini,
+	.frame_alloc = mm_frame_alloc,
+	.frame_free = mm_frame_free,
+	.frame_node = mm_frame_node,
+	.kaddr = mm_kaddr,
+	.frames_used = mm_frames_used,
+	.mk_table = mm_mk_table,
+	.mk_leaf = mm_mk_leaf,
+	.present = mm_present,
+	.is_leaf = mm_is_leaf,
+	.entry_pfn = mm_entry_pfn,
+	.leaf_prot = mm_leaf_prot,
+	.root = mm_root,
+	.table_alloc = mm_table_alloc,
+	.table_free = mm_table_free,
+	.read = mm_read,
+	.write = mm_write,
+	.sync = mm_sync,
+	.flush_tlb = mm_flush_tlb,
+	.batch_begin = mm_batch_begin,
+	.batch_end = mm_batch_end,
+	.access = mm_access,
+	.translate = mm_translate,
+	.tlb_for_each = NULL,
+};
+
+/* --- test hooks (vmc_mmap.h) ------------------------------------------- */
+
+void vmc_mmap_get_stats(void *bs, struct vmc_mmap_stats *st)
+{
+	struct mm_state *m = M(bs);
+
+	*st = m->st;
+	st->dirty_ranges = m->nr_dirty;
+	st->frames_used = m->s.ram.used;
+	st->tables_used = m->s.ram.tables;
+	st->pte_writes = m->s.pte_writes;
+}
+
+void vmc_mmap_fail_nth(void *bs, unsigned long nth)
+{
+	M(bs)->fail_nth = nth;
+}
+
+int vmc_mmap_probe(void *bs, unsigned long va, bool write)
+{
+	return mm_probe(M(bs), va, write);
+}
+
+int vmc_mmap_ram_fd(void *bs)
+{
+	return M(bs)->ram_fd;
+}
+
+int vmc_mmap_dev_fd(void *bs)
+{
+	return M(bs)->dev_fd;
+}

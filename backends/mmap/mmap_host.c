@@ -1,0 +1,401 @@
+/*
+ * mmap_host.c - the host side of the mmap backend: memfds, the window,
+ * mirroring page-table writes into the host MMU, the probe.
+ *
+ * Theory
+ * ------
+ * 1. Two truths, one oracle.  The core walks bookkeeping tables (the sim
+ *    backend's x86-64 format in frames of the RAM memfd); the host kernel's
+ *    page tables are what a load or store really goes through.  Every leaf
+ *    write to the bookkeeping is mirrored: a present leaf becomes an
+ *    mmap(MAP_FIXED|MAP_SHARED) of the frame's memfd offset at its virtual
+ *    address in the window, a cleared leaf becomes an anonymous
+ *    PROT_NONE|MAP_NORESERVE mapping over the page again.  So data written
+ *    through a vmalloc address lands in the memfd page the tables name,
+ *    and the direct map (a second, linear view of the same memfd) shows it:
+ *    the host's page tables check ours.
+ *
+ * 2. Batching.  One mmap per page would make a 16-page vmalloc cost 16
+ *    system calls and 16 VMAs.  Writes therefore build one pending
+ *    operation: a MAP run (consecutive addresses, consecutive pfns of one
+ *    memfd, one protection) or a CLEAR run (consecutive addresses).  A
+ *    write that extends it costs no system call; any other write, and
+ *    batch_end, flush_tlb, access, translate and the probe, commit it with
+ *    one mmap.  The host merges the pieces of a run into one VMA.
+ *
+ * 3. Refusals.  The host may refuse an mmap (ENOMEM: vm.max_map_count is
+ *    reached, or the test hook says so).  The contract wants that to come
+ *    back from write() with the entry unchanged, but a deferred call fails
+ *    after write() returned.  So the first page of every MAP run is mapped
+ *    at once, inside write(): that call is the one that adds VMAs (it
+ *    splits a PROT_NONE stretch in three) and its refusal is reported
+ *    cleanly.  Extending the run later only replaces PROT_NONE pages next
+ *    to it and merges with it, so it adds no VMA; should the host still
+ *    refuse it (or a CLEAR), the range is remembered as dirty and
+ *    re-synchronised from the tables at every later commit.  While a page
+ *    is dirty, access() copies through the direct map of the frame the
+ *    tables name instead of the window, so the core's view never depends
+ *    on a refused call; only vmc_mmap_probe can see the lag.
+ *
+ * 4. The window.  A PROT_NONE, MAP_NORESERVE reservation of 32 TiB (the
+ *    x86-64 4-level vmalloc size, so arena offsets equal the sim
+ *    backend's), aligned to 1 GiB by reserving 1 GiB more and trimming.
+ *    Alignment requests up to 1 GiB therefore place areas at the same
+ *    offsets as on sim; larger alignments may differ (the sim space starts
+ *    at 0xffffc90000000000, aligned to 1 TiB).
+ *
+ * 5. The probe touches an address for real under a SIGSEGV/SIGBUS
+ *    handler that siglongjmps back (the jump buffer is per thread; the
+ *    previous handlers are restored afterwards).
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "mmap_internal.h"
+
+#define PS VMC_PAGE_SIZE
+
+/* --- host calls -------------------------------------------------------- */
+
+/* One mmap into the window; fd < 0 means PROT_NONE reservation. */
+static int host_mmap(struct mm_state *m, unsigned long va, unsigned long len,
+		     int prot, int fd, off_t off)
+{
+	int flags = MAP_FIXED;
+	void *p;
+
+	m->st.host_mmaps++;
+	if (m->fail_nth && --m->fail_nth == 0) {
+		m->st.host_failures++;
+		return -ENOMEM;
+	}
+	if (fd >= 0)
+		flags |= MAP_SHARED;
+	else
+		flags |= MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	p = mmap((void *)va, len, prot, flags, fd, off);
+	if (p == MAP_FAILED) {
+		m->st.host_failures++;
+		return -ENOMEM;
+	}
+	VMC_VERIFY(p == (void *)va);
+	return 0;
+}
+
+static int map_pages(struct mm_state *m, unsigned long va, unsigned long pfn,
+		     unsigned long n, unsigned int prot)
+{
+	struct sim_ram *r = &m->s.ram;
+	int hprot = PROT_READ, fd, err;
+	off_t off;
+
+	if (prot & VMC_PROT_WRITE)
+		hprot |= PROT_WRITE;
+	if (prot & VMC_PROT_EXEC)
+		hprot |= PROT_EXEC;
+	if (sim_ram_is_ram(r, pfn)) {
+		fd = m->ram_fd;
+		off = (off_t)((pfn - r->base_pfn) << VMC_PAGE_SHIFT);
+	} else {
+		VMC_VERIFY(sim_ram_is_dev(r, pfn));
+		fd = m->dev_fd;
+		off = (off_t)((pfn - r->dev_pfn) << VMC_PAGE_SHIFT);
+	}
+	err = host_mmap(m, va, n * PS, hprot, fd, off);
+	if (!err)
+		m->st.pages_mapped += n;
+	return err;
+}
+
+static int clear_pages(struct mm_state *m, unsigned long va, unsigned long n)
+{
+	int err = host_mmap(m, va, n * PS, PROT_NONE, -1, 0);
+
+	if (!err)
+		m->st.pages_cleared += n;
+	return err;
+}
+
+/* --- dirty ranges ------------------------------------------------------ */
+
+static void dirty_add(struct mm_state *m, unsigned long start,
+		      unsigned long end)
+{
+	struct mm_range *d;
+
+	if (m->nr_dirty == MM_MAX_DIRTY) {
+		/* Full: widen the last one; resync reads the tables anyway. */
+		d = &m->dirty[MM_MAX_DIRTY - 1];
+		if (start < d->start)
+			d->start = start;
+		if (end > d->end)
+			d->end = end;
+		return;
+	}
+	m->dirty[m->nr_dirty].start = start;
+	m->dirty[m->nr_dirty].end = end;
+	m->nr_dirty++;
+}
+
+bool mm_is_dirty(const struct mm_state *m, unsigned long va)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr_dirty; i++)
+		if (va >= m->dirty[i].start && va < m->dirty[i].end)
+			return true;
+	return false;
+}
+
+/* The level-0 entry for va, or 0 when some level is not present. */
+static vmc_pte_t leaf_at(struct mm_state *m, unsigned long va)
+{
+	const struct vmc_geometry *g = &m->s.geo.g;
+	unsigned long table = m->s.root;
+	unsigned int level;
+
+	for (level = g->levels - 1;; level--) {
+		unsigned int idx = (unsigned int)((va >> vmc_geom_shift(g, level)) &
+						  ((1u << g->bits[level]) - 1));
+		vmc_pte_t e = sim_table_read(&m->s, table, level, idx);
+
+		if (!sim_present(e) || level == 0)
+			return sim_present(e) ? e : 0;
+		table = sim_entry_pfn(&m->s.geo, e);
+	}
+}
+
+/* Make the host mapping of [start, end) what the tables say, in runs. */
+static int resync(struct mm_state *m, unsigned long start, unsigned long end)
+{
+	struct sim_ram *r = &m->s.ram;
+	unsigned long va = start;
+
+	while (va < end) {
+		vmc_pte_t e = leaf_at(m, va);
+		unsigned long n = 1, pfn = 0;
+		unsigned int prot = 0;
+		int err;
+
+		if (e) {
+			pfn = sim_entry_pfn(&m->s.geo, e);
+			prot = sim_leaf_prot(&m->s.geo, e);
+		}
+		while (va + n * PS < end) {
+			vmc_pte_t f = leaf_at(m, va + n * PS);
+
+			if (!e != !f)
+				break;
+			if (e && (sim_entry_pfn(&m->s.geo, f) != pfn + n ||
+				  sim_leaf_prot(&m->s.geo, f) != prot ||
+				  sim_ram_is_ram(r, pfn + n) != sim_ram_is_ram(r, pfn)))
+				break;
+			n++;
+		}
+		err = e ? map_pages(m, va, pfn, n, prot) : clear_pages(m, va, n);
+		if (err)
+			return err;
+		va += n * PS;
+	}
+	return 0;
+}
+
+static void retry_dirty(struct mm_state *m)
+{
+	unsigned int i = 0;
+
+	while (i < m->nr_dirty) {
+		m->st.retries++;
+		if (resync(m, m->dirty[i].start, m->dirty[i].end)) {
+			i++;
+			continue;
+		}
+		m->dirty[i] = m->dirty[--m->nr_dirty];
+	}
+}
+
+/* --- the pending operation --------------------------------------------- */
+
+void mm_commit(struct mm_state *m)
+{
+	struct mm_pending *p = &m->pend;
+
+	if (p->kind == MM_PEND_MAP && p->n > 1) {
+		if (map_pages(m, p->va + PS, p->pfn + 1, p->n - 1, p->prot))
+			dirty_add(m, p->va + PS, p->va + p->n * PS);
+	} else if (p->kind == MM_PEND_CLEAR) {
+		if (clear_pages(m, p->va, p->n))
+			dirty_add(m, p->va, p->va + p->n * PS);
+	}
+	if (p->kind != MM_PEND_NONE)
+		m->st.commits++;
+	p->kind = MM_PEND_NONE;
+	if (m->nr_dirty)
+		retry_dirty(m);
+}
+
+int mm_write_leaf(struct mm_state *m, unsigned long table, unsigned int idx,
+		  vmc_pte_t e, unsigned long va)
+{
+	struct mm_pending *p = &m->pend;
+	struct sim_ram *r = &m->s.ram;
+
+	if (sim_present(e)) {
+		unsigned long pfn = sim_entry_pfn(&m->s.geo, e);
+		unsigned int prot = sim_leaf_prot(&m->s.geo, e);
+		int err;
+
+		if (p->kind == MM_PEND_MAP && va == p->va + p->n * PS &&
+		    pfn == p->pfn + p->n && prot == p->prot &&
+		    sim_ram_is_ram(r, pfn) == sim_ram_is_ram(r, p->pfn)) {
+			sim_table_write(&m->s, table, 0, idx, e);
+			p->n++;
+			return 0;
+		}
+		mm_commit(m);
+		err = map_pages(m, va, pfn, 1, prot);   /* refusals surface here */
+		if (err)
+			return err;
+		sim_table_write(&m->s, table, 0, idx, e);
+		p->kind = MM_PEND_MAP;
+		p->va = va;
+		p->pfn = pfn;
+		p->n = 1;
+		p->prot = prot;
+		return 0;
+	}
+	if (sim_present(sim_table_read(&m->s, table, 0, idx))) {
+		if (!(p->kind == MM_PEND_CLEAR && va == p->va + p->n * PS)) {
+			mm_commit(m);
+			p->kind = MM_PEND_CLEAR;
+			p->va = va;
+			p->n = 0;
+		}
+		p->n++;
+	}
+	sim_table_write(&m->s, table, 0, idx, e);
+	return 0;
+}
+
+/* --- memfds and the window --------------------------------------------- */
+
+static int memfd_region(const char *name, unsigned long frames, int *fd,
+			unsigned char **map, size_t *len)
+{
+	void *p;
+
+	*len = (size_t)frames << VMC_PAGE_SHIFT;
+	*fd = memfd_create(name, MFD_CLOEXEC);
+	if (*fd < 0)
+		return -ENOMEM;
+	if (ftruncate(*fd, (off_t)*len)) {
+		close(*fd);
+		*fd = -1;
+		return -ENOMEM;
+	}
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (p == MAP_FAILED) {
+		close(*fd);
+		*fd = -1;
+		return -ENOMEM;
+	}
+	*map = p;
+	return 0;
+}
+
+int mm_host_init(struct mm_state *m, unsigned long nr_frames,
+		 unsigned long dev_frames)
+{
+	unsigned long raw, win, len = MM_WINDOW + MM_WIN_ALIGN;
+	void *p;
+	int err;
+
+	m->ram_fd = m->dev_fd = -1;
+	err = memfd_region("vmcore-ram", nr_frames, &m->ram_fd, &m->ram_map,
+			   &m->ram_len);
+	if (!err)
+		err = memfd_region("vmcore-dev", dev_frames, &m->dev_fd,
+				   &m->dev_map, &m->dev_len);
+	if (err)
+		goto fail;
+	p = mmap(NULL, len, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	raw = (unsigned long)p;
+	win = (raw + MM_WIN_ALIGN - 1) & ~(MM_WIN_ALIGN - 1);
+	if (win > raw)
+		munmap(p, win - raw);
+	if (raw + len > win + MM_WINDOW)
+		munmap((void *)(win + MM_WINDOW), raw + len - (win + MM_WINDOW));
+	m->win = (unsigned char *)win;
+	return 0;
+fail:
+	mm_host_fini(m);
+	return err;
+}
+
+void mm_host_fini(struct mm_state *m)
+{
+	if (m->win)
+		munmap(m->win, MM_WINDOW);
+	if (m->ram_fd >= 0) {
+		munmap(m->ram_map, m->ram_len);
+		close(m->ram_fd);
+	}
+	if (m->dev_fd >= 0) {
+		munmap(m->dev_map, m->dev_len);
+		close(m->dev_fd);
+	}
+	m->win = NULL;
+	m->ram_fd = m->dev_fd = -1;
+}
+
+/* --- the probe --------------------------------------------------------- */
+
+static _Thread_local sigjmp_buf *mm_probe_jb;
+
+static void mm_probe_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)si;
+	(void)uc;
+	if (mm_probe_jb)
+		siglongjmp(*mm_probe_jb, 1);
+	/* Not a probe of this thread: let the fault happen for real. */
+	signal(sig, SIG_DFL);
+}
+
+int mm_probe(struct mm_state *m, unsigned long va, bool write)
+{
+	struct sigaction sa, old_segv, old_bus;
+	sigjmp_buf jb;
+	volatile int rc = 0;
+
+	mm_commit(m);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = mm_probe_handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+	if (sigsetjmp(jb, 1) == 0) {
+		volatile unsigned char *b = (volatile unsigned char *)va;
+		unsigned char c;
+
+		mm_probe_jb = &jb;
+		c = *b;
+		if (write)
+			*b = c;
+	} else {
+		rc = -EFAULT;
+	}
+	mm_probe_jb = NULL;
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	return rc;
+}
