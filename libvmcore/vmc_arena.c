@@ -13,8 +13,9 @@
  * Sizing follows Linux where Linux has a rule:
  *   - lazy_max_pages = fls(nr_cpus) * 32 MiB / PAGE_SIZE (mm/vmalloc.c
  *     lazy_max_pages()), so a one-CPU arena purges after 8192 lazy pages;
- *   - the VM_IOREMAP alignment cap is the generic IOREMAP_MAX_ORDER,
- *     7 + PAGE_SHIFT (x86 does not override it);
+ *   - the VM_IOREMAP alignment cap is x86's IOREMAP_MAX_ORDER: the PUD
+ *     shift on 64-bit, the PMD shift on 32-bit, i.e. the shift of level 2,
+ *     or of the top level when there are only two;
  *   - huge vmalloc mappings need a backend offering level-1 leaves and the
  *     absence of "nohugevmalloc"; huge ioremap the absence of "nohugeiomap".
  *
@@ -134,7 +135,8 @@ static int vmc_arena_setup(struct vmc_arena *a)
 	a->huge_vmalloc = !(cfg->flags & VMC_ARENA_NOHUGEVMALLOC) &&
 			  (a->info.geom.leaf_levels & 2u);
 	a->huge_iomap = !(cfg->flags & VMC_ARENA_NOHUGEIOMAP);
-	a->ioremap_max_order = 7 + VMC_PAGE_SHIFT;
+	a->ioremap_max_order = vmc_geom_shift(&a->info.geom,
+					      VMC_MIN(2u, a->info.geom.levels - 1));
 
 	err = vmc_va_init(a);
 	if (err) {
@@ -316,6 +318,8 @@ int vmc_purge(struct vmc_arena *a)
 	unsigned long n;
 
 	vmc_lock(&a->lock);
+	/* vm_unmap_aliases(): fragmented vmap blocks go too, one flush. */
+	vmc_vb_purge_fragmented(a);
 	n = vmc_va_purge(a);
 	vmc_unlock(&a->lock);
 	vmc_debug_check(a, "purge");

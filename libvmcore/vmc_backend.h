@@ -131,7 +131,9 @@ struct vmc_backend_ops {
 	/*
 	 * kaddr: host pointer to the VMC_PAGE_SIZE bytes of frame `pfn` (the
 	 * direct map).  Valid for allocated RAM frames and for device frames
-	 * (pfn of dev_phys .. dev_phys + dev_size).  Never NULL for those.
+	 * (pfn of dev_phys .. dev_phys + dev_size).  Never NULL for those; NULL
+	 * for any other pfn, which is how the core rejects frames a caller
+	 * hands in that are not allocated RAM.
 	 */
 	void *(*kaddr)(void *bs, unsigned long pfn);
 

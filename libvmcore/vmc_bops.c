@@ -293,3 +293,19 @@ int vmc_bo_tlb_for_each(struct vmc_arena *a,
 		return 0;
 	return a->ops->tlb_for_each(a->bs, fn, arg);
 }
+
+int vmc_bo_check_ram(struct vmc_arena *a, const char *who,
+		     const unsigned long *pfns, unsigned int count)
+{
+	unsigned int i;
+
+	for (i = 0; i < count; i++) {
+		if (vmc_bo_is_device(a, pfns[i]) ||
+		    !a->ops->kaddr(a->bs, pfns[i])) {
+			vmc_warn(a, "%s: pfn 0x%lx (page %u) is not allocated RAM",
+				 who, pfns[i], i);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}

@@ -253,6 +253,12 @@ int   vmc_bo_frame_node(struct vmc_arena *a, unsigned long pfn);
 void *vmc_bo_kaddr(struct vmc_arena *a, unsigned long pfn);
 unsigned long vmc_bo_frames_used(struct vmc_arena *a);
 bool  vmc_bo_is_device(struct vmc_arena *a, unsigned long pfn);
+/*
+ * Frames a caller hands in (vmap, vm_map_ram) must be allocated RAM:
+ * 0, or -EINVAL with a warning naming `who` and the first bad page.
+ */
+int   vmc_bo_check_ram(struct vmc_arena *a, const char *who,
+		       const unsigned long *pfns, unsigned int count);
 
 vmc_pte_t vmc_bo_mk_table(struct vmc_arena *a, unsigned int level,
 			  unsigned long pfn);

@@ -578,13 +578,9 @@ static void *vmc__vmap(struct vmc_arena *a, const unsigned long *pfns,
 		*err = -EINVAL;
 		return NULL;
 	}
-	for (i = 0; i < count; i++) {
-		if (vmc_bo_is_device(a, pfns[i])) {
-			vmc_warn(a, "vmap: pfn 0x%lx is not RAM", pfns[i]);
-			*err = -EINVAL;
-			return NULL;
-		}
-	}
+	*err = vmc_bo_check_ram(a, "vmap", pfns, count);
+	if (*err)
+		return NULL;
 
 	vm = vmc_area_get(a, (unsigned long)count << VMC_PAGE_SHIFT,
 			  VMC_PAGE_SIZE, VMC_VM_MAP | vm_flags, a->start,

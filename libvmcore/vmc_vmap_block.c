@@ -128,20 +128,11 @@ void vmc_vb_fini(struct vmc_arena *a)
 	}
 }
 
-/* Check that every frame is RAM the caller may map. */
+/* Every frame must be allocated RAM the caller may map. */
 static int vmc_vb_check_pfns(struct vmc_arena *a, const unsigned long *pfns,
 			     unsigned int count)
 {
-	unsigned int i;
-
-	for (i = 0; i < count; i++) {
-		if (vmc_bo_is_device(a, pfns[i])) {
-			vmc_warn(a, "vm_map_ram: pfn 0x%lx (page %u) is not RAM",
-				 pfns[i], i);
-			return -EINVAL;
-		}
-	}
-	return 0;
+	return vmc_bo_check_ram(a, "vm_map_ram", pfns, count);
 }
 
 /* ---------- blocks ---------- */

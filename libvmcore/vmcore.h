@@ -196,7 +196,12 @@ void vmc_vmallocinfo(struct vmc_arena *a, bool offsets,
 		     void (*emit)(void *arg, const char *line), void *arg);
 
 /* --- lazy freeing --- */
-int  vmc_purge(struct vmc_arena *a);   /* purge now; returns areas purged */
+/*
+ * Purge now, like Linux vm_unmap_aliases(): vmap blocks with no live
+ * chunk are freed, then the lazy set, with one TLB flush over the span.
+ * Returns the number of vmap areas purged.
+ */
+int  vmc_purge(struct vmc_arena *a);
 
 /* --- data access through the arena's MMU --- */
 int  vmc_write(struct vmc_arena *a, const void *addr, const void *buf,
