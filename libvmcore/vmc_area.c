@@ -30,7 +30,9 @@
  *
  * 4. vmallocinfo.  The dump follows Linux 6.1's s_show(): busy areas in
  *    address order, then the lazy ("unpurged vm_area") ones, which Linux
- *    prints after the last busy area.
+ *    prints after the last busy area.  Like Linux (which holds the vmap
+ *    lock across the whole seq_file walk), the dump runs under the arena
+ *    lock: the emit callback must not call back into the arena.
  */
 #include "vmc_internal.h"
 

@@ -63,9 +63,11 @@ static struct vmc_arena *mk_cfg(unsigned int flags, unsigned int features_off,
 	return a;
 }
 
+#define RAM_FRAMES 16384UL    /* 64 MiB of simulated RAM per arena */
+
 static struct vmc_arena *mk(void)
 {
-	return mk_cfg(0, 0, 0, 0);
+	return mk_cfg(0, 0, 0, RAM_FRAMES);
 }
 
 static unsigned long base(struct vmc_arena *a)
@@ -311,8 +313,8 @@ static void t_data(void)
 
 static void t_errors(void)
 {
-	struct vmc_arena *a = mk_cfg(0, 0, 64 * MIB, 0);
-	unsigned long f[2], ram = 65536;   /* sim default frames */
+	struct vmc_arena *a = mk_cfg(0, 0, 32 * MIB, RAM_FRAMES);
+	unsigned long f[2], ram = RAM_FRAMES;
 	uint64_t dphys;
 	unsigned long dsize;
 	struct snap *s = malloc(sizeof(*s));
@@ -348,11 +350,11 @@ static void t_errors(void)
 		 "vmalloc beyond RAM");
 	BAD_NULL(vmc_vmalloc(a, ~0UL), -ENOMEM, "vmalloc(~0) overflow");
 	BAD_NULL(vmc_vmalloc_node_range(a, PG, 3 * PG, base(a),
-					base(a) + 64 * MIB, 0,
+					base(a) + 32 * MIB, 0,
 					VMC_PROT_KERNEL, 0, -1, "t"),
 		 -EINVAL, "align 3 pages");
 	BAD_NULL(vmc_vmalloc_node_range(a, PG, 0, base(a),
-					base(a) + 64 * MIB, 0,
+					base(a) + 32 * MIB, 0,
 					VMC_PROT_KERNEL, 0, -1, "t"),
 		 -EINVAL, "align 0");
 	BAD_NULL(vmc_vmalloc_node_range(a, PG, PG, base(a) - PG,
@@ -361,10 +363,10 @@ static void t_errors(void)
 		 -EINVAL, "range outside the arena");
 	BAD_NULL(vmc_vmalloc_node(a, PG, 2), -EINVAL, "node 2 of 2");
 	BAD_NULL(vmc_vmalloc_node(a, PG, -2), -EINVAL, "node -2");
-	/* The 64 MiB arena is smaller than RAM: a 100 MiB vmalloc finds no
-	 * room; the VA allocator's own complaint is the warning. */
+	/* The 32 MiB arena is smaller than the 64 MiB of RAM: a 48 MiB
+	 * vmalloc passes the RAM check but finds no room. */
 	snap_take(a, s);
-	q = vmc_vmalloc(a, 100 * MIB);
+	q = vmc_vmalloc(a, 48 * MIB);
 	tap_ok(!q && vmc_last_error(a) == -ENOMEM &&
 	       stats(a).frames_data == s->st.frames_data &&
 	       stats(a).nr_busy == s->st.nr_busy,
@@ -540,13 +542,13 @@ static void t_huge(void)
 	CHECK(a, "huge freed");
 	vmc_arena_destroy(a);
 
-	a = mk_cfg(VMC_ARENA_NOHUGEVMALLOC, 0, 0, 0);
+	a = mk_cfg(VMC_ARENA_NOHUGEVMALLOC, 0, 0, RAM_FRAMES);
 	h = vmc_vmalloc_huge(a, 2 * pmd);
 	tap_ok(h && leaf_level(a, h) == 0 &&
 	       vmc_find_vm_area(a, h)->page_order == 0,
 	       "%s: nohugevmalloc: small pages", geom);
 	vmc_arena_destroy(a);
-	a = mk_cfg(0, VMC_BF_HUGE_PMD, 0, 0);
+	a = mk_cfg(0, VMC_BF_HUGE_PMD, 0, RAM_FRAMES);
 	h = vmc_vmalloc_huge(a, 2 * pmd);
 	tap_ok(h && leaf_level(a, h) == 0,
 	       "%s: backend without PMD leaves: small pages", geom);
@@ -780,6 +782,171 @@ static void t_vmallocinfo(void)
 	vmc_arena_destroy(a);
 }
 
+/* ---------- fault injection: every allocation point of the calls above ---------- */
+
+struct frun {
+	struct vmc_arena *a;
+	struct snap *s;
+	int bad;
+	int fails;
+	char why[200];
+};
+
+static void fbad(struct frun *r, const char *what, const char *how)
+{
+	if (!r->bad++)
+		snprintf(r->why, sizeof(r->why), "%s: %s", what, how);
+}
+
+/* Before a call: no lazy areas (a failing allocation would purge them). */
+static void fbefore(struct frun *r)
+{
+	vmc_purge(r->a);
+	snap_take(r->a, r->s);
+}
+
+/* After a call that returned NULL or an error: nothing may have changed. */
+static void fafter(struct frun *r, bool failed, const char *what)
+{
+	struct vmc_stats now = stats(r->a);
+
+	if (failed) {
+		r->fails++;
+		if (vmc_last_error(r->a) != -ENOMEM)
+			fbad(r, what, "error is not -ENOMEM");
+		if (now.nr_busy != r->s->st.nr_busy ||
+		    now.nr_free != r->s->st.nr_free ||
+		    now.nr_lazy != r->s->st.nr_lazy ||
+		    now.frames_data != r->s->st.frames_data ||
+		    now.frames_arrays != r->s->st.frames_arrays ||
+		    now.frames_harness != r->s->st.frames_harness ||
+		    strcmp(r->s->text, dump(r->a, true)->text))
+			fbad(r, what, "failed call changed the arena");
+	}
+	if (!clean(r->a, what))
+		fbad(r, what, "vmc_check");
+}
+
+#define FCALL(r, var, call, what)                                       \
+	do {                                                            \
+		fbefore(r);                                             \
+		(var) = (call);                                         \
+		fafter((r), !(var), (what));                            \
+	} while (0)
+
+static void fscenario(struct frun *r)
+{
+	struct vmc_arena *a = r->a;
+	unsigned char in[64], out[64];
+	unsigned long f[3];
+	unsigned int nf = 0, i;
+	const struct vmc_vm_struct *g;
+	void *p1, *p2, *p3, *p4, *v = NULL, *q;
+	struct vmc_sim_stats ss;
+
+	fill(in, sizeof(in), 21);
+	FCALL(r, p1, vmc_vmalloc(a, 3 * PG), "vmalloc");
+	if (p1)
+		vmc_write(a, p1, in, sizeof(in));
+	FCALL(r, p2, vmc_vzalloc(a, 600 * PG), "vzalloc(vpages)");
+	FCALL(r, p3, vmc_vmalloc_huge(a, 2 * pmd), "vmalloc_huge");
+	FCALL(r, p4, vmc_vmalloc_node(a, 5 * PG, 1), "vmalloc_node");
+	for (i = 0; i < 3; i++)
+		if (!vmc_frame_alloc(a, -1, &f[nf]))
+			nf++;
+	if (nf == 3)
+		FCALL(r, v, vmc_vmap(a, f, 3, 0, VMC_PROT_KERNEL), "vmap");
+	FCALL(r, g, vmc_get_vm_area(a, 3 * PG, 0), "get_vm_area");
+	if (p1) {
+		FCALL(r, q, vmc_vrealloc(a, p1, 2 * PG, 0), "vrealloc(shrink)");
+		FCALL(r, q, vmc_vrealloc(a, p1, 3 * PG, 0), "vrealloc(regrow)");
+		FCALL(r, q, vmc_vrealloc(a, p1, 20 * PG, 0), "vrealloc(move)");
+		if (q)
+			p1 = q;
+		if (vmc_read(a, p1, out, sizeof(out)) ||
+		    memcmp(in, out, sizeof(in)))
+			fbad(r, "vrealloc", "data lost");
+	}
+	if (g && vmc_remove_vm_area(a, (void *)g->addr, NULL))
+		fbad(r, "remove_vm_area", "failed");
+	if (vmc_vunmap(a, v) || vmc_vfree(a, p1) || vmc_vfree(a, p2) ||
+	    vmc_vfree(a, p3) || vmc_vfree(a, p4))
+		fbad(r, "free", "a free failed");
+	for (i = 0; i < nf; i++)
+		vmc_frame_free(a, f[i]);
+	vmc_purge(a);
+	if (!clean(a, "final purge"))
+		fbad(r, "final purge", "vmc_check");
+	/* Drained: no area, one free block, the backend holds only tables. */
+	vmc_sim_get_stats(vmc_arena_backend_state(a), &ss);
+	if (stats(a).nr_busy || stats(a).nr_lazy || stats(a).nr_free != 1 ||
+	    stats(a).frames_data || stats(a).frames_arrays ||
+	    ss.frames_used != ss.tables_used)
+		fbad(r, "end", "not drained");
+}
+
+/*
+ * The next fault point to sweep.  The frame allocations of the 600-page
+ * vzalloc are one long run of identical points: inside long runs, sample
+ * every 29th (set VMC_TEST_FULL=1 in the environment to sweep them all).
+ */
+static unsigned long fnext(unsigned long n, unsigned long count)
+{
+	if (!getenv("VMC_TEST_FULL") && count > 100 && n >= 16 &&
+	    n + 48 <= count)
+		return n + 29;
+	return n + 1;
+}
+
+static void t_faults(void)
+{
+	static const char *const names[VMC_FAULT_KINDS] = {
+		"frame", "table", "meta"
+	};
+	unsigned long before[VMC_FAULT_KINDS], count[VMC_FAULT_KINDS], n;
+	unsigned long points;
+	struct frun r;
+	int k, bad, fails;
+	char why[300];
+
+	memset(&r, 0, sizeof(r));
+	r.s = malloc(sizeof(*r.s));
+	r.a = mk_cfg(0, 0, 0, 4096);
+	for (k = 0; k < VMC_FAULT_KINDS; k++)
+		before[k] = vmc_fault_count(r.a, k);
+	fscenario(&r);
+	for (k = 0; k < VMC_FAULT_KINDS; k++)
+		count[k] = vmc_fault_count(r.a, k) - before[k];
+	tap_ok(!r.bad && !r.fails, "%s: fault scenario runs clean%s%s", geom,
+	       r.bad ? ": " : "", r.bad ? r.why : "");
+	vmc_arena_destroy(r.a);
+
+	for (k = 0; k < VMC_FAULT_KINDS; k++) {
+		bad = 0;
+		fails = 0;
+		why[0] = '\0';
+		points = 0;
+		for (n = 1; n <= count[k]; n = fnext(n, count[k])) {
+			points++;
+			r.bad = 0;
+			r.fails = 0;
+			r.a = mk_cfg(0, 0, 0, 4096);
+			vmc_fault_set(r.a, k, n);
+			fscenario(&r);
+			if (r.bad && !bad++)
+				snprintf(why, sizeof(why), "n=%lu: %s", n,
+					 r.why);
+			fails += r.fails;
+			vmc_arena_destroy(r.a);
+		}
+		tap_ok(!bad && count[k] > 0,
+		       "%s: %lu of %lu %s fault points, %d calls failed cleanly%s%s",
+		       geom, points, count[k], names[k], fails,
+		       bad ? ": " : "", why);
+	}
+	free(r.s);
+}
+
 int main(void)
 {
 	static const char *geoms[] = { "x86_64", "la57", "i386" };
@@ -797,6 +964,7 @@ int main(void)
 		t_vmap();
 		t_areas();
 		t_vmallocinfo();
+		t_faults();
 	}
 	return tap_done();
 }
