@@ -420,6 +420,14 @@ static void t_errors(void)
 	vmc_frame_free(a, f[0]);
 	vmc_frame_free(a, f[1]);
 	vmc_purge(a);
+	BAD_NULL(vmc_vmap(a, f, 1, VMC_VM_MAP, VMC_PROT_KERNEL), -EINVAL,
+		 "vmap of a freed frame");
+	{
+		unsigned long junk = 5;
+
+		BAD_NULL(vmc_vmap(a, &junk, 1, VMC_VM_MAP, VMC_PROT_KERNEL),
+			 -EINVAL, "vmap of a pfn outside RAM");
+	}
 	CHECK(a, "error teardown");
 	free(s);
 	vmc_arena_destroy(a);
