@@ -45,12 +45,17 @@
  *   6. Frames.  The backend's count equals baseline + data + tables +
  *      harness; data is recomputed from the busy areas that own frames,
  *      tables from a walk of the tables.
- *   7. Data.  A sample of pages of every mapped area (all of them under
- *      VMC_DEBUG) is read through its virtual address and compared with
- *      the direct map of the frame the area records.  Read only; it fills
- *      the TLB, which the TLB check (already done) allows.
+ *   7. Data.  Pages are read through their virtual address and compared
+ *      with the direct map of the frame the area records.  With a real
+ *      MMU: a sample of every mapped area (all pages under VMC_DEBUG).
+ *      With a soft TLB: every page whose translation is cached, and only
+ *      those, so that the reads are TLB hits and the check leaves the TLB
+ *      as it was (the pages not cached are covered by 4: their next access
+ *      walks the tables just verified).
  *
- * The checker takes a->lock itself and changes nothing but the TLB.
+ * The checker takes a->lock itself and changes nothing (on a real MMU its
+ * reads may fill the hardware TLB; it allocates nothing, so fault
+ * injection counts do not move).
  */
 #include "vmc_internal.h"
 
@@ -788,11 +793,70 @@ static int chk_data_area(struct chk *c, struct vmc_va *va)
 	return 0;
 }
 
+/*
+ * On a backend with a soft TLB the probe reads only pages whose
+ * translation is already cached: those reads are TLB hits, so the check
+ * leaves the TLB exactly as it found it (a miss would fill an entry and
+ * might evict a stale one a test, or the next check, wants to see).
+ * Pages not cached are reached by a fresh walk of the tables that
+ * invariant 4 has just verified.  The entries are taken in batches of
+ * CHK_BATCH (no allocation: the checker must not move fault-injection
+ * counts); hits do not reorder the TLB, so the batches line up.
+ */
+#define CHK_BATCH 64u
+
+struct chk_tlb_batch {
+	unsigned long skip, seen;
+	unsigned int n;
+	unsigned long va[CHK_BATCH];
+};
+
+static int chk_tlb_collect(void *arg, unsigned long va, unsigned long pfn)
+{
+	struct chk_tlb_batch *b = arg;
+
+	(void)pfn;
+	if (b->seen++ < b->skip)
+		return 0;
+	b->va[b->n++] = va;
+	return b->n == CHK_BATCH;
+}
+
+static int chk_data_tlb(struct chk *c)
+{
+	struct chk_tlb_batch b;
+	unsigned long skip = 0, pfn;
+	unsigned int i;
+	int bad;
+
+	do {
+		b.skip = skip;
+		b.seen = 0;
+		b.n = 0;
+		vmc_bo_tlb_for_each(c->a, chk_tlb_collect, &b);
+		for (i = 0; i < b.n; i++) {
+			struct vmc_va *va = chk_set_find(&c->a->vs.busy,
+							 b.va[i]);
+
+			/* lazy ranges and dirty block pages: nothing to read */
+			if (!va || !chk_expect(c, va, b.va[i], &pfn))
+				continue;
+			bad = chk_probe(c, va, b.va[i], pfn);
+			if (bad)
+				return bad;
+		}
+		skip += b.n;
+	} while (b.n == CHK_BATCH);
+	return 0;
+}
+
 static int chk_data(struct chk *c)
 {
 	struct vmc_list *pos;
 	int bad;
 
+	if (c->a->info.features & VMC_BF_SOFT_TLB)
+		return chk_data_tlb(c);
 	vmc_list_for_each(pos, &c->a->vs.busy.head) {
 		bad = chk_data_area(c, chk_va_of(pos));
 		if (bad)
