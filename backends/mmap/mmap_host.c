@@ -358,7 +358,8 @@ void mm_host_fini(struct mm_state *m)
 
 /* --- the probe --------------------------------------------------------- */
 
-static _Thread_local sigjmp_buf *mm_probe_jb;
+/* volatile: the stores must really happen around the probing access. */
+static _Thread_local sigjmp_buf *volatile mm_probe_jb;
 
 static void mm_probe_handler(int sig, siginfo_t *si, void *uc)
 {
