@@ -1,0 +1,98 @@
+/*
+ * vmc_op.h - operation streams: one op set for tests, fuzzers, replay, the
+ * kernel module and benchmarks (DESIGN.md section 5).
+ *
+ * A stream is an array of struct vmc_op.  It has two encodings, converted
+ * losslessly both ways (text -> ops -> binary -> ops -> text gives the
+ * same text, canonically printed):
+ *
+ *   text    one op per line, `#` comments, what people read and write:
+ *             r0 = vmalloc(size=0x5000)
+ *             r1 = vmalloc(size=0x400000, align=0x200000, huge=1)
+ *             vfree(r1)
+ *           Parse errors name the line and the column.
+ *   binary  what fuzzers mutate: decoded forgivingly, so every byte string
+ *           is a valid program; running out of bytes ends the stream.
+ *
+ * Registers r0..r(VMC_OP_REGS-1) name results.  Offsets (`start`, `end`
+ * of vmalloc_range, `phys` of ioremap) are relative to the arena start or
+ * the device region, so a stream means the same on every backend.
+ */
+#ifndef VMC_OP_H
+#define VMC_OP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VMC_OP_REGS 64          /* registers r0 .. r63 */
+#define VMC_OP_MAX  100000      /* ops in one stream at most */
+
+enum vmc_op_kind {
+	VMC_OP_VMALLOC = 0,     /* rD = vmalloc(size, [align], [huge], [node], [zero]) */
+	VMC_OP_VZALLOC,         /* rD = vzalloc(size, [node]) */
+	VMC_OP_VMALLOC_NODE,    /* rD = vmalloc_node(size, node) */
+	VMC_OP_VMALLOC_HUGE,    /* rD = vmalloc_huge(size) */
+	VMC_OP_VMALLOC_RANGE,   /* rD = vmalloc_range(size, align, start, end, [node], [huge], [zero]) */
+	VMC_OP_VFREE,           /* vfree(rS) */
+	VMC_OP_VMAP,            /* rD = vmap(pages): the harness provides the frames */
+	VMC_OP_VUNMAP,          /* vunmap(rS): the harness frees its frames */
+	VMC_OP_IOREMAP,         /* rD = ioremap(phys, size) */
+	VMC_OP_IOUNMAP,         /* iounmap(rS) */
+	VMC_OP_VM_MAP_RAM,      /* rD = vm_map_ram(pages, [node]) */
+	VMC_OP_VM_UNMAP_RAM,    /* vm_unmap_ram(rS, [pages]): default the mapped count */
+	VMC_OP_VREALLOC,        /* rD = vrealloc(rS, size) */
+	VMC_OP_WRITE,           /* write(rS, off, len, seed) */
+	VMC_OP_VERIFY,          /* verify(rS, off, len, seed) */
+	VMC_OP_PURGE,           /* purge() */
+	VMC_OP_FAIL,            /* fail(frames=N | tables=N | meta=N) */
+	VMC_OP_CHECK,           /* check() */
+	VMC_OP_NR
+};
+
+/* What fail() arms (values of enum vmc_fault_kind). */
+enum vmc_op_fail { VMC_OP_FAIL_FRAMES = 0, VMC_OP_FAIL_TABLES = 1,
+		   VMC_OP_FAIL_META = 2 };
+
+struct vmc_op {
+	enum vmc_op_kind kind;
+	int dst;                /* result register, -1 if none */
+	int src;                /* operand register, -1 if none */
+	uint64_t size;          /* bytes (vmalloc*, ioremap, vrealloc) */
+	uint64_t align;         /* vmalloc/vmalloc_range; 0 = default */
+	uint64_t start, end;    /* vmalloc_range: offsets from the arena start */
+	uint64_t phys;          /* ioremap: offset into the device region */
+	uint64_t off, len;      /* write/verify */
+	uint64_t seed;          /* write/verify: data pattern */
+	uint64_t nth;           /* fail: the nth next allocation */
+	uint32_t pages;         /* vmap, vm_map_ram, vm_unmap_ram (0 = default) */
+	int32_t node;           /* -1 = no node */
+	uint8_t huge;           /* vmalloc/vmalloc_range: VM_ALLOW_HUGE_VMAP */
+	uint8_t zero;           /* vmalloc/vmalloc_range: __GFP_ZERO */
+	uint8_t fail;           /* enum vmc_op_fail */
+	uint32_t line;          /* text: source line (1-based); binary: op index + 1 */
+};
+
+/* Name of an op kind as written in text ("vmalloc", ...). */
+const char *vmc_op_name(enum vmc_op_kind kind);
+
+/*
+ * Text.  vmc_op_parse parses a whole text; on success it returns 0 and a
+ * malloc'ed array in *ops (*n entries).  On a parse error it returns -1
+ * and writes "LINE:COL: message" into err[errlen].
+ */
+int vmc_op_parse(const char *text, size_t len, struct vmc_op **ops,
+		 size_t *n, char *err, size_t errlen);
+/* Print one op in canonical text form (no newline); returns chars written
+ * as snprintf does. */
+int vmc_op_format(const struct vmc_op *op, char *buf, size_t len);
+
+/*
+ * Binary.  vmc_op_decode never fails: every byte string is a program.
+ * It returns a malloc'ed array (possibly empty, never NULL unless out of
+ * memory) of at most VMC_OP_MAX ops.  vmc_op_encode writes the binary
+ * form; returns a malloc'ed buffer and its length in *len.
+ */
+struct vmc_op *vmc_op_decode(const uint8_t *data, size_t size, size_t *n);
+uint8_t *vmc_op_encode(const struct vmc_op *ops, size_t n, size_t *len);
+
+#endif /* VMC_OP_H */
