@@ -77,6 +77,44 @@ struct vmc_engine_ops {
 	int  (*check)(void *state, char *msg, size_t len);
 };
 
+/*
+ * The data pattern of write/verify: byte `off` (from the register's
+ * address) of pattern `seed`.  Seed 0 is all zero bytes, so
+ * verify(rS, ..., seed=0) checks zero-filled memory.  Every engine writes
+ * and checks exactly these bytes.
+ */
+static inline uint8_t vmc_pattern_byte(uint64_t seed, uint64_t off)
+{
+	uint64_t x;
+
+	if (!seed)
+		return 0;
+	x = seed * 0x9e3779b97f4a7c15ULL + (off >> 3);
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return (uint8_t)(x >> ((off & 7) * 8));
+}
+
+/*
+ * Result conventions (what every engine fills in, what the runner
+ * compares; see vmc_run.c):
+ *   address ops (vmalloc family, vmap, ioremap, vm_map_ram, vrealloc):
+ *     success: has_addr = true, err = 0, off = address - arena start;
+ *     NULL:    has_addr = false, err = vmc_last_error() (vrealloc(p, 0)
+ *              returns NULL with err 0 or vfree's error);
+ *   vfree, vunmap, iounmap, vm_unmap_ram: err = the call's return;
+ *   write: err = 0 or the access error; verify: err = 0, or -EIO with
+ *     detail "+0xOFF: got 0xGG want 0xWW" (first differing byte, OFF from
+ *     the register's address), or the access error;
+ *   purge, fail, check: err = 0 (the runner calls check() itself);
+ *   vm_unmap_ram(rS) without pages: the runner fills in the register's
+ *     page count before calling engines, so engines see pages != 0
+ *     unless the register was never set.
+ */
+
 /* An engine bound to a configuration, by name. */
 struct vmc_engine_spec {
 	const struct vmc_engine_ops *ops;

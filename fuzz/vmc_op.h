@@ -95,4 +95,16 @@ int vmc_op_format(const struct vmc_op *op, char *buf, size_t len);
 struct vmc_op *vmc_op_decode(const uint8_t *data, size_t size, size_t *n);
 uint8_t *vmc_op_encode(const struct vmc_op *ops, size_t n, size_t *len);
 
+/* --- helpers (added with the codecs) --- */
+
+/* An op of `kind` with every field at its default: no registers, node -1,
+ * everything else 0. */
+void vmc_op_init(struct vmc_op *op, enum vmc_op_kind kind);
+/* 1 if ops of `kind` return an address into a result register. */
+int vmc_op_has_dst(enum vmc_op_kind kind);
+/* 1 if ops of `kind` take an operand register. */
+int vmc_op_has_src(enum vmc_op_kind kind);
+/* 1 if a and b are the same op (every field but `line`). */
+int vmc_op_equal(const struct vmc_op *a, const struct vmc_op *b);
+
 #endif /* VMC_OP_H */
