@@ -234,7 +234,7 @@ static void break_2(void)
 	struct vmc_arena *a = mk();
 	unsigned long guard, pfn;
 	struct vmc_vm *vm;
-	void *p;
+	void *p, *q;
 	int r;
 
 	/* AAAg...  map the guard page g to A's first frame */
@@ -269,6 +269,24 @@ static void break_2(void)
 	vm->pub.page_order = 0;
 
 	tap_ok(check(a) == 0, "2: repaired arena checks clean");
+
+	/*
+	 * AAAgBBBBBg  B (5 pages) sits at +0x4000.  Flagged VM_IOREMAP it
+	 * would need 32 KiB alignment (5 pages round up to 8).
+	 */
+	q = vmc_vmalloc(a, 5 * PG);
+	vmc_lock(&a->lock);
+	vm = vm_at(a, q);
+	vmc_unlock(&a->lock);
+	if (tap_ok(vm && ((unsigned long)q & 0x7fff),
+		   "2: a 5-page area off 32 KiB alignment")) {
+		vm->pub.flags |= VMC_VM_IOREMAP;
+		tap_ok(check(a) == 2, "2: an ioremap area off its alignment "
+		       "is reported");
+		vm->pub.flags &= ~VMC_VM_IOREMAP;
+	}
+	tap_ok(check(a) == 0, "2: repaired arena checks clean");
+	vmc_vfree(a, q);
 	vmc_vfree(a, p);
 	vmc_arena_destroy(a);
 }
@@ -451,6 +469,27 @@ static void break_4(void)
 	vmc_pt_unmap(a, lazy_addr, lazy_addr + PG);
 	vmc_unlock(&a->lock);
 	tap_ok(check(a) == 0, "4: repaired arena checks clean");
+
+	/* IIIg  an ioremap area with its last page cleared by hand */
+	{
+		uint64_t dev;
+		unsigned long devsz, last;
+		void *io;
+
+		vmc_arena_device(a, &dev, &devsz);
+		io = vmc_ioremap(a, dev + 0x10, 3 * PG);
+		last = (unsigned long)io - 0x10 + 3 * PG;  /* 4th page mapped */
+		if (tap_ok(io && slot(a, last, 0, &table, &idx) == 0,
+			   "4: ioremap of 3 pages + 0x10 maps 4 pages")) {
+			old = vmc_bo_read(a, table, 0, idx);
+			vmc_bo_write(a, table, 0, idx, 0, last);
+			tap_ok(check(a) == 4, "4: an unmapped ioremap page is "
+			       "reported");
+			vmc_bo_write(a, table, 0, idx, old, last);
+		}
+		tap_ok(check(a) == 0 && vmc_iounmap(a, io) == 0,
+		       "4: repaired ioremap checks clean, unmaps");
+	}
 
 	/* A huge leaf in an area that says it has small pages */
 	/* 4 MiB: Linux wants a PMD's worth per node, and sim has 2 nodes */
