@@ -393,13 +393,70 @@ static void test_refusal(struct vmc_arena *a)
 	       "after the sweep nothing is left over");
 }
 
+/*
+ * The real thing: fill the process up to vm.max_map_count with one-page
+ * vmaps of a single frame (each mapping splits the PROT_NONE window, +2
+ * VMAs).  The host's refusal must come back as NULL/-ENOMEM and leave a
+ * consistent arena, and unmapping everything must still work while the
+ * host is full.
+ */
+static void test_map_count(void)
+{
+	static void *v[70000];
+	struct vmc_arena *a;
+	struct vmc_mmap_stats st;
+	unsigned long pfn, lim = 0;
+	unsigned int n = 0, i;
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+	bool good = true;
+	void *bs;
+
+	if (f) {
+		if (fscanf(f, "%lu", &lim) != 1)
+			lim = 0;
+		fclose(f);
+	}
+#ifdef MM_ASAN
+	lim = 0;        /* ASan's own allocator dies when the host is full */
+#endif
+	if (!lim || lim > 65530) {
+		for (i = 0; i < 4; i++)
+			tap_skip("ASan build or vm.max_map_count above 65530: "
+				 "not filled");
+		return;
+	}
+	a = arena(256);
+	bs = vmc_arena_backend_state(a);
+	vmc_frame_alloc(a, -1, &pfn);
+	while (n < 70000 && (v[n] = vmc_vmap(a, &pfn, 1, VMC_VM_MAP,
+					      VMC_PROT_KERNEL)))
+		n++;
+	tap_ok(n < 70000 && n > 1000 && vmc_last_error(a) == -ENOMEM,
+	       "host full after %u vmaps: NULL, -ENOMEM", n);
+	tap_ok(check(a) == 0 && vmc_write(a, v[n - 1], "z", 2) == 0 &&
+	       !strcmp((char *)v[0], "z"),
+	       "arena consistent, the last mapping works");
+	for (i = 0; i < n; i++)
+		good = good && vmc_vunmap(a, v[i]) == 0;
+	vmc_purge(a);
+	st = mstats(a);
+	tap_ok(good && st.dirty_ranges == 0 &&
+	       vmc_mmap_probe(bs, (unsigned long)v[0], false) == -EFAULT &&
+	       vmc_mmap_probe(bs, (unsigned long)v[n - 1], false) == -EFAULT,
+	       "all unmapped while full (%lu refusals, %lu holes)",
+	       st.host_failures, st.holes);
+	tap_ok(check(a) == 0, "vmc_check == 0 after the flood");
+	vmc_frame_free(a, pfn);
+	vmc_arena_destroy(a);
+}
+
 int main(void)
 {
 	struct vmc_arena *a;
 	unsigned long start, end;
 	int fds0, maps0 __attribute__((unused));
 
-	tap_plan(58);
+	tap_plan(62);
 	test_ops();
 
 	/* Warm-up so that libc/sanitizer allocations settle first. */
@@ -424,6 +481,7 @@ int main(void)
 	test_refusal(a);
 	tap_ok(check(a) == 0, "final vmc_check");
 	vmc_arena_destroy(a);
+	test_map_count();
 	tap_ok(count_fds() == fds0, "fds back to baseline (%d)", fds0);
 	tap_ok(count_maps(start, end, NULL) == 0 &&
 	       count_maps(0, 0, "memfd:vmcore") == 0,

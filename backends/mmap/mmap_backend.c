@@ -111,7 +111,7 @@ static void mm_fini(void *bs)
 {
 	struct mm_state *m = M(bs);
 
-	mm_commit(m);
+	mm_commit(m, false);
 	sim_ram_fini(&m->s.ram);
 	mm_host_fini(m);        /* the window goes, with whatever is left in it */
 }
@@ -246,7 +246,7 @@ static void mm_sync(void *bs, unsigned long start, unsigned long end,
 static void mm_flush_tlb(void *bs, unsigned long start, unsigned long end)
 {
 	VMC_VERIFY3U(start, <=, end);
-	mm_commit(M(bs));
+	mm_commit(M(bs), true);
 }
 
 static void mm_batch_begin(void *bs)
@@ -260,7 +260,7 @@ static void mm_batch_end(void *bs)
 
 	VMC_VERIFY3U(m->batch_depth, >, 0);
 	m->batch_depth--;
-	mm_commit(m);
+	mm_commit(m, false);
 }
 
 /* --- access ------------------------------------------------------------ */
@@ -273,7 +273,7 @@ static int mm_access(void *bs, unsigned long va, void *buf, size_t len,
 
 	if (va + len < va)
 		return -EFAULT;
-	mm_commit(m);
+	mm_commit(m, true);
 	while (len) {
 		size_t off = va & (VMC_PAGE_SIZE - 1);
 		size_t n = VMC_PAGE_SIZE - off;
@@ -305,7 +305,7 @@ static int mm_translate(void *bs, unsigned long va, unsigned long *pfn)
 {
 	struct mm_state *m = M(bs);
 
-	mm_commit(m);
+	mm_commit(m, true);
 	return sim_walk(&m->s, va, pfn, NULL, NULL);
 }
 

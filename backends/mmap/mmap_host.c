@@ -32,7 +32,9 @@
  *    cleanly.  Extending the run later only replaces PROT_NONE pages next
  *    to it and merges with it, so it adds no VMA; should the host still
  *    refuse it (or a CLEAR), the range is remembered as dirty and
- *    re-synchronised from the tables at every later commit.  While a page
+ *    re-synchronised from the tables at the next flush_tlb, access,
+ *    translate or probe (not at every write: a full host would make each
+ *    retry fail again; retrying stops at the first refusal).  While a page
  *    is dirty, access() copies through the direct map of the frame the
  *    tables name instead of the window, so the core's view never depends
  *    on a refused call; only vmc_mmap_probe can see the lag.
@@ -110,10 +112,32 @@ static int map_pages(struct mm_state *m, unsigned long va, unsigned long pfn,
 	return err;
 }
 
+/*
+ * Back to PROT_NONE.  At vm.max_map_count the host refuses even an mmap
+ * that would lower the count (seen on 6.x), but it still lets a whole
+ * mapping be unmapped; the hole is then refilled with PROT_NONE (it
+ * merges with its neighbours).  NOREPLACE: if another thread's mmap took
+ * the hole meanwhile, it is left alone (the page faults for us either
+ * way).  Last resort: mprotect, which needs no new mapping either.
+ */
 static int clear_pages(struct mm_state *m, unsigned long va, unsigned long n)
 {
 	int err = host_mmap(m, va, n * PS, PROT_NONE, -1, 0);
 
+	if (err && !munmap((void *)va, n * PS)) {
+		void *p = mmap((void *)va, n * PS, PROT_NONE,
+			       MAP_FIXED_NOREPLACE | MAP_PRIVATE |
+			       MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (p == MAP_FAILED || p != (void *)va) {
+			if (p != MAP_FAILED)
+				munmap(p, n * PS);
+			m->st.holes++;
+		}
+		err = 0;
+	} else if (err && !mprotect((void *)va, n * PS, PROT_NONE)) {
+		err = 0;
+	}
 	if (!err)
 		m->st.pages_cleared += n;
 	return err;
@@ -203,23 +227,22 @@ static int resync(struct mm_state *m, unsigned long start, unsigned long end)
 	return 0;
 }
 
+/* Retry the dirty ranges; stop at the first refusal (the host is full). */
 static void retry_dirty(struct mm_state *m)
 {
-	unsigned int i = 0;
+	while (m->nr_dirty) {
+		struct mm_range *d = &m->dirty[m->nr_dirty - 1];
 
-	while (i < m->nr_dirty) {
 		m->st.retries++;
-		if (resync(m, m->dirty[i].start, m->dirty[i].end)) {
-			i++;
-			continue;
-		}
-		m->dirty[i] = m->dirty[--m->nr_dirty];
+		if (resync(m, d->start, d->end))
+			return;
+		m->nr_dirty--;
 	}
 }
 
 /* --- the pending operation --------------------------------------------- */
 
-void mm_commit(struct mm_state *m)
+void mm_commit(struct mm_state *m, bool retry)
 {
 	struct mm_pending *p = &m->pend;
 
@@ -233,7 +256,7 @@ void mm_commit(struct mm_state *m)
 	if (p->kind != MM_PEND_NONE)
 		m->st.commits++;
 	p->kind = MM_PEND_NONE;
-	if (m->nr_dirty)
+	if (retry && m->nr_dirty)
 		retry_dirty(m);
 }
 
@@ -255,7 +278,7 @@ int mm_write_leaf(struct mm_state *m, unsigned long table, unsigned int idx,
 			p->n++;
 			return 0;
 		}
-		mm_commit(m);
+		mm_commit(m, false);
 		err = map_pages(m, va, pfn, 1, prot);   /* refusals surface here */
 		if (err)
 			return err;
@@ -269,7 +292,7 @@ int mm_write_leaf(struct mm_state *m, unsigned long table, unsigned int idx,
 	}
 	if (sim_present(sim_table_read(&m->s, table, 0, idx))) {
 		if (!(p->kind == MM_PEND_CLEAR && va == p->va + p->n * PS)) {
-			mm_commit(m);
+			mm_commit(m, false);
 			p->kind = MM_PEND_CLEAR;
 			p->va = va;
 			p->n = 0;
@@ -377,7 +400,7 @@ int mm_probe(struct mm_state *m, unsigned long va, bool write)
 	sigjmp_buf jb;
 	volatile int rc = 0;
 
-	mm_commit(m);
+	mm_commit(m, true);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = mm_probe_handler;
 	sa.sa_flags = SA_SIGINFO;

@@ -61,7 +61,8 @@ int mm_host_init(struct mm_state *m, unsigned long nr_frames,
 void mm_host_fini(struct mm_state *m);
 int mm_write_leaf(struct mm_state *m, unsigned long table, unsigned int idx,
 		  vmc_pte_t e, unsigned long va);
-void mm_commit(struct mm_state *m);
+/* Commit the pending operation; with `retry`, resync dirty ranges too. */
+void mm_commit(struct mm_state *m, bool retry);
 bool mm_is_dirty(const struct mm_state *m, unsigned long va);
 int mm_probe(struct mm_state *m, unsigned long va, bool write);
 

@@ -22,6 +22,7 @@ struct vmc_mmap_stats {
 	unsigned long pages_cleared;       /* pages returned to PROT_NONE */
 	unsigned long commits;             /* pending batches committed */
 	unsigned long retries;             /* resyncs of ranges a refusal left dirty */
+	unsigned long holes;               /* cleared pages left as bare holes */
 	unsigned long dirty_ranges;        /* ranges whose mirror is behind now */
 	unsigned long frames_used;         /* RAM frames allocated (data + tables) */
 	unsigned long tables_used;         /* of which page-table frames */
