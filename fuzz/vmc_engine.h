@@ -59,6 +59,7 @@ struct vmc_result {
 	bool has_addr;                  /* the op returns an address */
 	uint64_t off;                   /* that address - arena start */
 	char detail[160];               /* verify mismatch, check violation, ... */
+	bool ignore;                    /* engine lost sync (model after fail(meta)): do not compare */
 };
 
 struct vmc_engine_ops {

@@ -1,0 +1,322 @@
+/*
+ * engine_model.c - the naive reference model as an engine ("model:GEOM").
+ *
+ * Conventions every engine must share for traces to compare (the core
+ * engine does the same through the public API):
+ *   - align 0 means PAGE_SIZE (vmalloc, vmalloc_range);
+ *   - vmalloc_range's start/end and ioremap's phys are offsets (from the
+ *     arena start / the device region), added with wrap-around;
+ *   - vmap and vm_map_ram: the engine first allocates `pages` harness
+ *     frames one by one (node -1, order 0; each through the frame
+ *     fault-injection counter); if one fails, the ones taken are freed in
+ *     allocation order and the op fails with that error.  The frames
+ *     belong to the destination register; a failed vmap/vm_map_ram frees
+ *     them (in order) right after the call.  A successful vunmap /
+ *     vm_unmap_ram frees the frames of the register it names (once);
+ *   - vm_unmap_ram with pages=0 uses the page count of the vm_map_ram
+ *     that set the register (0 if never set);
+ *   - vrealloc passes gfp 0; an address answer of NULL (every failure,
+ *     and vrealloc of size 0) is has_addr with off = UINT64_MAX;
+ *   - write(r, off, len, seed) writes byte k = mdl_pattern(seed, off + k)
+ *     at r + off; verify reads and compares the same: -EIO on a mismatch;
+ *   - a failed op sets its destination register to NULL.
+ * After fail(meta=N) the model cannot follow the core (it does not model
+ * metadata allocations): it stops executing and flags every result
+ * `ignore`.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmc_engine.h"
+#include "model.h"
+
+struct mreg {
+	unsigned long addr;
+	uint32_t *frames;               /* harness frames, if it owns any */
+	unsigned int nframes;
+	unsigned int pages;             /* vm_map_ram count */
+};
+
+struct meng {
+	struct mdl *m;
+	bool desync;
+	struct mreg r[VMC_OP_REGS];
+};
+
+static int meng_create(const struct vmc_engine_cfg *cfg, void **state)
+{
+	struct mdl_cfg mc;
+	struct meng *e = calloc(1, sizeof(*e));
+	int err;
+
+	if (!e)
+		return -ENOMEM;
+	memset(&mc, 0, sizeof(mc));
+	mc.geometry = cfg->geometry;
+	mc.nohuge = cfg->nohuge;
+	mc.arena_size = cfg->arena_size;
+	mc.nr_frames = cfg->nr_frames;
+	mc.nr_nodes = cfg->nr_nodes;
+	mc.dev_frames = cfg->dev_frames;
+	mc.lazy_max_pages = cfg->lazy_max_pages;
+	err = mdl_create(&mc, &e->m);
+	if (err) {
+		free(e);
+		return err;
+	}
+	*state = e;
+	return 0;
+}
+
+static void meng_destroy(void *state)
+{
+	struct meng *e = state;
+	int i;
+
+	if (!e)
+		return;
+	for (i = 0; i < VMC_OP_REGS; i++)
+		free(e->r[i].frames);
+	mdl_destroy(e->m);
+	free(e);
+}
+
+static struct mreg *reg(struct meng *e, int i)
+{
+	return i >= 0 && i < VMC_OP_REGS ? &e->r[i] : NULL;
+}
+
+static unsigned long src_addr(struct meng *e, const struct vmc_op *op)
+{
+	struct mreg *r = reg(e, op->src);
+
+	return r ? r->addr : 0;
+}
+
+static void drop_frames(struct meng *e, uint32_t *fr, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		mdl_frame_free(e->m, fr[i]);
+	free(fr);
+}
+
+/* Harness frames for vmap / vm_map_ram: 0, or the error (none kept). */
+static int take_frames(struct meng *e, unsigned int n, uint32_t **out)
+{
+	uint32_t *fr = NULL;
+	unsigned int i, cap = 0;
+	int err;
+
+	*out = NULL;
+	for (i = 0; i < n; i++) {
+		if (i == cap) {
+			uint32_t *v;
+
+			cap = cap ? cap * 2 : 16;
+			v = realloc(fr, cap * sizeof(*fr));
+			if (!v)
+				abort();
+			fr = v;
+		}
+		err = mdl_frame_alloc(e->m, -1, &fr[i]);
+		if (err) {
+			drop_frames(e, fr, i);
+			return err;
+		}
+	}
+	*out = fr;
+	return 0;
+}
+
+static void set_dst(struct meng *e, const struct vmc_op *op,
+		    unsigned long addr, uint32_t *fr, unsigned int n)
+{
+	struct mreg *d = reg(e, op->dst);
+
+	if (!d) {
+		free(fr);       /* leaked frames stay allocated in the model */
+		return;
+	}
+	free(d->frames);        /* the old owner's frames leak (by design) */
+	d->addr = addr;
+	d->frames = fr;
+	d->nframes = n;
+	d->pages = addr ? op->pages : 0;
+}
+
+static void put_addr(struct meng *e, struct vmc_result *res, int err,
+		     unsigned long addr)
+{
+	res->err = err;
+	res->has_addr = true;
+	res->off = addr ? (uint64_t)(addr - e->m->start) : UINT64_MAX;
+}
+
+static void release_src_frames(struct meng *e, const struct vmc_op *op)
+{
+	struct mreg *s = reg(e, op->src);
+
+	if (s && s->frames) {
+		drop_frames(e, s->frames, s->nframes);
+		s->frames = NULL;
+		s->nframes = 0;
+	}
+}
+
+static void meng_exec(void *state, const struct vmc_op *op,
+		      struct vmc_result *res)
+{
+	struct meng *e = state;
+	struct mdl *m = e->m;
+	unsigned long addr = 0, start = m->start, end = m->end;
+	unsigned long align = op->align ? op->align : MDL_PAGE_SIZE;
+	uint32_t *fr = NULL;
+	int err = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (op->kind == VMC_OP_FAIL && op->fail == VMC_OP_FAIL_META)
+		e->desync = true;
+	if (e->desync) {
+		res->ignore = true;
+		return;
+	}
+	switch (op->kind) {
+	case VMC_OP_VMALLOC:
+	case VMC_OP_VZALLOC:
+	case VMC_OP_VMALLOC_NODE:
+	case VMC_OP_VMALLOC_HUGE:
+	case VMC_OP_VMALLOC_RANGE: {
+		bool zero = op->zero || op->kind == VMC_OP_VZALLOC;
+		bool huge = op->huge || op->kind == VMC_OP_VMALLOC_HUGE;
+		int node = op->kind == VMC_OP_VMALLOC_HUGE ? -1 : op->node;
+
+		if (op->kind == VMC_OP_VZALLOC || op->kind == VMC_OP_VMALLOC_NODE)
+			align = MDL_PAGE_SIZE;
+		if (op->kind == VMC_OP_VMALLOC_RANGE) {
+			start = m->start + (unsigned long)op->start;
+			end = m->start + (unsigned long)op->end;
+		}
+		err = mdl_vmalloc(m, (unsigned long)op->size, align, start, end,
+				  zero, huge ? MDL_VM_HUGE : 0, node, &addr);
+		put_addr(e, res, err, addr);
+		set_dst(e, op, addr, NULL, 0);
+		break;
+	}
+	case VMC_OP_VFREE:
+		res->err = mdl_vfree(m, src_addr(e, op));
+		break;
+	case VMC_OP_VMAP:
+	case VMC_OP_VM_MAP_RAM:
+		err = take_frames(e, op->pages, &fr);
+		if (!err) {
+			if (op->kind == VMC_OP_VMAP)
+				err = mdl_vmap(m, op->pages ? fr : NULL,
+					       op->pages, &addr);
+			else
+				err = mdl_vm_map_ram(m, op->pages ? fr : NULL,
+						     op->pages, &addr);
+			if (err) {
+				drop_frames(e, fr, op->pages);
+				fr = NULL;
+			}
+		}
+		put_addr(e, res, err, addr);
+		set_dst(e, op, addr, fr, err ? 0 : op->pages);
+		break;
+	case VMC_OP_VUNMAP:
+		res->err = mdl_vunmap(m, src_addr(e, op));
+		if (!res->err && src_addr(e, op))
+			release_src_frames(e, op);
+		break;
+	case VMC_OP_IOREMAP:
+		err = mdl_ioremap(m, op->phys, (unsigned long)op->size, &addr);
+		put_addr(e, res, err, addr);
+		set_dst(e, op, addr, NULL, 0);
+		break;
+	case VMC_OP_IOUNMAP:
+		res->err = mdl_iounmap(m, src_addr(e, op));
+		break;
+	case VMC_OP_VM_UNMAP_RAM: {
+		struct mreg *s = reg(e, op->src);
+		unsigned int count = op->pages ? op->pages : (s ? s->pages : 0);
+
+		res->err = mdl_vm_unmap_ram(m, src_addr(e, op), count);
+		if (!res->err)
+			release_src_frames(e, op);
+		break;
+	}
+	case VMC_OP_VREALLOC:
+		err = mdl_vrealloc(m, src_addr(e, op), (unsigned long)op->size,
+				   &addr);
+		put_addr(e, res, err, addr);
+		set_dst(e, op, addr, NULL, 0);
+		break;
+	case VMC_OP_WRITE:
+	case VMC_OP_VERIFY: {
+		uint8_t *buf = malloc(op->len ? op->len : 1);
+		unsigned long va = src_addr(e, op) + (unsigned long)op->off;
+		uint64_t k;
+
+		if (!buf)
+			abort();
+		if (op->kind == VMC_OP_WRITE) {
+			for (k = 0; k < op->len; k++)
+				buf[k] = mdl_pattern(op->seed, op->off + k);
+			res->err = mdl_write(m, va, buf, op->len);
+		} else {
+			res->err = mdl_read(m, va, buf, op->len);
+			for (k = 0; !res->err && k < op->len; k++) {
+				uint8_t want = mdl_pattern(op->seed, op->off + k);
+
+				if (buf[k] != want) {
+					res->err = -EIO;
+					snprintf(res->detail, sizeof(res->detail),
+						 "mismatch at +0x%llx: 0x%02x, "
+						 "expected 0x%02x",
+						 (unsigned long long)(op->off + k),
+						 buf[k], want);
+				}
+			}
+		}
+		free(buf);
+		break;
+	}
+	case VMC_OP_PURGE:
+		mdl_purge(m);
+		break;
+	case VMC_OP_FAIL:
+		mdl_fault_set(m, op->fail == VMC_OP_FAIL_TABLES ? MDL_F_TABLE :
+			      MDL_F_FRAME, (unsigned long)op->nth);
+		break;
+	case VMC_OP_CHECK: {
+		int bad = mdl_check(m, res->detail, sizeof(res->detail));
+
+		res->err = bad ? -EIO : 0;
+		break;
+	}
+	default:
+		res->err = -EINVAL;
+		break;
+	}
+}
+
+static int meng_check(void *state, char *msg, size_t len)
+{
+	struct meng *e = state;
+
+	if (msg && len)
+		msg[0] = '\0';
+	return mdl_check(e->m, msg, len);
+}
+
+const struct vmc_engine_ops vmc_engine_model = {
+	.name = "model",
+	.create = meng_create,
+	.destroy = meng_destroy,
+	.exec = meng_exec,
+	.check = meng_check,
+};
