@@ -1,0 +1,360 @@
+/*
+ * engine_core.c - the "core" engine: libvmcore on a built-in backend,
+ * driven through the public API (vmcore.h) only.
+ *
+ * Each engine instance owns one arena created from the run's
+ * configuration: the backend (sim or mmap) comes from the engine's ops
+ * table, the geometry, RAM, nodes, device region and lazy threshold from
+ * struct vmc_engine_cfg; `nohuge` withholds the PMD and PUD leaf features
+ * so the sim backend builds the same tables the mmap backend can.
+ *
+ * Registers.  The engine keeps, per register, the address it last
+ * received (NULL if never set or if the op failed) and, for vmap and
+ * vm_map_ram, the harness frames behind it.  Those frames come from
+ * vmc_frame_alloc(node -1) one by one; when one cannot be had, the ones
+ * taken are given back and the op fails with -ENOMEM without calling the
+ * core (count 0 goes to the core, which refuses it).  A successful vunmap
+ * or vm_unmap_ram gives the register's frames back; anything else leaves
+ * them held (a vfree of a vmap area, a register overwritten while live),
+ * which the arena's accounting counts as harness frames until teardown.
+ *
+ * Offsets in ops and results are relative to the arena start (addresses)
+ * or to the device region (ioremap's phys), so results compare across
+ * backends and with the model.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmcore.h"
+#include "vmc_backends.h"
+#include "vmc_run.h"
+
+struct ec_reg {
+	unsigned long addr;             /* 0: NULL */
+	unsigned long *frames;          /* harness frames (vmap, vm_map_ram) */
+	unsigned int nframes;
+};
+
+struct ec_state {
+	struct vmc_arena *a;
+	unsigned long start, end;
+	uint64_t dev_phys;
+	struct ec_reg reg[VMC_OP_REGS];
+};
+
+static int ec_create(const char *backend, const struct vmc_engine_cfg *cfg,
+		     void **state)
+{
+	struct vmc_arena_config ac;
+	struct ec_state *s;
+	unsigned long dev_size;
+	int err;
+
+	memset(&ac, 0, sizeof(ac));
+	ac.ops = vmc_backend_find(backend);
+	if (!ac.ops)
+		return -ENODEV;
+	ac.geometry = cfg->geometry;
+	ac.nr_frames = cfg->nr_frames;
+	ac.nr_nodes = cfg->nr_nodes;
+	ac.dev_frames = cfg->dev_frames;
+	ac.size = cfg->arena_size;
+	ac.lazy_max_pages = cfg->lazy_max_pages;
+	ac.features_off = cfg->nohuge ? VMC_BF_HUGE_PMD | VMC_BF_HUGE_PUD : 0;
+	ac.flags = VMC_ARENA_QUIET;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	err = vmc_arena_create(&ac, &s->a);
+	if (err) {
+		free(s);
+		return err;
+	}
+	vmc_arena_range(s->a, &s->start, &s->end);
+	vmc_arena_device(s->a, &s->dev_phys, &dev_size);
+	*state = s;
+	return 0;
+}
+
+static int ec_create_sim(const struct vmc_engine_cfg *cfg, void **state)
+{
+	return ec_create("sim", cfg, state);
+}
+
+static int ec_create_mmap(const struct vmc_engine_cfg *cfg, void **state)
+{
+	return ec_create("mmap", cfg, state);
+}
+
+static void ec_destroy(void *state)
+{
+	struct ec_state *s = state;
+	int i;
+
+	if (!s)
+		return;
+	for (i = 0; i < VMC_OP_REGS; i++)
+		free(s->reg[i].frames);
+	vmc_arena_destroy(s->a);
+	free(s);
+}
+
+static void ec_drop_frames(struct ec_state *s, struct ec_reg *r, int give_back)
+{
+	unsigned int i;
+
+	if (give_back)
+		for (i = 0; i < r->nframes; i++)
+			vmc_frame_free(s->a, r->frames[i]);
+	free(r->frames);
+	r->frames = NULL;
+	r->nframes = 0;
+}
+
+/* Take `count` harness frames; 0 or -ENOMEM (nothing kept). */
+static int ec_take_frames(struct ec_state *s, uint32_t count,
+			  unsigned long **out)
+{
+	unsigned long *f;
+	uint32_t i;
+
+	*out = NULL;
+	if (!count)
+		return 0;
+	f = malloc(sizeof(*f) * (count < 4096 ? count : 4096));
+	for (i = 0; f && i < count; i++) {
+		if (i >= 4096 && !(i & (i - 1))) {
+			unsigned long *nf = realloc(f, sizeof(*f) * 2 * i);
+
+			if (!nf)
+				break;
+			f = nf;
+		}
+		if (vmc_frame_alloc(s->a, VMC_NUMA_NO_NODE, &f[i]))
+			break;
+	}
+	if (!f || i < count) {
+		while (f && i--)
+			vmc_frame_free(s->a, f[i]);
+		free(f);
+		return -ENOMEM;
+	}
+	*out = f;
+	return 0;
+}
+
+static void ec_result_addr(struct ec_state *s, const struct vmc_op *op,
+			   void *p, unsigned long *frames, unsigned int nframes,
+			   struct vmc_result *res)
+{
+	struct ec_reg *r = &s->reg[op->dst];
+
+	ec_drop_frames(s, r, 0);
+	r->addr = (unsigned long)p;
+	if (p) {
+		res->has_addr = true;
+		res->off = (unsigned long)p - s->start;
+		r->frames = frames;
+		r->nframes = nframes;
+	} else {
+		res->err = vmc_last_error(s->a);
+		if (frames) {
+			unsigned int i;
+
+			for (i = 0; i < nframes; i++)
+				vmc_frame_free(s->a, frames[i]);
+			free(frames);
+		}
+	}
+}
+
+static void ec_vmalloc(struct ec_state *s, const struct vmc_op *op,
+		       struct vmc_result *res)
+{
+	unsigned long align = op->align ? op->align : VMC_PAGE_SIZE;
+	unsigned long start = s->start, end = s->end;
+	const char *caller = "vmalloc";
+	void *p;
+
+	switch (op->kind) {
+	case VMC_OP_VMALLOC:
+		if (!op->align && !op->huge && op->node == -1 && !op->zero) {
+			p = vmc_vmalloc(s->a, op->size);
+			break;
+		}
+		goto range;
+	case VMC_OP_VZALLOC:
+		p = op->node == -1 ? vmc_vzalloc(s->a, op->size) :
+		    vmc_vzalloc_node(s->a, op->size, op->node);
+		break;
+	case VMC_OP_VMALLOC_NODE:
+		p = vmc_vmalloc_node(s->a, op->size, op->node);
+		break;
+	case VMC_OP_VMALLOC_HUGE:
+		p = vmc_vmalloc_huge(s->a, op->size);
+		break;
+	default:        /* VMC_OP_VMALLOC_RANGE */
+		start = s->start + op->start;
+		end = s->start + op->end;
+		caller = "vmalloc_range";
+range:
+		p = vmc_vmalloc_node_range(s->a, op->size, align, start, end,
+					   op->zero ? VMC_GFP_ZERO : 0,
+					   VMC_PROT_KERNEL,
+					   op->huge ? VMC_VM_ALLOW_HUGE_VMAP : 0,
+					   op->node, caller);
+		break;
+	}
+	ec_result_addr(s, op, p, NULL, 0, res);
+}
+
+static void ec_map_frames(struct ec_state *s, const struct vmc_op *op,
+			  struct vmc_result *res)
+{
+	unsigned long *f, dummy = 0;
+	void *p;
+
+	if (ec_take_frames(s, op->pages, &f)) {
+		ec_drop_frames(s, &s->reg[op->dst], 0);
+		s->reg[op->dst].addr = 0;
+		res->err = -ENOMEM;
+		return;
+	}
+	if (op->kind == VMC_OP_VMAP)
+		p = vmc_vmap(s->a, f ? f : &dummy, op->pages, VMC_VM_MAP,
+			     VMC_PROT_KERNEL);
+	else
+		p = vmc_vm_map_ram(s->a, f ? f : &dummy, op->pages, op->node);
+	ec_result_addr(s, op, p, f, op->pages, res);
+}
+
+/* write/verify: the runner checked the register and the bounds. */
+static void ec_data(struct ec_state *s, const struct vmc_op *op,
+		    struct vmc_result *res)
+{
+	unsigned char buf[4096], want[4096];
+	unsigned long base = s->reg[op->src].addr;
+	uint64_t done = 0;
+
+	while (done < op->len) {
+		size_t chunk = op->len - done < sizeof(buf) ?
+			       (size_t)(op->len - done) : sizeof(buf);
+		const void *at = (const void *)(base + op->off + done);
+		size_t i;
+		int err;
+
+		for (i = 0; i < chunk; i++)
+			want[i] = vmc_pattern_byte(op->seed, op->off + done + i);
+		if (op->kind == VMC_OP_WRITE) {
+			err = vmc_write(s->a, at, want, chunk);
+		} else {
+			err = vmc_read(s->a, at, buf, chunk);
+			for (i = 0; !err && i < chunk; i++) {
+				if (buf[i] == want[i])
+					continue;
+				res->err = -EIO;
+				snprintf(res->detail, sizeof(res->detail),
+					 "+0x%llx: got 0x%02x want 0x%02x",
+					 (unsigned long long)(op->off + done + i),
+					 buf[i], want[i]);
+				return;
+			}
+		}
+		if (err) {
+			res->err = err;
+			return;
+		}
+		done += chunk;
+	}
+}
+
+static void ec_exec(void *state, const struct vmc_op *op,
+		    struct vmc_result *res)
+{
+	struct ec_state *s = state;
+	struct ec_reg *src = op->src >= 0 ? &s->reg[op->src] : NULL;
+	const void *sp = src ? (const void *)src->addr : NULL;
+	void *p;
+
+	memset(res, 0, sizeof(*res));
+	switch (op->kind) {
+	case VMC_OP_VMALLOC:
+	case VMC_OP_VZALLOC:
+	case VMC_OP_VMALLOC_NODE:
+	case VMC_OP_VMALLOC_HUGE:
+	case VMC_OP_VMALLOC_RANGE:
+		ec_vmalloc(s, op, res);
+		break;
+	case VMC_OP_VFREE:
+		res->err = vmc_vfree(s->a, sp);
+		break;
+	case VMC_OP_VMAP:
+	case VMC_OP_VM_MAP_RAM:
+		ec_map_frames(s, op, res);
+		break;
+	case VMC_OP_VUNMAP:
+		res->err = vmc_vunmap(s->a, sp);
+		if (!res->err && src)
+			ec_drop_frames(s, src, 1);
+		break;
+	case VMC_OP_IOREMAP:
+		p = vmc_ioremap(s->a, s->dev_phys + op->phys, op->size);
+		ec_result_addr(s, op, p, NULL, 0, res);
+		break;
+	case VMC_OP_IOUNMAP:
+		res->err = vmc_iounmap(s->a, sp);
+		break;
+	case VMC_OP_VM_UNMAP_RAM:
+		res->err = vmc_vm_unmap_ram(s->a, sp, op->pages ? op->pages :
+					    (src ? src->nframes : 0));
+		if (!res->err && src)
+			ec_drop_frames(s, src, 1);
+		break;
+	case VMC_OP_VREALLOC:
+		p = vmc_vrealloc(s->a, sp, op->size, 0);
+		ec_result_addr(s, op, p, NULL, 0, res);
+		break;
+	case VMC_OP_WRITE:
+	case VMC_OP_VERIFY:
+		ec_data(s, op, res);
+		break;
+	case VMC_OP_PURGE:
+		vmc_purge(s->a);
+		break;
+	case VMC_OP_FAIL:
+		vmc_fault_set(s->a, (enum vmc_fault_kind)(op->fail % 3),
+			      op->nth);
+		break;
+	default:        /* VMC_OP_CHECK: the runner calls ->check */
+		break;
+	}
+}
+
+static int ec_check(void *state, char *msg, size_t len)
+{
+	struct ec_state *s = state;
+	struct vmc_violation v;
+	int bad = vmc_check(s->a, &v);
+
+	if (bad && len)
+		snprintf(msg, len, "%s", v.msg);
+	return bad;
+}
+
+const struct vmc_engine_ops vmc_engine_core_sim = {
+	.name = "core:sim",
+	.create = ec_create_sim,
+	.destroy = ec_destroy,
+	.exec = ec_exec,
+	.check = ec_check,
+};
+
+const struct vmc_engine_ops vmc_engine_core_mmap = {
+	.name = "core:mmap",
+	.create = ec_create_mmap,
+	.destroy = ec_destroy,
+	.exec = ec_exec,
+	.check = ec_check,
+};
