@@ -1,0 +1,125 @@
+/*
+ * fuzz_target.h - what the three fuzz targets share (fuzz_diff.c,
+ * fuzz_sim.c, fuzz_mmap.c): decode, cap, run, and on failure print the
+ * op and a dedup key and abort().
+ *
+ * Each input is decoded with the forgiving binary decoder (every byte
+ * string is a program), cut to at most VMC_FUZZ_MAX_OPS ops (1024;
+ * $VMC_FUZZ_MAX_OPS overrides it, read once), and run by vmc_run() on
+ * engines created for this input and destroyed after it: nothing survives
+ * from one input to the next, which keeps AFL++ persistent mode stable and
+ * lets LeakSanitizer see any leak.  Sizes need no cap of their own: the
+ * runner's default arenas are 1 GiB over small simulated RAM, so a huge
+ * request fails fast, and write/verify touch live areas only.
+ *
+ * On a mismatch or violation the target prints, on stderr:
+ *     vmcore-fuzz: KEY
+ *     vmcore-fuzz: op #INDEX (line L): OP
+ *     ... the runner's report ...
+ * and aborts.  KEY is "invN-OPNAME" for a violated invariant and
+ * "mismatch-OPNAME" for traces that differ; campaign.sh dedupes crashes on
+ * it.
+ */
+#ifndef VMC_FUZZ_TARGET_H
+#define VMC_FUZZ_TARGET_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmc_op.h"
+#include "vmc_run.h"
+
+#ifndef VMC_FUZZ_MAX_OPS
+#define VMC_FUZZ_MAX_OPS 1024
+#endif
+
+static size_t vmc_fuzz_max_ops(void)
+{
+	static size_t max;
+	const char *s;
+
+	if (!max) {
+		s = getenv("VMC_FUZZ_MAX_OPS");
+		max = s && *s ? (size_t)strtoull(s, NULL, 0) : 0;
+		if (!max)
+			max = VMC_FUZZ_MAX_OPS;
+	}
+	return max;
+}
+
+/* The op kind's name for the dedup key: the first word of the op text. */
+static void vmc_fuzz_opname(const char *op, char *out, size_t len)
+{
+	const char *p = strstr(op, "= "), *paren = strchr(op, '(');
+	size_t i = 0;
+
+	p = p && paren && p < paren ? p + 2 : op;
+	while (*p && *p != '(' && *p != ' ' && i + 1 < len)
+		out[i++] = *p++;
+	out[i] = 0;
+	if (!i)
+		snprintf(out, len, "final");
+}
+
+static void vmc_fuzz_fail(const char *target, int rc,
+			  const struct vmc_run_report *rep)
+{
+	char name[32];
+
+	if (rc < 0) {
+		fprintf(stderr, "vmcore-fuzz: setup-%s\n"
+			"vmcore-fuzz: %s: engine setup failed: %s\n",
+			target, target, rep->what);
+		abort();
+	}
+	vmc_fuzz_opname(rep->op, name, sizeof(name));
+	if (rep->invariant)
+		fprintf(stderr, "vmcore-fuzz: inv%d-%s\n", rep->invariant, name);
+	else
+		fprintf(stderr, "vmcore-fuzz: mismatch-%s\n", name);
+	fprintf(stderr, "vmcore-fuzz: %s: op #%zu (line %u): %s\n", target,
+		rep->index, (unsigned int)rep->line,
+		rep->op[0] ? rep->op : "(final check)");
+	if (rep->engine_a[0])
+		fprintf(stderr, "vmcore-fuzz:   %-20s %s\n", rep->engine_a,
+			rep->trace_a);
+	if (rep->engine_b[0])
+		fprintf(stderr, "vmcore-fuzz:   %-20s %s\n", rep->engine_b,
+			rep->trace_b);
+	fprintf(stderr, "vmcore-fuzz: %s\n", rep->what);
+	fflush(stderr);
+	abort();
+}
+
+/*
+ * Decode and run one input: on `eng[0..neng)` when neng > 0, else on
+ * every default group (vmc_run_groups).
+ */
+static int vmc_fuzz_one(const char *target, const uint8_t *data,
+			size_t size, const struct vmc_engine_spec *eng,
+			size_t neng)
+{
+	struct vmc_run_report rep;
+	struct vmc_op *ops;
+	size_t n;
+	int rc;
+
+	ops = vmc_op_decode(data, size, &n);
+	if (!ops)
+		return 0;               /* out of memory: not the stream's fault */
+	if (n > vmc_fuzz_max_ops())
+		n = vmc_fuzz_max_ops();
+	memset(&rep, 0, sizeof(rep));
+	if (neng)
+		rc = vmc_run(ops, n, eng, neng, VMC_RUN_CHECK, NULL, &rep);
+	else
+		rc = vmc_run_groups(ops, n, VMC_RUN_CHECK, NULL, &rep);
+	free(ops);
+	if (rc != 0)
+		vmc_fuzz_fail(target, rc, &rep);
+	return 0;
+}
+
+#endif /* VMC_FUZZ_TARGET_H */
