@@ -12,8 +12,9 @@
  * received (NULL if never set or if the op failed) and, for vmap and
  * vm_map_ram, the harness frames behind it.  Those frames come from
  * vmc_frame_alloc(node -1) one by one; when one cannot be had, the ones
- * taken are given back and the op fails with -ENOMEM without calling the
- * core (count 0 goes to the core, which refuses it).  A successful vunmap
+ * taken are given back (in allocation order) and the op fails with that
+ * error without calling the core (count 0 goes to the core, which
+ * refuses it).  A successful vunmap
  * or vm_unmap_ram gives the register's frames back; anything else leaves
  * them held (a vfree of a vmap area, a register overwritten while live),
  * which the arena's accounting counts as harness frames until teardown.
@@ -113,12 +114,14 @@ static void ec_drop_frames(struct ec_state *s, struct ec_reg *r, int give_back)
 	r->nframes = 0;
 }
 
-/* Take `count` harness frames; 0 or -ENOMEM (nothing kept). */
+/* Take `count` harness frames; 0 or the error (nothing kept: the frames
+ * taken are given back in allocation order, as the model does). */
 static int ec_take_frames(struct ec_state *s, uint32_t count,
 			  unsigned long **out)
 {
 	unsigned long *f;
-	uint32_t i;
+	uint32_t i, j;
+	int err = -ENOMEM;
 
 	*out = NULL;
 	if (!count)
@@ -132,14 +135,15 @@ static int ec_take_frames(struct ec_state *s, uint32_t count,
 				break;
 			f = nf;
 		}
-		if (vmc_frame_alloc(s->a, VMC_NUMA_NO_NODE, &f[i]))
+		err = vmc_frame_alloc(s->a, VMC_NUMA_NO_NODE, &f[i]);
+		if (err)
 			break;
 	}
 	if (!f || i < count) {
-		while (f && i--)
-			vmc_frame_free(s->a, f[i]);
+		for (j = 0; f && j < i; j++)
+			vmc_frame_free(s->a, f[j]);
 		free(f);
-		return -ENOMEM;
+		return err ? err : -ENOMEM;
 	}
 	*out = f;
 	return 0;
@@ -215,11 +219,13 @@ static void ec_map_frames(struct ec_state *s, const struct vmc_op *op,
 {
 	unsigned long *f, dummy = 0;
 	void *p;
+	int err;
 
-	if (ec_take_frames(s, op->pages, &f)) {
+	err = ec_take_frames(s, op->pages, &f);
+	if (err) {
 		ec_drop_frames(s, &s->reg[op->dst], 0);
 		s->reg[op->dst].addr = 0;
-		res->err = -ENOMEM;
+		res->err = err;
 		return;
 	}
 	if (op->kind == VMC_OP_VMAP)

@@ -111,9 +111,11 @@ static inline uint8_t vmc_pattern_byte(uint64_t seed, uint64_t off)
  *     detail "+0xOFF: got 0xGG want 0xWW" (first differing byte, OFF from
  *     the register's address), or the access error;
  *   purge, fail, check: err = 0 (the runner calls check() itself);
- *   vm_unmap_ram(rS) without pages: the runner fills in the register's
- *     page count before calling engines, so engines see pages != 0
- *     unless the register was never set.
+ *   vm_unmap_ram(rS) without pages: the runner fills in the page count
+ *     of the vm_map_ram that set the register (0 if it did not), so
+ *     engines see the same count;
+ *   ignore: an engine that lost sync (the model after fail(meta)) sets
+ *     it; the runner then compares the others only.
  */
 
 /* An engine bound to a configuration, by name. */

@@ -107,6 +107,30 @@ static int rr_same(const struct vmc_op *op, const struct vmc_result *a,
 	return 1;
 }
 
+/*
+ * Address answers: NULL is has_addr false (an engine may also say
+ * has_addr with off UINT64_MAX); an error never comes with an address.
+ */
+static void rr_normalise(const struct vmc_op *op, struct vmc_result *res)
+{
+	if (vmc_op_has_dst(op->kind) && res->has_addr &&
+	    (res->off == UINT64_MAX || res->err))
+		res->has_addr = false;
+	if (res->has_addr)
+		res->err = 0;
+}
+
+/* The engine the others are compared with: the first one in sync. */
+static size_t rr_reference(const struct vmc_result *res, size_t neng)
+{
+	size_t e;
+
+	for (e = 0; e < neng; e++)
+		if (!res[e].ignore)
+			return e;
+	return 0;
+}
+
 /* Kill every live register in the page of `off` (a successful free):
  * conservative, since ioremap results carry an in-page offset. */
 static void rr_kill(struct rr_reg *regs, uint64_t off)
@@ -222,7 +246,7 @@ int vmc_run(const struct vmc_op *ops, size_t n,
 	struct rr_reg regs[VMC_OP_REGS];
 	struct vmc_result *res = NULL;
 	void **st = NULL;
-	size_t i, e, made = 0;
+	size_t i, e, ref, made = 0;
 	int ret = 0;
 
 	memset(rep, 0, sizeof(*rep));
@@ -253,26 +277,32 @@ int vmc_run(const struct vmc_op *ops, size_t n,
 		struct vmc_op op = ops[i];
 		char line[512];
 
+		ref = 0;
 		if (op.kind == VMC_OP_VM_UNMAP_RAM && !op.pages)
-			op.pages = regs[op.src].pages;
+			op.pages = regs[op.src].kind == VMC_OP_VM_MAP_RAM ?
+				   regs[op.src].pages : 0;
 		if ((op.kind == VMC_OP_WRITE || op.kind == VMC_OP_VERIFY) &&
 		    !rr_data_ok(regs, &op)) {
 			memset(&res[0], 0, sizeof(res[0]));
 			res[0].err = -EINVAL;
 		} else {
-			for (e = 0; e < neng; e++)
+			for (e = 0; e < neng; e++) {
 				eng[e].ops->exec(st[e], &op, &res[e]);
-			for (e = 1; e < neng; e++) {
-				if (rr_same(&ops[i], &res[0], &res[e]))
+				rr_normalise(&op, &res[e]);
+			}
+			ref = rr_reference(res, neng);
+			for (e = 0; e < neng; e++) {
+				if (e == ref || res[e].ignore ||
+				    rr_same(&ops[i], &res[ref], &res[e]))
 					continue;
 				rr_report_op(rep, i, &ops[i]);
 				snprintf(rep->engine_a, sizeof(rep->engine_a),
-					 "%s", eng[0].label ? eng[0].label :
-					 eng[0].ops->name);
+					 "%s", eng[ref].label ? eng[ref].label :
+					 eng[ref].ops->name);
 				snprintf(rep->engine_b, sizeof(rep->engine_b),
 					 "%s", eng[e].label ? eng[e].label :
 					 eng[e].ops->name);
-				vmc_result_format(&ops[i], &res[0],
+				vmc_result_format(&ops[i], &res[ref],
 						  rep->trace_a,
 						  sizeof(rep->trace_a));
 				vmc_result_format(&ops[i], &res[e],
@@ -291,10 +321,10 @@ int vmc_run(const struct vmc_op *ops, size_t n,
 			}
 		}
 		if (trace && (flags & VMC_RUN_TRACE)) {
-			vmc_result_format(&ops[i], &res[0], line, sizeof(line));
+			vmc_result_format(&ops[i], &res[ref], line, sizeof(line));
 			fprintf(trace, "%s\n", line);
 		}
-		rr_update(regs, &op, &res[0]);
+		rr_update(regs, &op, &res[ref]);
 		if (((flags & VMC_RUN_CHECK) || op.kind == VMC_OP_CHECK) &&
 		    rr_check(eng, st, neng, i, &ops[i], rep)) {
 			ret = 1;
