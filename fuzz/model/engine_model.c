@@ -1,24 +1,20 @@
 /*
  * engine_model.c - the naive reference model as an engine ("model:GEOM").
  *
- * Conventions every engine must share for traces to compare (the core
- * engine does the same through the public API):
- *   - align 0 means PAGE_SIZE (vmalloc, vmalloc_range);
- *   - vmalloc_range's start/end and ioremap's phys are offsets (from the
- *     arena start / the device region), added with wrap-around;
- *   - vmap and vm_map_ram: the engine first allocates `pages` harness
- *     frames one by one (node -1, order 0; each through the frame
- *     fault-injection counter); if one fails, the ones taken are freed in
- *     allocation order and the op fails with that error.  The frames
- *     belong to the destination register; a failed vmap/vm_map_ram frees
- *     them (in order) right after the call.  A successful vunmap /
- *     vm_unmap_ram frees the frames of the register it names (once);
- *   - vm_unmap_ram with pages=0 uses the page count of the vm_map_ram
- *     that set the register (0 if never set);
- *   - vrealloc passes gfp 0; an address answer of NULL (every failure,
- *     and vrealloc of size 0) is has_addr with off = UINT64_MAX;
- *   - write(r, off, len, seed) writes byte k = mdl_pattern(seed, off + k)
- *     at r + off; verify reads and compares the same: -EIO on a mismatch;
+ * It follows the result conventions of vmc_engine.h and does what the
+ * core engine (fuzz/engine_core.c) does around the API calls, because
+ * those steps allocate frames too:
+ *   - align 0 means PAGE_SIZE; vmalloc_range's start/end and ioremap's
+ *     phys are offsets (arena start / device region), added with wrap;
+ *   - vmap and vm_map_ram: `pages` harness frames are taken one by one
+ *     (node -1, through the frame fault counter); if one cannot be had,
+ *     the ones taken are given back in reverse order and the op fails
+ *     with -ENOMEM.  A failed vmap/vm_map_ram gives them back in order.
+ *     A successful vunmap / vm_unmap_ram gives back the frames of the
+ *     register it names (once);
+ *   - vm_unmap_ram without pages uses the register's frame count;
+ *   - write/verify go in 4 KiB chunks: verify reads a chunk, compares,
+ *     then the next, so a mismatch wins over a later fault;
  *   - a failed op sets its destination register to NULL.
  * After fail(meta=N) the model cannot follow the core (it does not model
  * metadata allocations): it stops executing and flags every result
@@ -36,7 +32,6 @@ struct mreg {
 	unsigned long addr;
 	uint32_t *frames;               /* harness frames, if it owns any */
 	unsigned int nframes;
-	unsigned int pages;             /* vm_map_ram count */
 };
 
 struct meng {
@@ -124,8 +119,10 @@ static int take_frames(struct meng *e, unsigned int n, uint32_t **out)
 		}
 		err = mdl_frame_alloc(e->m, -1, &fr[i]);
 		if (err) {
-			drop_frames(e, fr, i);
-			return err;
+			while (i--)
+				mdl_frame_free(e->m, fr[i]);
+			free(fr);
+			return -ENOMEM;
 		}
 	}
 	*out = fr;
@@ -145,15 +142,14 @@ static void set_dst(struct meng *e, const struct vmc_op *op,
 	d->addr = addr;
 	d->frames = fr;
 	d->nframes = n;
-	d->pages = addr ? op->pages : 0;
 }
 
 static void put_addr(struct meng *e, struct vmc_result *res, int err,
 		     unsigned long addr)
 {
 	res->err = err;
-	res->has_addr = true;
-	res->off = addr ? (uint64_t)(addr - e->m->start) : UINT64_MAX;
+	res->has_addr = !err && addr;
+	res->off = res->has_addr ? (uint64_t)(addr - e->m->start) : 0;
 }
 
 static void release_src_frames(struct meng *e, const struct vmc_op *op)
@@ -164,6 +160,46 @@ static void release_src_frames(struct meng *e, const struct vmc_op *op)
 		drop_frames(e, s->frames, s->nframes);
 		s->frames = NULL;
 		s->nframes = 0;
+	}
+}
+
+/* write / verify in 4 KiB chunks, like every engine. */
+static void data_op(struct meng *e, const struct vmc_op *op,
+		    struct vmc_result *res)
+{
+	uint8_t buf[4096], want[4096];
+	unsigned long base = src_addr(e, op);
+	uint64_t done = 0;
+
+	while (done < op->len) {
+		size_t n = op->len - done < sizeof(buf) ?
+			   (size_t)(op->len - done) : sizeof(buf);
+		unsigned long at = base + (unsigned long)(op->off + done);
+		size_t i;
+		int err;
+
+		for (i = 0; i < n; i++)
+			want[i] = vmc_pattern_byte(op->seed, op->off + done + i);
+		if (op->kind == VMC_OP_WRITE) {
+			err = mdl_write(e->m, at, want, n);
+		} else {
+			err = mdl_read(e->m, at, buf, n);
+			for (i = 0; !err && i < n; i++) {
+				if (buf[i] == want[i])
+					continue;
+				res->err = -EIO;
+				snprintf(res->detail, sizeof(res->detail),
+					 "+0x%llx: got 0x%02x want 0x%02x",
+					 (unsigned long long)(op->off + done + i),
+					 buf[i], want[i]);
+				return;
+			}
+		}
+		if (err) {
+			res->err = err;
+			return;
+		}
+		done += n;
 	}
 }
 
@@ -178,7 +214,7 @@ static void meng_exec(void *state, const struct vmc_op *op,
 	int err = 0;
 
 	memset(res, 0, sizeof(*res));
-	if (op->kind == VMC_OP_FAIL && op->fail == VMC_OP_FAIL_META)
+	if (op->kind == VMC_OP_FAIL && op->fail % 3 == VMC_OP_FAIL_META)
 		e->desync = true;
 	if (e->desync) {
 		res->ignore = true;
@@ -190,11 +226,14 @@ static void meng_exec(void *state, const struct vmc_op *op,
 	case VMC_OP_VMALLOC_NODE:
 	case VMC_OP_VMALLOC_HUGE:
 	case VMC_OP_VMALLOC_RANGE: {
-		bool zero = op->zero || op->kind == VMC_OP_VZALLOC;
-		bool huge = op->huge || op->kind == VMC_OP_VMALLOC_HUGE;
+		bool any = op->kind == VMC_OP_VMALLOC ||
+			   op->kind == VMC_OP_VMALLOC_RANGE;
+		bool zero = (any && op->zero) || op->kind == VMC_OP_VZALLOC;
+		bool huge = (any && op->huge) ||
+			    op->kind == VMC_OP_VMALLOC_HUGE;
 		int node = op->kind == VMC_OP_VMALLOC_HUGE ? -1 : op->node;
 
-		if (op->kind == VMC_OP_VZALLOC || op->kind == VMC_OP_VMALLOC_NODE)
+		if (!any)
 			align = MDL_PAGE_SIZE;
 		if (op->kind == VMC_OP_VMALLOC_RANGE) {
 			start = m->start + (unsigned long)op->start;
@@ -242,7 +281,7 @@ static void meng_exec(void *state, const struct vmc_op *op,
 		break;
 	case VMC_OP_VM_UNMAP_RAM: {
 		struct mreg *s = reg(e, op->src);
-		unsigned int count = op->pages ? op->pages : (s ? s->pages : 0);
+		unsigned int count = op->pages ? op->pages : (s ? s->nframes : 0);
 
 		res->err = mdl_vm_unmap_ram(m, src_addr(e, op), count);
 		if (!res->err)
@@ -256,48 +295,18 @@ static void meng_exec(void *state, const struct vmc_op *op,
 		set_dst(e, op, addr, NULL, 0);
 		break;
 	case VMC_OP_WRITE:
-	case VMC_OP_VERIFY: {
-		uint8_t *buf = malloc(op->len ? op->len : 1);
-		unsigned long va = src_addr(e, op) + (unsigned long)op->off;
-		uint64_t k;
-
-		if (!buf)
-			abort();
-		if (op->kind == VMC_OP_WRITE) {
-			for (k = 0; k < op->len; k++)
-				buf[k] = mdl_pattern(op->seed, op->off + k);
-			res->err = mdl_write(m, va, buf, op->len);
-		} else {
-			res->err = mdl_read(m, va, buf, op->len);
-			for (k = 0; !res->err && k < op->len; k++) {
-				uint8_t want = mdl_pattern(op->seed, op->off + k);
-
-				if (buf[k] != want) {
-					res->err = -EIO;
-					snprintf(res->detail, sizeof(res->detail),
-						 "mismatch at +0x%llx: 0x%02x, "
-						 "expected 0x%02x",
-						 (unsigned long long)(op->off + k),
-						 buf[k], want);
-				}
-			}
-		}
-		free(buf);
+	case VMC_OP_VERIFY:
+		data_op(e, op, res);
 		break;
-	}
 	case VMC_OP_PURGE:
 		mdl_purge(m);
 		break;
 	case VMC_OP_FAIL:
-		mdl_fault_set(m, op->fail == VMC_OP_FAIL_TABLES ? MDL_F_TABLE :
-			      MDL_F_FRAME, (unsigned long)op->nth);
+		mdl_fault_set(m, op->fail % 3 == VMC_OP_FAIL_TABLES ?
+			      MDL_F_TABLE : MDL_F_FRAME, (unsigned long)op->nth);
 		break;
-	case VMC_OP_CHECK: {
-		int bad = mdl_check(m, res->detail, sizeof(res->detail));
-
-		res->err = bad ? -EIO : 0;
+	case VMC_OP_CHECK:      /* the runner calls ->check itself */
 		break;
-	}
 	default:
 		res->err = -EINVAL;
 		break;

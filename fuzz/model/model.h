@@ -219,16 +219,4 @@ void mdl_fault_set(struct mdl *m, enum mdl_fault kind, unsigned long nth);
 /* The model's own consistency: 0 or an invariant number (1, 3, 6). */
 int  mdl_check(struct mdl *m, char *msg, size_t len);
 
-/*
- * The data pattern of write/verify ops, shared by every engine: byte k of
- * write(r, off, len, seed) is mdl_pattern(seed, off + k).
- */
-static inline uint8_t mdl_pattern(uint64_t seed, uint64_t pos)
-{
-	uint64_t x = (seed + 1) * 0x9e3779b97f4a7c15ULL + pos * 0xbf58476d1ce4e5b9ULL;
-
-	x ^= x >> 29;
-	return (uint8_t)(x ^ (x >> 17));
-}
-
 #endif /* VMC_MODEL_H */
