@@ -49,36 +49,25 @@ static int mm_init(void *bs, const struct vmc_backend_config *cfg,
 	static const struct vmc_backend_config defcfg;
 	struct mm_state *m = M(bs);
 	struct sim_state *s = &m->s;
-	unsigned long nr_frames, dev_frames, gb = 1UL << SIM_MAX_ORDER;
-	unsigned int nr_nodes, features;
+	struct sim_sizing z;
 	int err;
 
 	if (!cfg)
 		cfg = &defcfg;
 	if (cfg->geometry && strcmp(cfg->geometry, "x86_64"))
 		return -EINVAL;
-	nr_frames = cfg->nr_frames ? cfg->nr_frames : SIM_DEF_FRAMES;
-	nr_nodes = cfg->nr_nodes ? cfg->nr_nodes : SIM_DEF_NODES;
-	dev_frames = cfg->dev_frames ? cfg->dev_frames : SIM_DEF_DEV;
-	features = MM_FEATURES & ~cfg->features_off;
-	if (!(features & VMC_BF_NUMA))
-		nr_nodes = 1;
-	if (nr_nodes < 2)
-		features &= ~VMC_BF_NUMA;
+	sim_sizing_init(&z, cfg, MM_FEATURES);
 	err = sim_geo_init(&s->geo, "x86_64", 0);       /* 4 KiB leaves only */
 	if (err)
 		return err;
-	if (nr_nodes > SIM_MAX_NODES || nr_frames / nr_nodes == 0 ||
-	    nr_frames >= SIM_NONE || dev_frames >= SIM_NONE ||
-	    nr_frames > s->geo.pfn_limit ||
-	    ((SIM_RAM_BASE_PFN + nr_frames + gb - 1) & ~(gb - 1)) + dev_frames >
-	    s->geo.pfn_limit)
-		return -EINVAL;
-
-	err = mm_host_init(m, nr_frames, dev_frames);
+	err = sim_sizing_fits(&z, &s->geo);
 	if (err)
 		return err;
-	err = sim_ram_init_mem(&s->ram, nr_frames, nr_nodes, dev_frames,
+
+	err = mm_host_init(m, z.nr_frames, z.dev_frames);
+	if (err)
+		return err;
+	err = sim_ram_init_mem(&s->ram, z.nr_frames, z.nr_nodes, z.dev_frames,
 			       m->ram_map, m->dev_map);
 	if (err)
 		goto fail_host;
@@ -87,17 +76,8 @@ static int mm_init(void *bs, const struct vmc_backend_config *cfg,
 		goto fail_ram;
 	s->geo.vstart = (unsigned long)m->win;
 	s->geo.vend = s->geo.vstart + MM_WINDOW;
-	s->features = m->features = features;
-
-	memset(info, 0, sizeof(*info));
-	info->geom = s->geo.g;
-	info->vstart = s->geo.vstart;
-	info->vend = s->geo.vend;
-	info->nr_frames = nr_frames;
-	info->nr_nodes = nr_nodes;
-	info->dev_phys = (uint64_t)s->ram.dev_pfn << VMC_PAGE_SHIFT;
-	info->dev_size = dev_frames << VMC_PAGE_SHIFT;
-	info->features = features;
+	s->features = m->features = z.features;
+	sim_fill_info(s, &z, info);
 	return 0;
 
 fail_ram:

@@ -42,63 +42,81 @@ static struct sim_state *S(void *bs)
 
 /* --- lifecycle --------------------------------------------------------- */
 
+void sim_sizing_init(struct sim_sizing *z, const struct vmc_backend_config *cfg,
+		     unsigned int offered)
+{
+	z->nr_frames = cfg->nr_frames ? cfg->nr_frames : SIM_DEF_FRAMES;
+	z->nr_nodes = cfg->nr_nodes ? cfg->nr_nodes : SIM_DEF_NODES;
+	z->dev_frames = cfg->dev_frames ? cfg->dev_frames : SIM_DEF_DEV;
+	z->features = offered & ~cfg->features_off;
+	if (!(z->features & VMC_BF_NUMA))
+		z->nr_nodes = 1;        /* NUMA withheld: one node */
+	if (z->nr_nodes < 2)
+		z->features &= ~VMC_BF_NUMA;
+}
+
+/* Everything physical, device region included, must fit an entry. */
+int sim_sizing_fits(const struct sim_sizing *z, const struct sim_geo *geo)
+{
+	unsigned long gb = 1UL << SIM_MAX_ORDER;
+
+	if (z->nr_nodes > SIM_MAX_NODES || z->nr_frames / z->nr_nodes == 0 ||
+	    z->nr_frames >= SIM_NONE || z->dev_frames >= SIM_NONE ||
+	    z->nr_frames > geo->pfn_limit ||
+	    ((SIM_RAM_BASE_PFN + z->nr_frames + gb - 1) & ~(gb - 1)) +
+	    z->dev_frames > geo->pfn_limit)
+		return -EINVAL;
+	return 0;
+}
+
+void sim_fill_info(const struct sim_state *s, const struct sim_sizing *z,
+		   struct vmc_backend_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->geom = s->geo.g;
+	info->vstart = s->geo.vstart;
+	info->vend = s->geo.vend;
+	info->nr_frames = z->nr_frames;
+	info->nr_nodes = z->nr_nodes;
+	info->dev_phys = (uint64_t)s->ram.dev_pfn << VMC_PAGE_SHIFT;
+	info->dev_size = z->dev_frames << VMC_PAGE_SHIFT;
+	info->features = s->features;
+}
+
 static int sim_init(void *bs, const struct vmc_backend_config *cfg,
 		    struct vmc_backend_info *info)
 {
 	static const struct vmc_backend_config defcfg;
 	struct sim_state *s = S(bs);
-	unsigned long nr_frames, dev_frames, tlb_entries, gb;
-	unsigned int nr_nodes, features;
+	struct sim_sizing z;
 	int err;
 
 	if (!cfg)
 		cfg = &defcfg;
-	nr_frames = cfg->nr_frames ? cfg->nr_frames : SIM_DEF_FRAMES;
-	nr_nodes = cfg->nr_nodes ? cfg->nr_nodes : SIM_DEF_NODES;
-	dev_frames = cfg->dev_frames ? cfg->dev_frames : SIM_DEF_DEV;
-	tlb_entries = cfg->tlb_entries ? cfg->tlb_entries : SIM_DEF_TLB;
-
-	features = SIM_FEATURES & ~cfg->features_off;
-	if (!(features & VMC_BF_NUMA))
-		nr_nodes = 1;           /* NUMA withheld: one node */
-	if (nr_nodes < 2)
-		features &= ~VMC_BF_NUMA;
-	err = sim_geo_init(&s->geo, cfg->geometry, features);
+	sim_sizing_init(&z, cfg, SIM_FEATURES);
+	err = sim_geo_init(&s->geo, cfg->geometry, z.features);
 	if (err)
 		return err;
 	if (s->geo.g.levels < 3)
-		features &= ~VMC_BF_HUGE_PUD;
-
-	/* Everything physical, device region included, must fit an entry. */
-	if (nr_frames > s->geo.pfn_limit)
-		return -EINVAL;
-	gb = 1UL << SIM_MAX_ORDER;
-	if (((SIM_RAM_BASE_PFN + nr_frames + gb - 1) & ~(gb - 1)) + dev_frames >
-	    s->geo.pfn_limit)
-		return -EINVAL;
-
-	err = sim_ram_init(&s->ram, nr_frames, nr_nodes, dev_frames);
+		z.features &= ~VMC_BF_HUGE_PUD;
+	err = sim_sizing_fits(&z, &s->geo);
 	if (err)
 		return err;
-	if (features & VMC_BF_SOFT_TLB) {
-		err = sim_tlb_init(&s->tlb, tlb_entries);
+
+	err = sim_ram_init(&s->ram, z.nr_frames, z.nr_nodes, z.dev_frames);
+	if (err)
+		return err;
+	if (z.features & VMC_BF_SOFT_TLB) {
+		err = sim_tlb_init(&s->tlb, cfg->tlb_entries ? cfg->tlb_entries :
+				   SIM_DEF_TLB);
 		if (err)
 			goto fail_ram;
 	}
 	err = sim_ram_table_alloc(&s->ram, s->geo.g.levels - 1, &s->root);
 	if (err)
 		goto fail_tlb;
-	s->features = features;
-
-	memset(info, 0, sizeof(*info));
-	info->geom = s->geo.g;
-	info->vstart = s->geo.vstart;
-	info->vend = s->geo.vend;
-	info->nr_frames = nr_frames;
-	info->nr_nodes = nr_nodes;
-	info->dev_phys = (uint64_t)s->ram.dev_pfn << VMC_PAGE_SHIFT;
-	info->dev_size = dev_frames << VMC_PAGE_SHIFT;
-	info->features = features;
+	s->features = z.features;
+	sim_fill_info(s, &z, info);
 	return 0;
 
 fail_tlb:

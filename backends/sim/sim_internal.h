@@ -193,4 +193,21 @@ void sim_table_write(struct sim_state *s, unsigned long table,
 int sim_walk(struct sim_state *s, unsigned long va, unsigned long *pfn,
 	     unsigned int *level, bool *writable);
 
+/*
+ * Sizing shared by the backends built on sim's RAM and tables (sim, mmap):
+ * defaults applied, NUMA folded into the feature bits, then -- once the
+ * geometry is known -- the check that RAM and the device region fit the
+ * entry format, and the info block init() reports.
+ */
+struct sim_sizing {
+	unsigned long nr_frames, dev_frames;
+	unsigned int nr_nodes, features;
+};
+
+void sim_sizing_init(struct sim_sizing *z, const struct vmc_backend_config *cfg,
+		     unsigned int offered);
+int sim_sizing_fits(const struct sim_sizing *z, const struct sim_geo *geo);
+void sim_fill_info(const struct sim_state *s, const struct sim_sizing *z,
+		   struct vmc_backend_info *info);
+
 #endif /* SIM_INTERNAL_H */
