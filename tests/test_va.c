@@ -1,10 +1,11 @@
 /*
  * test_va.c - white-box tests of the VA allocator (vmc_va.c).
  *
- * Theory: a small sim arena is created with vmc_arena_create() and the
- * vmc_va_* functions are driven directly (single thread, no lock).  The
- * sim ops table is copied with flush_tlb wrapped, so every TLB flush the
- * allocator issues is counted and its range recorded.
+ * Theory: a small arena is created with vmc_arena_create() on the backend
+ * chosen at run time (VMC_BACKEND: the suite runs this once per userspace
+ * backend) and the vmc_va_* functions are driven directly (single thread,
+ * no lock).  The backend's ops table is copied with flush_tlb wrapped, so
+ * every TLB flush the allocator issues is counted and its range recorded.
  *
  * Layouts are written one token per area in address order, in pages from
  * the arena start: "B0-4 L4-6 F6-64" is busy [0,4), lazy [4,6), free
@@ -22,7 +23,7 @@
 #include <time.h>
 
 #include "vmc_internal.h"
-#include "vmc_sim.h"
+#include "vmc_backends.h"
 #include "tap.h"
 
 #define PG VMC_PAGE_SIZE
@@ -30,6 +31,7 @@
 /* ---------- flush recording ---------- */
 
 static struct vmc_backend_ops rec_ops;
+static const struct vmc_backend_ops *base_ops;
 static unsigned long flush_count, flush_lo, flush_hi;
 
 static void rec_flush_tlb(void *bs, unsigned long start, unsigned long end)
@@ -37,7 +39,7 @@ static void rec_flush_tlb(void *bs, unsigned long start, unsigned long end)
 	flush_count++;
 	flush_lo = start;
 	flush_hi = end;
-	vmc_sim_ops.flush_tlb(bs, start, end);
+	base_ops->flush_tlb(bs, start, end);
 }
 
 static struct vmc_arena *mk_arena(unsigned long pages, unsigned long lazy_max)
@@ -46,7 +48,12 @@ static struct vmc_arena *mk_arena(unsigned long pages, unsigned long lazy_max)
 	struct vmc_arena *a = NULL;
 	int err;
 
-	rec_ops = vmc_sim_ops;
+	base_ops = vmc_backend_default();
+	if (!base_ops) {
+		printf("Bail out! no backend named by VMC_BACKEND\n");
+		exit(99);
+	}
+	rec_ops = *base_ops;
 	rec_ops.flush_tlb = rec_flush_tlb;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.ops = &rec_ops;
