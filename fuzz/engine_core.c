@@ -15,8 +15,9 @@
  * taken are given back (in allocation order) and the op fails with that
  * error without calling the core (count 0 goes to the core, which
  * refuses it).  A successful vunmap or vm_unmap_ram gives the
- * register's frames back; anything else leaves them held (a vfree of a vmap area, a register overwritten while live),
- * which the arena's accounting counts as harness frames until teardown.
+ * register's frames back; anything else leaves them held (a vfree of
+ * a vmap area, a register overwritten while live), which the arena's
+ * accounting counts as harness frames until teardown.
  *
  * Offsets in ops and results are relative to the arena start (addresses)
  * or to the device region (ioremap's phys), so results compare across
