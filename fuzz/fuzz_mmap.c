@@ -14,10 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct vmc_engine_spec spec;
 
 	if (!spec.ops) {
-		spec.ops = &vmc_engine_core_mmap;
-		spec.cfg.geometry = "x86_64";
-		spec.cfg.nohuge = true;
-		spec.label = "core:mmap";
+		spec = vmc_fuzz_spec(&vmc_engine_core_mmap, "x86_64", true);
 	}
 	return vmc_fuzz_one("fuzz_mmap", data, size, &spec, 1);
 }

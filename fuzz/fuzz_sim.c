@@ -18,9 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!spec.ops) {
 		g = getenv("VMC_FUZZ_GEOMETRY");
-		spec.ops = &vmc_engine_core_sim;
-		spec.cfg.geometry = g && *g ? g : "x86_64";
-		spec.label = "core:sim";
+		spec = vmc_fuzz_spec(&vmc_engine_core_sim,
+				     g && *g ? g : "x86_64", false);
 	}
 	return vmc_fuzz_one("fuzz_sim", data, size, &spec, 1);
 }

@@ -94,6 +94,36 @@ static void vmc_fuzz_fail(const char *target, int rc,
 }
 
 /*
+ * The spec of the engine `ops` in the default group for `geometry`
+ * (`nohuge` picks the nohuge group), so the single-backend targets use
+ * the configuration the differential target uses: 1 GiB arena, 8192
+ * RAM frames, 2 nodes, 1024 device frames (see vmc_run.c).
+ */
+static struct vmc_engine_spec vmc_fuzz_spec(const struct vmc_engine_ops *ops,
+					    const char *geometry, bool nohuge)
+{
+	const struct vmc_run_group *g;
+	struct vmc_engine_spec spec;
+	size_t ng, i, j;
+
+	g = vmc_run_default_groups(&ng);
+	for (i = 0; i < ng; i++)
+		for (j = 0; j < g[i].n; j++)
+			if (g[i].spec[j].ops == ops &&
+			    g[i].spec[j].cfg.nohuge == nohuge &&
+			    strcmp(g[i].spec[j].cfg.geometry, geometry) == 0)
+				return g[i].spec[j];
+	/* Not in the defaults: the same sizes, this geometry. */
+	memset(&spec, 0, sizeof(spec));
+	spec.ops = ops;
+	spec.cfg = g[0].spec[0].cfg;
+	spec.cfg.geometry = geometry;
+	spec.cfg.nohuge = nohuge;
+	spec.label = ops->name;
+	return spec;
+}
+
+/*
  * Decode and run one input: on `eng[0..neng)` when neng > 0, else on
  * every default group (vmc_run_groups).
  */
