@@ -49,6 +49,52 @@ static inline struct vmc_arena *vt_arena(const char *geometry,
 	return vt_arena_cfg(&cfg);
 }
 
+/*
+ * NULL if the default backend takes `geometry`, else why not (a static
+ * string), so a test can tap_skip the geometry with the reason (mmap
+ * offers x86_64 only: the host MMU has one shape).
+ */
+static inline const char *vt_geom_refused(const char *geometry)
+{
+	static char why[160];
+	struct vmc_arena_config cfg;
+	struct vmc_arena *a;
+	int err;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ops = vmc_backend_default();
+	if (!cfg.ops) {
+		printf("Bail out! no backend named by VMC_BACKEND\n");
+		exit(99);
+	}
+	cfg.geometry = geometry;
+	cfg.nr_frames = 1024;
+	cfg.flags = VMC_ARENA_QUIET;
+	err = vmc_arena_create(&cfg, &a);
+	if (err == -EINVAL) {
+		snprintf(why, sizeof(why), "backend %s refuses geometry %s "
+			 "(%d)%s", cfg.ops->name, geometry, err,
+			 cfg.ops->features & VMC_BF_REAL_MMU ?
+			 ": the host MMU has one shape (x86_64)" : "");
+		return why;
+	}
+	if (err) {
+		printf("Bail out! vmc_arena_create(%s, %s): %d\n",
+		       cfg.ops->name, geometry, err);
+		exit(99);
+	}
+	vmc_arena_destroy(a);
+	return NULL;
+}
+
+/* Does the default backend offer all of the VMC_BF_* bits in `bits`? */
+static inline int vt_backend_has(unsigned int bits)
+{
+	const struct vmc_backend_ops *ops = vmc_backend_default();
+
+	return ops && (ops->features & bits) == bits;
+}
+
 /* vmc_check() that explains a violation in a TAP comment; 1 if clean. */
 static inline int vt_clean(struct vmc_arena *a, const char *when)
 {
