@@ -64,7 +64,9 @@ static int mm_init(void *bs, const struct vmc_backend_config *cfg,
 	if (err)
 		return err;
 
-	err = mm_host_init(m, z.nr_frames, z.dev_frames);
+	/* Home: where sim's space starts, modulo the 47-bit user half. */
+	err = mm_host_init(m, z.nr_frames, z.dev_frames,
+			   s->geo.vstart & MM_HOME_MASK);
 	if (err)
 		return err;
 	err = sim_ram_init_mem(&s->ram, z.nr_frames, z.nr_nodes, z.dev_frames,

@@ -41,10 +41,17 @@
  *
  * 4. The window.  A PROT_NONE, MAP_NORESERVE reservation of 32 TiB (the
  *    x86-64 4-level vmalloc size, so arena offsets equal the sim
- *    backend's), aligned to 1 GiB by reserving 1 GiB more and trimming.
- *    Alignment requests up to 1 GiB therefore place areas at the same
- *    offsets as on sim; larger alignments may differ (the sim space starts
- *    at 0xffffc90000000000, aligned to 1 TiB).
+ *    backend's).  Alignment is absolute, so for every alignment to give
+ *    the same offsets the window must start where the sim space starts
+ *    modulo every alignment that can still fit.  The sim space starts at
+ *    0xffffc90000000000: 0x90000000000 (9 TiB) modulo 2^46, and no
+ *    alignment of 2^47 or more fits inside 32 TiB from there, nor from
+ *    9 TiB or 73 TiB (9 TiB + 2^46) on the host.  So the window goes at
+ *    9 TiB, or at 73 TiB if 9 TiB is taken (a PIE binary and its heap
+ *    usually sit near 86 TiB), and then every alignment places areas at
+ *    the same offsets as on sim.  Failing both (a second window in the
+ *    same process), it goes anywhere aligned to 1 GiB, and only
+ *    alignments up to 1 GiB are guaranteed to match.
  *
  * 5. The probe touches an address for real under a SIGSEGV/SIGBUS
  *    handler that siglongjmps back (the jump buffer is per thread; the
@@ -329,11 +336,48 @@ static int memfd_region(const char *name, unsigned long frames, int *fd,
 	return 0;
 }
 
-int mm_host_init(struct mm_state *m, unsigned long nr_frames,
-		 unsigned long dev_frames)
+/*
+ * Reserve the window at `home` if that range is free (MAP_FIXED_NOREPLACE;
+ * an older kernel treats the flag as a hint, so the address is checked),
+ * else anywhere, aligned to MM_WIN_ALIGN.  Returns the window or 0.
+ */
+static unsigned long mm_reserve_window(unsigned long home)
 {
 	unsigned long raw, win, len = MM_WINDOW + MM_WIN_ALIGN;
 	void *p;
+
+	unsigned int i;
+
+	/* home mod 2^46, then home itself: see 4. above */
+	for (i = 0; i < 2; i++) {
+		unsigned long at = i ? home : home & ((1UL << 46) - 1);
+
+		p = mmap((void *)at, MM_WINDOW, PROT_NONE, MAP_PRIVATE |
+			 MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
+			 -1, 0);
+		if (p == MAP_FAILED)
+			continue;
+		if ((unsigned long)p == at)
+			return at;
+		munmap(p, MM_WINDOW);
+	}
+	p = mmap(NULL, len, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	raw = (unsigned long)p;
+	win = (raw + MM_WIN_ALIGN - 1) & ~(MM_WIN_ALIGN - 1);
+	if (win > raw)
+		munmap(p, win - raw);
+	if (raw + len > win + MM_WINDOW)
+		munmap((void *)(win + MM_WINDOW), raw + len - (win + MM_WINDOW));
+	return win;
+}
+
+int mm_host_init(struct mm_state *m, unsigned long nr_frames,
+		 unsigned long dev_frames, unsigned long home)
+{
+	unsigned long win;
 	int err;
 
 	m->ram_fd = m->dev_fd = -1;
@@ -344,18 +388,11 @@ int mm_host_init(struct mm_state *m, unsigned long nr_frames,
 				   &m->dev_map, &m->dev_len);
 	if (err)
 		goto fail;
-	p = mmap(NULL, len, PROT_NONE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED) {
+	win = mm_reserve_window(home);
+	if (!win) {
 		err = -ENOMEM;
 		goto fail;
 	}
-	raw = (unsigned long)p;
-	win = (raw + MM_WIN_ALIGN - 1) & ~(MM_WIN_ALIGN - 1);
-	if (win > raw)
-		munmap(p, win - raw);
-	if (raw + len > win + MM_WINDOW)
-		munmap((void *)(win + MM_WINDOW), raw + len - (win + MM_WINDOW));
 	m->win = (unsigned char *)win;
 	return 0;
 fail:

@@ -18,7 +18,8 @@
 #include "vmc_mmap.h"
 
 #define MM_WINDOW     (32UL << 40)      /* x86-64 4-level vmalloc size */
-#define MM_WIN_ALIGN  (1UL << 30)       /* window alignment: 1 GiB */
+#define MM_WIN_ALIGN  (1UL << 30)       /* fallback window alignment: 1 GiB */
+#define MM_HOME_MASK  ((1UL << 47) - 1) /* x86-64 user half */
 #define MM_MAX_DIRTY  32
 
 enum mm_pend_kind { MM_PEND_NONE = 0, MM_PEND_MAP, MM_PEND_CLEAR };
@@ -57,7 +58,7 @@ struct mm_state {
 
 /* mmap_host.c */
 int mm_host_init(struct mm_state *m, unsigned long nr_frames,
-		 unsigned long dev_frames);
+		 unsigned long dev_frames, unsigned long home);
 void mm_host_fini(struct mm_state *m);
 int mm_write_leaf(struct mm_state *m, unsigned long table, unsigned int idx,
 		  vmc_pte_t e, unsigned long va);
