@@ -237,6 +237,20 @@ struct vmc_backend_ops {
 			    int (*fn)(void *arg, unsigned long va,
 				      unsigned long pfn),
 			    void *arg);
+
+	/* --- appended slots --- */
+
+	/*
+	 * probe (optional, VMC_BF_REAL_MMU): really touch va, as a load (and
+	 * with `write`, a store of the byte just loaded) through the real
+	 * MMU, not through the backend's tables.  0 if it worked, -EFAULT if
+	 * the access faulted, -EAGAIN if the backend cannot tell now (its
+	 * real mapping of va is knowingly behind its tables, e.g. the host
+	 * refused to update it; the core then draws no conclusion).  Must not
+	 * disturb the contents or the tables; pending batched writes are
+	 * committed first.  Lets vmc_check() verify invariant 5 on a real MMU.
+	 */
+	int (*probe)(void *bs, unsigned long va, bool write);
 };
 
 /* Shift of the area one entry at `level` covers. */

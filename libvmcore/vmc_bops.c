@@ -10,8 +10,8 @@
  *      core promises (levels in range, aligned pfns, tables that exist).
  *      A violated precondition is a core bug, so it panics (VMC_VERIFY),
  *      except the expensive ones, which are VMC_ASSERT (debug builds).
- *   2. Defaults.  Optional slots (sync, batch_*, translate, tlb_for_each)
- *      may be NULL; the wrapper supplies the neutral behaviour.
+ *   2. Defaults.  Optional slots (sync, batch_*, translate, tlb_for_each,
+ *      probe) may be NULL; the wrapper supplies the neutral behaviour.
  *   3. Fault injection.  Every allocation the core makes -- frames, page
  *      tables and its own metadata -- passes through here and is counted
  *      per kind.  vmc_fault_set(kind, n) arms a failure at the n-th next
@@ -292,6 +292,22 @@ int vmc_bo_tlb_for_each(struct vmc_arena *a,
 	if (!a->ops->tlb_for_each)
 		return 0;
 	return a->ops->tlb_for_each(a->bs, fn, arg);
+}
+
+bool vmc_bo_has_probe(struct vmc_arena *a)
+{
+	return a->ops->probe != NULL;
+}
+
+int vmc_bo_probe(struct vmc_arena *a, unsigned long va, bool write)
+{
+	int err;
+
+	if (!a->ops->probe)
+		return -EAGAIN;         /* no real MMU to ask: no verdict */
+	err = a->ops->probe(a->bs, va, write);
+	VMC_VERIFY(err == 0 || err == -EFAULT || err == -EAGAIN);
+	return err;
 }
 
 int vmc_bo_check_ram(struct vmc_arena *a, const char *who,

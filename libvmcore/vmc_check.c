@@ -35,13 +35,22 @@
  *      A leaf in a free or lazy range is found the same way.  The table
  *      structure itself is vmc_pt_validate()'s, the vmap blocks'
  *      bookkeeping vmc_vb_validate()'s.
- *   5. TLB (backends with VMC_BF_SOFT_TLB only).  Every cached translation
+ *   5. TLB and MMU.  Soft TLB (VMC_BF_SOFT_TLB): every cached translation
  *      lies in a busy area and matches what the tables map there now, or
  *      lies in the lazy set (freed, unmapped, not yet purged: stale entries
  *      are legal until the purge flushes them), or is a dirty page of a
  *      vmap block (vm_unmap_ram unmaps without a flush, like Linux; the
  *      block is flushed when it is purged).  Anything in a free range is a
  *      missed flush, anything stale in a busy area a missed flush on remap.
+ *      Real MMU (backends with a probe slot): real accesses agree with the
+ *      tables where it matters most, a bounded number of probes per range
+ *      (O(areas)): the guard page of every busy area faults; the first and
+ *      last page of every free range and of every lazy range (unmapped,
+ *      awaiting its purge: on a real MMU the unmap is already visible)
+ *      fault, and under VMC_DEBUG up to CHK_MMU_SAMPLE pages in between
+ *      too; the first page of every busy area that maps one (readable) can
+ *      be read.  A probe the backend cannot answer (-EAGAIN: its mirror is
+ *      knowingly behind) proves nothing either way and is passed over.
  *   6. Frames.  The backend's count equals baseline + data + tables +
  *      harness; data is recomputed from the busy areas that own frames,
  *      tables from a walk of the tables.
@@ -647,12 +656,111 @@ static int chk_tlb_entry(void *arg, unsigned long addr, unsigned long pfn)
 	return 0;
 }
 
+/* Pages probed between the first and last of a free range (VMC_DEBUG). */
+#define CHK_MMU_SAMPLE 8u
+
+/* A page the tables leave unmapped must fault when really touched. */
+static int chk_mmu_faults(struct chk *c, unsigned long addr, const char *what,
+			  unsigned long start)
+{
+	if (vmc_bo_probe(c->a, addr, false) != 0)
+		return 0;               /* -EFAULT as it must, or no verdict */
+	return chk_fail(c, 5, "page 0x%lx (+0x%lx) of %s range 0x%lx (+0x%lx) "
+			"is unmapped in the tables but a real read of it "
+			"works", addr, chk_off(c, addr), what, start,
+			chk_off(c, start));
+}
+
+/* The first and last page of an unmapped range fault (and a sample). */
+static int chk_mmu_range(struct chk *c, struct vmc_va *va, const char *what)
+{
+	unsigned long pages = vmc_va_size(va) >> VMC_PAGE_SHIFT;
+	unsigned long last = va->va_end - VMC_PAGE_SIZE;
+	int bad;
+
+	bad = chk_mmu_faults(c, va->va_start, what, va->va_start);
+	if (!bad && last != va->va_start)
+		bad = chk_mmu_faults(c, last, what, va->va_start);
+#ifdef VMC_DEBUG
+	if (!bad && pages > 2) {
+		unsigned long i, n = pages - 2 < CHK_MMU_SAMPLE ? pages - 2 :
+				     CHK_MMU_SAMPLE;
+
+		for (i = 1; !bad && i <= n; i++) {
+			unsigned long k = i * (pages - 1) / (n + 1);
+
+			bad = chk_mmu_faults(c, va->va_start +
+					     (k << VMC_PAGE_SHIFT), what,
+					     va->va_start);
+		}
+	}
+#else
+	(void)pages;
+#endif
+	return bad;
+}
+
+static int chk_mmu_busy(struct chk *c, struct vmc_va *va)
+{
+	unsigned long pfn;
+	unsigned int prot;
+	int err;
+
+	if (va->kind == VMC_VA_VM && !(va->u.vm->pub.flags & VMC_VM_NO_GUARD)) {
+		unsigned long guard = va->va_end - VMC_PAGE_SIZE;
+
+		if (vmc_bo_probe(c->a, guard, false) == 0)
+			return chk_fail(c, 5, "guard page 0x%lx (+0x%lx) of %s "
+					"area 0x%lx can really be read",
+					guard, chk_off(c, guard),
+					chk_kind_name(va), va->va_start);
+	}
+	if (!chk_expect(c, va, va->va_start, &pfn) ||
+	    vmc_pt_lookup(c->a, va->va_start, &pfn, NULL, &prot) ||
+	    !(prot & VMC_PROT_READ))
+		return 0;
+	err = vmc_bo_probe(c->a, va->va_start, false);
+	if (err == -EFAULT)
+		return chk_fail(c, 5, "first page 0x%lx (+0x%lx) of %s area "
+				"maps pfn 0x%lx in the tables but a real read "
+				"of it faults", va->va_start,
+				chk_off(c, va->va_start), chk_kind_name(va),
+				pfn);
+	return 0;
+}
+
+static int chk_mmu(struct chk *c)
+{
+	struct vmc_arena *a = c->a;
+	struct vmc_list *pos;
+	int bad;
+
+	if (!vmc_bo_has_probe(a))
+		return 0;
+	vmc_list_for_each(pos, &a->vs.busy.head) {
+		bad = chk_mmu_busy(c, chk_va_of(pos));
+		if (bad)
+			return bad;
+	}
+	vmc_list_for_each(pos, &a->vs.free.head) {
+		bad = chk_mmu_range(c, chk_va_of(pos), "free");
+		if (bad)
+			return bad;
+	}
+	vmc_list_for_each(pos, &a->vs.lazy.head) {
+		bad = chk_mmu_range(c, chk_va_of(pos), "lazy");
+		if (bad)
+			return bad;
+	}
+	return 0;
+}
+
 static int chk_tlb(struct chk *c)
 {
 	int ret;
 
 	if (!(c->a->info.features & VMC_BF_SOFT_TLB))
-		return 0;
+		return chk_mmu(c);
 	ret = vmc_bo_tlb_for_each(c->a, chk_tlb_entry, c);
 	if (ret && !c->v->invariant)
 		return chk_fail(c, 5, "TLB walk failed (%d)", ret);

@@ -295,6 +295,10 @@ int   vmc_bo_tlb_for_each(struct vmc_arena *a,
 			  int (*fn)(void *arg, unsigned long va,
 				    unsigned long pfn),
 			  void *arg);
+/* Has the backend a probe slot?  Then vmc_bo_probe() answers 0/-EFAULT. */
+bool  vmc_bo_has_probe(struct vmc_arena *a);
+/* Really touch va: 0, -EFAULT (faulted) or -EAGAIN (no verdict, no probe). */
+int   vmc_bo_probe(struct vmc_arena *a, unsigned long va, bool write);
 
 /* ---------- vmc_va.c ---------- */
 
