@@ -1,6 +1,10 @@
 /*
  * test_check.c - white-box tests of vmc_check(), the invariant checker.
  *
+ * sim only: several corruptions go through the soft TLB and sim internals
+ * (vmc_sim_tlb_count, a wrapped access slot); the real-MMU side of
+ * invariant 5 is test_realmmu's.
+ *
  * First a scenario built with the public API (vmalloc, vmalloc_huge,
  * vmap, ioremap, vm_map_ram in blocks and as a large record, vfree,
  * vm_unmap_ram, purge) must check clean after every step, on each sim

@@ -1,6 +1,8 @@
 /*
  * test_mmap.c - the mmap backend: a real MMU under the core.
  *
+ * mmap only: it tests that backend (its host mappings and test hooks).
+ *
  * The host's page tables are the oracle: data stored through a vmalloc
  * address must be in the memfd page the bookkeeping tables name (seen
  * through the direct map, vmc_kaddr), and addresses the core considers

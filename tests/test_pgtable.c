@@ -2,6 +2,9 @@
  * test_pgtable.c - white-box tests of the generic page-table walker
  * (libvmcore/vmc_pgtable.c) on the sim backend, in every geometry.
  *
+ * sim only: it reads the tables with vmc_sim_walk and counts with the sim's
+ * statistics, and needs the huge leaves and geometries mmap lacks.
+ *
  * The tests drive vmc_pt_* directly with frames taken from
  * vmc_bo_frame_alloc and look at the result three ways: the core's own
  * software walk (vmc_pt_lookup, vmc_pt_for_each_leaf), the simulated

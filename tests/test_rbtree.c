@@ -1,6 +1,8 @@
 /*
  * test_rbtree.c - the augmented red-black tree against brute force.
  *
+ * Runs once: no arena and no backend.
+ *
  * Theory: nodes carry a key and a "size"; the tree caches in every node
  * the maximum size over its subtree (like the free tree's
  * subtree_max_size).  A seeded random sequence of inserts and erases

@@ -1,6 +1,8 @@
 /*
  * test_sim.c - the sim backend, driven directly through vmc_sim_ops.
  *
+ * sim only: it tests the sim backend itself (tables, soft TLB, RAM).
+ *
  * No core here: the test builds page tables by hand with the backend's own
  * entry slots, so it checks the simulated hardware in isolation -- RAM and
  * its buddy allocator, the three entry formats, the page walk, and the

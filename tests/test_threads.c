@@ -11,6 +11,8 @@
  * vmc_check() concurrently.  At the end the arena must be clean and drain
  * to nothing.  The schedule is seeded and the seed printed, but the
  * interleaving itself is up to the OS.
+ * Runs on the backend chosen by VMC_BACKEND (the suite runs it once per
+ * userspace backend; on mmap the concurrent checks probe the real MMU).
  */
 #include <pthread.h>
 

@@ -1,6 +1,9 @@
 /*
  * test_tlbskip.c - a missed TLB flush must be caught by vmc_check (5).
  *
+ * sim only: a soft TLB is needed to keep the stale translation a skipped
+ * flush leaves (a real MMU's is invisible; see test_realmmu for mmap).
+ *
  * The backend is the sim backend with one change: its flush_tlb skips the
  * first call it gets and passes every later one to the real sim flush.
  * The scenario
