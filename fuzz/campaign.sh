@@ -148,9 +148,9 @@ if [ $engine = libfuzzer ]; then
 	pids=$!
 else
 	AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
-	AFL_NO_AFFINITY=1
+	AFL_NO_AFFINITY=1 AFL_ALLOW_TMP=1
 	export AFL_NO_UI AFL_SKIP_CPUFREQ AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES
-	export AFL_NO_AFFINITY
+	export AFL_NO_AFFINITY AFL_ALLOW_TMP
 	in=$seeds
 	# Rerun: continue from the merged corpus of the last run.
 	ls "$out"/corpus/* >/dev/null 2>&1 && in=$out/corpus
