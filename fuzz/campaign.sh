@@ -129,7 +129,7 @@ progress() {
 		# "#N: cov: C ft: F corp: K exec/s: E oom/timeout/crash: a/b/c time: Ts"
 		l=$(grep -a '^#[0-9]*: cov:' "$log" 2>/dev/null | tail -n 1)
 		set -- $l
-		execs=${1#\#}; execs=${execs%:}
+		execs=${1:-0}; execs=${execs#\#}; execs=${execs%:}
 		say "${el}s execs ${execs:-0} exec/s ${9:-0} corpus ${7:-0} cov ${3:-0} ft ${5:-0} crashes $(count_files "$out"/crashes/crash-* "$out"/crashes/leak-*)"
 	else
 		say "${el}s execs $(afl_stat execs_done sum) exec/s $(afl_stat execs_per_sec sum) corpus $(afl_stat corpus_count max) cov $(afl_stat bitmap_cvg max)% stability $(afl_stat stability max)% crashes $(afl_stat saved_crashes sum)"
@@ -272,7 +272,7 @@ if [ $engine = libfuzzer ]; then
 	rm -rf "$out/corpus.merged"
 	mkdir -p "$out/corpus.merged"
 	if "$bin" -merge=1 -timeout=25 -rss_limit_mb=2560 \
-	    "$out/corpus.merged" "$out/corpus" > "$out/merge.log" 2>&1; then
+	    "$out/corpus.merged" "$out/corpus" "$seeds" > "$out/merge.log" 2>&1; then
 		rm -rf "$out/corpus"
 		mv "$out/corpus.merged" "$out/corpus"
 	else
