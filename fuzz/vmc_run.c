@@ -29,8 +29,8 @@
  *   la57           model, core:sim
  *   i386           model, core:sim
  *   x86_64 nohuge  model, core:sim, core:mmap
- * The model joins when fuzz/model is linked in; the runner refers to it
- * weakly, so the tools build and run without it.
+ * The model is in every group: a group without it would compare the core
+ * only with itself.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -387,10 +387,8 @@ const struct vmc_run_group *vmc_run_default_groups(size_t *n)
 
 			g->name = def[i].name;
 			g->n = 0;
-			if (&vmc_engine_model)
-				rr_add(g, &vmc_engine_model, def[i].geometry,
-				       def[i].nohuge, def[i].arena,
-				       def[i].model);
+			rr_add(g, &vmc_engine_model, def[i].geometry,
+			       def[i].nohuge, def[i].arena, def[i].model);
 			rr_add(g, &vmc_engine_core_sim, def[i].geometry,
 			       def[i].nohuge, def[i].arena, def[i].core);
 			if (def[i].nohuge)

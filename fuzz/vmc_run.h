@@ -54,8 +54,7 @@ struct vmc_run_group {
 
 /*
  * The standard differential configuration: model + core engines that
- * must agree, per geometry (see vmc_run.c).  The model joins each group
- * when it is linked in (weak reference to vmc_engine_model).
+ * must agree, per geometry (see vmc_run.c); the model is in every group.
  */
 const struct vmc_run_group *vmc_run_default_groups(size_t *n);
 
@@ -66,7 +65,6 @@ int vmc_run_groups(const struct vmc_op *ops, size_t n, unsigned int flags,
 /* The engines (engine_core.c; fuzz/model/engine_model.c). */
 extern const struct vmc_engine_ops vmc_engine_core_sim;
 extern const struct vmc_engine_ops vmc_engine_core_mmap;
-/* Weak: NULL (&vmc_engine_model == NULL) when the model is not linked in. */
-extern const struct vmc_engine_ops vmc_engine_model __attribute__((weak));
+extern const struct vmc_engine_ops vmc_engine_model;
 
 #endif /* VMC_RUN_H */

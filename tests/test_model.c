@@ -325,7 +325,7 @@ static void differential(unsigned long streams, size_t nops, uint64_t seed0)
 
 int main(int argc, char **argv)
 {
-	unsigned long streams = argc > 1 ? strtoul(argv[1], NULL, 0) : 200;
+	unsigned long streams = argc > 1 ? strtoul(argv[1], NULL, 0) : 20;
 	size_t nops = argc > 2 ? strtoul(argv[2], NULL, 0) : 300;
 	uint64_t seed = argc > 3 ? strtoull(argv[3], NULL, 0) : 1;
 	size_t ng;
