@@ -35,7 +35,7 @@
 #define VMC_FUZZ_MAX_OPS 1024
 #endif
 
-static size_t vmc_fuzz_max_ops(void)
+static inline size_t vmc_fuzz_max_ops(void)
 {
 	static size_t max;
 	const char *s;
@@ -50,7 +50,7 @@ static size_t vmc_fuzz_max_ops(void)
 }
 
 /* The op kind's name for the dedup key: the first word of the op text. */
-static void vmc_fuzz_opname(const char *op, char *out, size_t len)
+static inline void vmc_fuzz_opname(const char *op, char *out, size_t len)
 {
 	const char *p = strstr(op, "= "), *paren = strchr(op, '(');
 	size_t i = 0;
@@ -63,7 +63,7 @@ static void vmc_fuzz_opname(const char *op, char *out, size_t len)
 		snprintf(out, len, "final");
 }
 
-static void vmc_fuzz_fail(const char *target, int rc,
+static inline void vmc_fuzz_fail(const char *target, int rc,
 			  const struct vmc_run_report *rep)
 {
 	char name[32];
@@ -99,7 +99,8 @@ static void vmc_fuzz_fail(const char *target, int rc,
  * the configuration the differential target uses: 1 GiB arena, 8192
  * RAM frames, 2 nodes, 1024 device frames (see vmc_run.c).
  */
-static struct vmc_engine_spec vmc_fuzz_spec(const struct vmc_engine_ops *ops,
+static inline struct vmc_engine_spec
+vmc_fuzz_spec(const struct vmc_engine_ops *ops,
 					    const char *geometry, bool nohuge)
 {
 	const struct vmc_run_group *g;
@@ -127,7 +128,7 @@ static struct vmc_engine_spec vmc_fuzz_spec(const struct vmc_engine_ops *ops,
  * Decode and run one input: on `eng[0..neng)` when neng > 0, else on
  * every default group (vmc_run_groups).
  */
-static int vmc_fuzz_one(const char *target, const uint8_t *data,
+static inline int vmc_fuzz_one(const char *target, const uint8_t *data,
 			size_t size, const struct vmc_engine_spec *eng,
 			size_t neng)
 {

@@ -301,10 +301,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmcore-replay: no input\n%s", usage);
 		return 2;
 	}
-	if (!strcmp(o.backend, "model") && !&vmc_engine_model) {
-		fprintf(stderr, "vmcore-replay: this build has no model engine\n");
-		return 2;
-	}
 	if (!strcmp(o.backend, "mmap") && !vmc_backend_find("mmap")) {
 		fprintf(stderr, "vmcore-replay: this build has no mmap backend\n");
 		return 2;

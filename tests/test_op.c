@@ -494,10 +494,14 @@ static void test_generated(void)
 	}
 
 	g = vmc_run_default_groups(&ng);
-	tap_ok(ng == 4 && g[3].n >= 2 &&
-	       !strcmp(g[3].spec[g[3].n - 1].label, "core:mmap"),
-	       "default groups: four, the nohuge one ends with core:mmap "
-	       "(model %s)", &vmc_engine_model ? "linked" : "absent");
+	tap_ok(ng == 4 && g[0].n == 2 && g[1].n == 2 && g[2].n == 2 &&
+	       g[3].n == 3 && g[0].spec[0].ops == &vmc_engine_model &&
+	       g[1].spec[0].ops == &vmc_engine_model &&
+	       g[2].spec[0].ops == &vmc_engine_model &&
+	       g[3].spec[0].ops == &vmc_engine_model &&
+	       !strcmp(g[3].spec[2].label, "core:mmap"),
+	       "default groups: four, each led by the model, the nohuge one "
+	       "ends with core:mmap");
 	ok = 1;
 	for (i = 0; i < 3 && ok; i++) {
 		struct vmc_op *ops = vmc_op_gen(7 + i, 400,
