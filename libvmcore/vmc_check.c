@@ -729,29 +729,62 @@ static int chk_mmu_busy(struct chk *c, struct vmc_va *va)
 	return 0;
 }
 
+/*
+ * Real-MMU probes are system calls (and faults), so a check does at most
+ * CHK_MMU_BUDGET of the per-area probe sets, resuming where the previous
+ * check stopped (a->chk_mmu_next): over consecutive checks every busy
+ * area, free block and lazy range is probed, and a mapping the host keeps
+ * against the tables persists until found.  Without the bound a stream of
+ * n ops costs O(n^2) system calls.  Under VMC_DEBUG every check probes
+ * everything.
+ */
+#define CHK_MMU_BUDGET 48u
+
+static int chk_mmu_item(struct chk *c, struct vmc_va *va, unsigned int set)
+{
+	if (set == 0)
+		return chk_mmu_busy(c, va);
+	return chk_mmu_range(c, va, set == 1 ? "free" : "lazy");
+}
+
 static int chk_mmu(struct chk *c)
 {
 	struct vmc_arena *a = c->a;
+	struct vmc_list *heads[3] = { &a->vs.busy.head, &a->vs.free.head,
+				      &a->vs.lazy.head };
+	unsigned long total = a->vs.busy.nr + a->vs.free.nr + a->vs.lazy.nr;
+	unsigned long first, budget, idx, done = 0;
+	unsigned int pass, set;
 	struct vmc_list *pos;
 	int bad;
 
-	if (!vmc_bo_has_probe(a))
+	if (!vmc_bo_has_probe(a) || !total)
 		return 0;
-	vmc_list_for_each(pos, &a->vs.busy.head) {
-		bad = chk_mmu_busy(c, chk_va_of(pos));
-		if (bad)
-			return bad;
+	first = a->chk_mmu_next % total;
+	budget = total;
+#ifndef VMC_DEBUG
+	if (budget > CHK_MMU_BUDGET)
+		budget = CHK_MMU_BUDGET;
+#endif
+	/* Items [first, total) then [0, first), each set in address order. */
+	for (pass = 0; pass < 2 && done < budget; pass++) {
+		idx = 0;
+		for (set = 0; set < 3 && done < budget; set++) {
+			vmc_list_for_each(pos, heads[set]) {
+				bool mine = pass ? idx < first : idx >= first;
+
+				idx++;
+				if (!mine)
+					continue;
+				bad = chk_mmu_item(c, chk_va_of(pos), set);
+				if (bad)
+					return bad;
+				if (++done == budget)
+					break;
+			}
+		}
 	}
-	vmc_list_for_each(pos, &a->vs.free.head) {
-		bad = chk_mmu_range(c, chk_va_of(pos), "free");
-		if (bad)
-			return bad;
-	}
-	vmc_list_for_each(pos, &a->vs.lazy.head) {
-		bad = chk_mmu_range(c, chk_va_of(pos), "lazy");
-		if (bad)
-			return bad;
-	}
+	a->chk_mmu_next = first + done;
 	return 0;
 }
 

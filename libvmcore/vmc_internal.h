@@ -216,6 +216,7 @@ struct vmc_arena {
 	unsigned long frames_tables;     /* tables below the root */
 	unsigned long frames_harness;
 	unsigned long nr_tlb_flushes;
+	unsigned long chk_mmu_next;     /* vmc_check: where real-MMU probes resume */
 
 	unsigned long warnings;
 	int last_error;

@@ -472,7 +472,7 @@ int main(void)
 	vmc_arena_range(a, &start, &end);
 	tap_ok(vmc_arena_ops(a) == vmc_backend_find("mmap") &&
 	       end - start == 32UL << 40, "arena on mmap, 32 TiB");
-	tap_ok(count_fds() == fds0 + 2, "two memfds open");
+	tap_ok(count_fds() == fds0 + 4, "two memfds and the probe pipe open");
 	test_runs(a);
 	vmc_arena_destroy(a);
 	a = arena(4096);

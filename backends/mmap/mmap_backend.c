@@ -303,7 +303,7 @@ static int mm_ops_probe(void *bs, unsigned long va, bool write)
 	mm_commit(m, true);
 	if (m->nr_dirty && mm_is_dirty(m, va))
 		return -EAGAIN;
-	return mm_probe(m, va, write);
+	return mm_probe_kernel(m, va, write);
 }
 
 const struct vmc_backend_ops vmc_mmap_ops = {

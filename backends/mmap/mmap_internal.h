@@ -44,6 +44,7 @@ struct mm_range {
 struct mm_state {
 	struct sim_state s;             /* RAM, geometry, root (no TLB) */
 	int ram_fd, dev_fd;
+	int probe_pipe[2];               /* mm_probe_kernel: [0] read, [1] write */
 	unsigned char *ram_map, *dev_map;
 	size_t ram_len, dev_len;
 	unsigned char *win;             /* MM_WINDOW bytes, MM_WIN_ALIGN aligned */
@@ -66,5 +67,6 @@ int mm_write_leaf(struct mm_state *m, unsigned long table, unsigned int idx,
 void mm_commit(struct mm_state *m, bool retry);
 bool mm_is_dirty(const struct mm_state *m, unsigned long va);
 int mm_probe(struct mm_state *m, unsigned long va, bool write);
+int mm_probe_kernel(struct mm_state *m, unsigned long va, bool store);
 
 #endif /* MMAP_INTERNAL_H */
