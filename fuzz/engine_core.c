@@ -236,44 +236,20 @@ static void ec_map_frames(struct ec_state *s, const struct vmc_op *op,
 	ec_result_addr(s, op, p, f, op->pages, res);
 }
 
+static int ec_access(void *ctx, unsigned long va, void *buf, size_t len,
+		     bool write)
+{
+	struct ec_state *s = ctx;
+
+	return write ? vmc_write(s->a, (const void *)va, buf, len) :
+		       vmc_read(s->a, (const void *)va, buf, len);
+}
+
 /* write/verify: the runner checked the register and the bounds. */
 static void ec_data(struct ec_state *s, const struct vmc_op *op,
 		    struct vmc_result *res)
 {
-	unsigned char buf[4096], want[4096];
-	unsigned long base = s->reg[op->src].addr;
-	uint64_t done = 0;
-
-	while (done < op->len) {
-		size_t chunk = op->len - done < sizeof(buf) ?
-			       (size_t)(op->len - done) : sizeof(buf);
-		const void *at = (const void *)(base + op->off + done);
-		size_t i;
-		int err;
-
-		for (i = 0; i < chunk; i++)
-			want[i] = vmc_pattern_byte(op->seed, op->off + done + i);
-		if (op->kind == VMC_OP_WRITE) {
-			err = vmc_write(s->a, at, want, chunk);
-		} else {
-			err = vmc_read(s->a, at, buf, chunk);
-			for (i = 0; !err && i < chunk; i++) {
-				if (buf[i] == want[i])
-					continue;
-				res->err = -EIO;
-				snprintf(res->detail, sizeof(res->detail),
-					 "+0x%llx: got 0x%02x want 0x%02x",
-					 (unsigned long long)(op->off + done + i),
-					 buf[i], want[i]);
-				return;
-			}
-		}
-		if (err) {
-			res->err = err;
-			return;
-		}
-		done += chunk;
-	}
+	vmc_engine_data(op, s->reg[op->src].addr, ec_access, s, res);
 }
 
 static void ec_exec(void *state, const struct vmc_op *op,

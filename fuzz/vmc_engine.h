@@ -100,6 +100,18 @@ static inline uint8_t vmc_pattern_byte(uint64_t seed, uint64_t off)
 }
 
 /*
+ * write/verify of `op` on the area at `base`, the same for every engine:
+ * the pattern goes through `access` (0 or a negative errno, like
+ * vmc_write/vmc_read) in 4 KiB chunks, so a mismatch is reported before a
+ * later fault; a mismatch is -EIO with the offset and both bytes in
+ * res->detail.  Defined in vmc_run.c.
+ */
+void vmc_engine_data(const struct vmc_op *op, unsigned long base,
+		     int (*access)(void *ctx, unsigned long va, void *buf,
+				   size_t len, bool write),
+		     void *ctx, struct vmc_result *res);
+
+/*
  * Result conventions (what every engine fills in, what the runner
  * compares; see vmc_run.c):
  *   address ops (vmalloc family, vmap, ioremap, vm_map_ram, vrealloc):

@@ -425,3 +425,40 @@ int vmc_run_groups(const struct vmc_op *ops, size_t n, unsigned int flags,
 	}
 	return 0;
 }
+
+void vmc_engine_data(const struct vmc_op *op, unsigned long base,
+		     int (*access)(void *ctx, unsigned long va, void *buf,
+				   size_t len, bool write),
+		     void *ctx, struct vmc_result *res)
+{
+	unsigned char buf[4096], want[4096];
+	uint64_t done = 0;
+
+	while (done < op->len) {
+		size_t n = op->len - done < sizeof(buf) ?
+			   (size_t)(op->len - done) : sizeof(buf);
+		unsigned long at = base + (unsigned long)(op->off + done);
+		bool wr = op->kind == VMC_OP_WRITE;
+		size_t i;
+		int err;
+
+		for (i = 0; i < n; i++)
+			want[i] = vmc_pattern_byte(op->seed, op->off + done + i);
+		err = access(ctx, at, wr ? want : buf, n, wr);
+		for (i = 0; !err && !wr && i < n; i++) {
+			if (buf[i] == want[i])
+				continue;
+			res->err = -EIO;
+			snprintf(res->detail, sizeof(res->detail),
+				 "+0x%llx: got 0x%02x want 0x%02x",
+				 (unsigned long long)(op->off + done + i),
+				 buf[i], want[i]);
+			return;
+		}
+		if (err) {
+			res->err = err;
+			return;
+		}
+		done += n;
+	}
+}

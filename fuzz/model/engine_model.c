@@ -163,44 +163,20 @@ static void release_src_frames(struct meng *e, const struct vmc_op *op)
 	}
 }
 
-/* write / verify in 4 KiB chunks, like every engine. */
+static int data_access(void *ctx, unsigned long va, void *buf, size_t len,
+		       bool write)
+{
+	struct meng *e = ctx;
+
+	return write ? mdl_write(e->m, va, buf, len) :
+		       mdl_read(e->m, va, buf, len);
+}
+
+/* write / verify: the same chunks and reports as every engine. */
 static void data_op(struct meng *e, const struct vmc_op *op,
 		    struct vmc_result *res)
 {
-	uint8_t buf[4096], want[4096];
-	unsigned long base = src_addr(e, op);
-	uint64_t done = 0;
-
-	while (done < op->len) {
-		size_t n = op->len - done < sizeof(buf) ?
-			   (size_t)(op->len - done) : sizeof(buf);
-		unsigned long at = base + (unsigned long)(op->off + done);
-		size_t i;
-		int err;
-
-		for (i = 0; i < n; i++)
-			want[i] = vmc_pattern_byte(op->seed, op->off + done + i);
-		if (op->kind == VMC_OP_WRITE) {
-			err = mdl_write(e->m, at, want, n);
-		} else {
-			err = mdl_read(e->m, at, buf, n);
-			for (i = 0; !err && i < n; i++) {
-				if (buf[i] == want[i])
-					continue;
-				res->err = -EIO;
-				snprintf(res->detail, sizeof(res->detail),
-					 "+0x%llx: got 0x%02x want 0x%02x",
-					 (unsigned long long)(op->off + done + i),
-					 buf[i], want[i]);
-				return;
-			}
-		}
-		if (err) {
-			res->err = err;
-			return;
-		}
-		done += n;
-	}
+	vmc_engine_data(op, src_addr(e, op), data_access, e, res);
 }
 
 static void meng_exec(void *state, const struct vmc_op *op,
