@@ -98,105 +98,12 @@ static void mm_fini(void *bs)
 	mm_host_fini(m);        /* the window goes, with whatever is left in it */
 }
 
-/* --- physical memory (sim_ram.c over the memfd) ------------------------ */
-
-static int mm_frame_alloc(void *bs, int node, unsigned int order,
-			  unsigned long *pfn)
-{
-	return sim_ram_alloc(&M(bs)->s.ram, node, order, pfn);
-}
-
-static void mm_frame_free(void *bs, unsigned long pfn, unsigned int order)
-{
-	sim_ram_free(&M(bs)->s.ram, pfn, order);
-}
-
-static int mm_frame_node(void *bs, unsigned long pfn)
-{
-	struct sim_ram *r = &M(bs)->s.ram;
-
-	VMC_VERIFY(sim_ram_is_allocated(r, pfn));
-	return sim_ram_node_of(r, pfn);
-}
-
-static void *mm_kaddr(void *bs, unsigned long pfn)
-{
-	struct sim_ram *r = &M(bs)->s.ram;
-
-	if (!sim_ram_is_allocated(r, pfn) && !sim_ram_is_dev(r, pfn))
-		return NULL;
-	return sim_ram_ptr(r, pfn);
-}
-
-static unsigned long mm_frames_used(void *bs)
-{
-	return M(bs)->s.ram.used;
-}
-
-/* --- entries (the sim's x86-64 format) --------------------------------- */
-
-static vmc_pte_t mm_mk_table(void *bs, unsigned int level, unsigned long pfn)
-{
-	return sim_mk_table(&M(bs)->s.geo, level, pfn);
-}
-
-static vmc_pte_t mm_mk_leaf(void *bs, unsigned int level, unsigned long pfn,
-			    unsigned int prot)
-{
-	return sim_mk_leaf(&M(bs)->s.geo, level, pfn, prot);
-}
-
-static bool mm_present(void *bs, unsigned int level, vmc_pte_t e)
-{
-	(void)bs;
-	(void)level;
-	return sim_present(e);
-}
-
-static bool mm_is_leaf(void *bs, unsigned int level, vmc_pte_t e)
-{
-	(void)bs;
-	return sim_is_leaf(level, e);
-}
-
-static unsigned long mm_entry_pfn(void *bs, unsigned int level, vmc_pte_t e)
-{
-	(void)level;
-	return sim_entry_pfn(&M(bs)->s.geo, e);
-}
-
-static unsigned int mm_leaf_prot(void *bs, unsigned int level, vmc_pte_t e)
-{
-	(void)level;
-	return sim_leaf_prot(&M(bs)->s.geo, e);
-}
-
-/* --- tables ------------------------------------------------------------ */
-
-static unsigned long mm_root(void *bs)
-{
-	return M(bs)->s.root;
-}
-
-static int mm_table_alloc(void *bs, unsigned int level, unsigned long *pfn)
-{
-	struct sim_state *s = &M(bs)->s;
-
-	VMC_VERIFY3U(level, <, s->geo.g.levels - 1);
-	return sim_ram_table_alloc(&s->ram, level, pfn);
-}
-
-static void mm_table_free(void *bs, unsigned int level, unsigned long pfn)
-{
-	struct sim_state *s = &M(bs)->s;
-	unsigned int i;
-
-	VMC_VERIFY3U(pfn, !=, s->root);
-	VMC_VERIFY(sim_ram_is_table(&s->ram, pfn, level));
-	for (i = 0; i < 1u << s->geo.g.bits[level]; i++)
-		VMC_VERIFY(!sim_present(sim_table_read(s, pfn, level, i)));
-	sim_ram_table_free(&s->ram, pfn, level);
-}
+/*
+ * Physical memory, entries and tables are the sim's own functions (see
+ * sim_internal.h): the state begins with the struct sim_state they use.
+ */
+_Static_assert(offsetof(struct mm_state, s) == 0,
+	       "the sim ops need struct sim_state first in struct mm_state");
 
 static vmc_pte_t mm_read(void *bs, unsigned long table, unsigned int level,
 			 unsigned int idx)
@@ -312,20 +219,20 @@ const struct vmc_backend_ops vmc_mmap_ops = {
 	.state_size = sizeof(struct mm_state),
 	.init = mm_init,
 	.fini = mm_fini,
-	.frame_alloc = mm_frame_alloc,
-	.frame_free = mm_frame_free,
-	.frame_node = mm_frame_node,
-	.kaddr = mm_kaddr,
-	.frames_used = mm_frames_used,
-	.mk_table = mm_mk_table,
-	.mk_leaf = mm_mk_leaf,
-	.present = mm_present,
-	.is_leaf = mm_is_leaf,
-	.entry_pfn = mm_entry_pfn,
-	.leaf_prot = mm_leaf_prot,
-	.root = mm_root,
-	.table_alloc = mm_table_alloc,
-	.table_free = mm_table_free,
+	.frame_alloc = sim_frame_alloc,
+	.frame_free = sim_frame_free,
+	.frame_node = sim_frame_node,
+	.kaddr = sim_kaddr,
+	.frames_used = sim_frames_used,
+	.mk_table = sim_op_mk_table,
+	.mk_leaf = sim_op_mk_leaf,
+	.present = sim_op_present,
+	.is_leaf = sim_op_is_leaf,
+	.entry_pfn = sim_op_entry_pfn,
+	.leaf_prot = sim_op_leaf_prot,
+	.root = sim_root,
+	.table_alloc = sim_table_alloc,
+	.table_free = sim_table_free,
 	.read = mm_read,
 	.write = mm_write,
 	.sync = mm_sync,

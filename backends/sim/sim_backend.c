@@ -136,18 +136,18 @@ static void sim_fini(void *bs)
 
 /* --- physical memory --------------------------------------------------- */
 
-static int sim_frame_alloc(void *bs, int node, unsigned int order,
+int sim_frame_alloc(void *bs, int node, unsigned int order,
 			   unsigned long *pfn)
 {
 	return sim_ram_alloc(&S(bs)->ram, node, order, pfn);
 }
 
-static void sim_frame_free(void *bs, unsigned long pfn, unsigned int order)
+void sim_frame_free(void *bs, unsigned long pfn, unsigned int order)
 {
 	sim_ram_free(&S(bs)->ram, pfn, order);
 }
 
-static int sim_frame_node(void *bs, unsigned long pfn)
+int sim_frame_node(void *bs, unsigned long pfn)
 {
 	struct sim_state *s = S(bs);
 
@@ -155,7 +155,7 @@ static int sim_frame_node(void *bs, unsigned long pfn)
 	return sim_ram_node_of(&s->ram, pfn);
 }
 
-static void *sim_kaddr(void *bs, unsigned long pfn)
+void *sim_kaddr(void *bs, unsigned long pfn)
 {
 	struct sim_state *s = S(bs);
 
@@ -165,46 +165,46 @@ static void *sim_kaddr(void *bs, unsigned long pfn)
 	return sim_ram_ptr(&s->ram, pfn);
 }
 
-static unsigned long sim_frames_used(void *bs)
+unsigned long sim_frames_used(void *bs)
 {
 	return S(bs)->ram.used;
 }
 
 /* --- entries ----------------------------------------------------------- */
 
-static vmc_pte_t sim_op_mk_table(void *bs, unsigned int level,
+vmc_pte_t sim_op_mk_table(void *bs, unsigned int level,
 				 unsigned long pfn)
 {
 	return sim_mk_table(&S(bs)->geo, level, pfn);
 }
 
-static vmc_pte_t sim_op_mk_leaf(void *bs, unsigned int level,
+vmc_pte_t sim_op_mk_leaf(void *bs, unsigned int level,
 				unsigned long pfn, unsigned int prot)
 {
 	return sim_mk_leaf(&S(bs)->geo, level, pfn, prot);
 }
 
-static bool sim_op_present(void *bs, unsigned int level, vmc_pte_t e)
+bool sim_op_present(void *bs, unsigned int level, vmc_pte_t e)
 {
 	(void)bs;
 	(void)level;
 	return sim_present(e);
 }
 
-static bool sim_op_is_leaf(void *bs, unsigned int level, vmc_pte_t e)
+bool sim_op_is_leaf(void *bs, unsigned int level, vmc_pte_t e)
 {
 	(void)bs;
 	return sim_is_leaf(level, e);
 }
 
-static unsigned long sim_op_entry_pfn(void *bs, unsigned int level,
+unsigned long sim_op_entry_pfn(void *bs, unsigned int level,
 				      vmc_pte_t e)
 {
 	(void)level;
 	return sim_entry_pfn(&S(bs)->geo, e);
 }
 
-static unsigned int sim_op_leaf_prot(void *bs, unsigned int level,
+unsigned int sim_op_leaf_prot(void *bs, unsigned int level,
 				     vmc_pte_t e)
 {
 	(void)level;
@@ -213,12 +213,12 @@ static unsigned int sim_op_leaf_prot(void *bs, unsigned int level,
 
 /* --- tables ------------------------------------------------------------ */
 
-static unsigned long sim_root(void *bs)
+unsigned long sim_root(void *bs)
 {
 	return S(bs)->root;
 }
 
-static int sim_table_alloc(void *bs, unsigned int level, unsigned long *pfn)
+int sim_table_alloc(void *bs, unsigned int level, unsigned long *pfn)
 {
 	struct sim_state *s = S(bs);
 
@@ -226,7 +226,7 @@ static int sim_table_alloc(void *bs, unsigned int level, unsigned long *pfn)
 	return sim_ram_table_alloc(&s->ram, level, pfn);
 }
 
-static void sim_table_free(void *bs, unsigned int level, unsigned long pfn)
+void sim_table_free(void *bs, unsigned int level, unsigned long pfn)
 {
 	struct sim_state *s = S(bs);
 	unsigned int i;

@@ -210,4 +210,26 @@ int sim_sizing_fits(const struct sim_sizing *z, const struct sim_geo *geo);
 void sim_fill_info(const struct sim_state *s, const struct sim_sizing *z,
 		   struct vmc_backend_info *info);
 
+/*
+ * The ops of vmc_sim_ops that only read or allocate through the sim's RAM
+ * and entry format.  A backend whose state begins with a struct sim_state
+ * (mmap) puts these straight into its own ops table: `bs` is then both.
+ */
+int sim_frame_alloc(void *bs, int node, unsigned int order,
+		    unsigned long *pfn);
+void sim_frame_free(void *bs, unsigned long pfn, unsigned int order);
+int sim_frame_node(void *bs, unsigned long pfn);
+void *sim_kaddr(void *bs, unsigned long pfn);
+unsigned long sim_frames_used(void *bs);
+vmc_pte_t sim_op_mk_table(void *bs, unsigned int level, unsigned long pfn);
+vmc_pte_t sim_op_mk_leaf(void *bs, unsigned int level, unsigned long pfn,
+			 unsigned int prot);
+bool sim_op_present(void *bs, unsigned int level, vmc_pte_t e);
+bool sim_op_is_leaf(void *bs, unsigned int level, vmc_pte_t e);
+unsigned long sim_op_entry_pfn(void *bs, unsigned int level, vmc_pte_t e);
+unsigned int sim_op_leaf_prot(void *bs, unsigned int level, vmc_pte_t e);
+unsigned long sim_root(void *bs);
+int sim_table_alloc(void *bs, unsigned int level, unsigned long *pfn);
+void sim_table_free(void *bs, unsigned int level, unsigned long pfn);
+
 #endif /* SIM_INTERNAL_H */
