@@ -50,15 +50,8 @@ static struct vmc_arena *mk_cfg(unsigned int flags, unsigned int features_off,
 				unsigned long size, unsigned long nr_frames)
 {
 	struct vmc_arena_config cfg;
-	struct vmc_arena *a;
-	int err;
 
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.ops = vmc_backend_default();
-	if (!cfg.ops) {
-		printf("Bail out! no backend named by VMC_BACKEND\n");
-		exit(99);
-	}
 	cfg.geometry = geom;
 	cfg.flags = flags;
 	cfg.features_off = features_off;
@@ -67,12 +60,7 @@ static struct vmc_arena *mk_cfg(unsigned int flags, unsigned int features_off,
 	cfg.lazy_max_pages = 1UL << 20;  /* purges only when asked */
 	cfg.log = quiet_log;
 	cfg.log_arg = last_log;
-	err = vmc_arena_create(&cfg, &a);
-	if (err) {
-		printf("Bail out! vmc_arena_create(%s): %d\n", geom, err);
-		exit(99);
-	}
-	return a;
+	return vt_arena_cfg(&cfg);
 }
 
 #define RAM_FRAMES 16384UL    /* 64 MiB of simulated RAM per arena */
@@ -1032,39 +1020,6 @@ static void t_faults(void)
 	free(r.s);
 }
 
-/* NULL if the backend takes geometry g, else why it does not. */
-static const char *geom_refused(const char *g)
-{
-	static char why[160];
-	struct vmc_arena_config cfg;
-	struct vmc_arena *a;
-	int err;
-
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.ops = vmc_backend_default();
-	if (!cfg.ops) {
-		printf("Bail out! no backend named by VMC_BACKEND\n");
-		exit(99);
-	}
-	cfg.geometry = g;
-	cfg.nr_frames = RAM_FRAMES;
-	cfg.flags = VMC_ARENA_QUIET;
-	err = vmc_arena_create(&cfg, &a);
-	if (err == -EINVAL) {
-		snprintf(why, sizeof(why), "backend %s refuses this geometry "
-			 "(%d)%s", cfg.ops->name, err,
-			 cfg.ops->features & VMC_BF_REAL_MMU ?
-			 ": the host MMU has one shape (x86_64)" : "");
-		return why;
-	}
-	if (err) {
-		printf("Bail out! vmc_arena_create(%s): %d\n", g, err);
-		exit(99);
-	}
-	vmc_arena_destroy(a);
-	return NULL;
-}
-
 int main(void)
 {
 	static const char *geoms[] = { "x86_64", "la57", "i386" };
@@ -1074,7 +1029,7 @@ int main(void)
 		const char *why;
 
 		geom = geoms[g];
-		why = geom_refused(geom);
+		why = vt_geom_refused(geom);
 		if (why) {
 			tap_skip("%s: %s", geom, why);
 			continue;

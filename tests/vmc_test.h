@@ -14,6 +14,18 @@
 #include "vmc_backends.h"
 #include "tap.h"
 
+/* The run-time backend ($VMC_BACKEND), or end with a hard error (exit 99). */
+static inline const struct vmc_backend_ops *vt_backend(void)
+{
+	const struct vmc_backend_ops *ops = vmc_backend_default();
+
+	if (!ops) {
+		printf("Bail out! no backend named by VMC_BACKEND\n");
+		exit(99);
+	}
+	return ops;
+}
+
 /* Create an arena or end the program with a hard error (exit 99). */
 static inline struct vmc_arena *vt_arena_cfg(struct vmc_arena_config *cfg)
 {
@@ -21,11 +33,7 @@ static inline struct vmc_arena *vt_arena_cfg(struct vmc_arena_config *cfg)
 	int err;
 
 	if (!cfg->ops)
-		cfg->ops = vmc_backend_default();
-	if (!cfg->ops) {
-		printf("Bail out! no backend named by VMC_BACKEND\n");
-		exit(99);
-	}
+		cfg->ops = vt_backend();
 	err = vmc_arena_create(cfg, &a);
 	if (err) {
 		printf("Bail out! vmc_arena_create(%s, %s): %d\n",
@@ -62,11 +70,7 @@ static inline const char *vt_geom_refused(const char *geometry)
 	int err;
 
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.ops = vmc_backend_default();
-	if (!cfg.ops) {
-		printf("Bail out! no backend named by VMC_BACKEND\n");
-		exit(99);
-	}
+	cfg.ops = vt_backend();
 	cfg.geometry = geometry;
 	cfg.nr_frames = 1024;
 	cfg.flags = VMC_ARENA_QUIET;
