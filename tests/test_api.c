@@ -28,7 +28,7 @@
 #include "vmc_backends.h"
 #include "vmc_sim.h"
 #include "vmc_mmap.h"
-#include "tap.h"
+#include "vmc_test.h"
 
 #define PG VMC_PAGE_SIZE
 #define MIB (1UL << 20)
