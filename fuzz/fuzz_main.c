@@ -180,7 +180,8 @@ static void fm_run_path(const char *path)
 		names[n++] = full;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), fm_cmp);
+	if (n)          /* qsort may not be given NULL, even for 0 items */
+		qsort(names, n, sizeof(*names), fm_cmp);
 	for (i = 0; i < n; i++) {
 		fm_run_file(names[i]);
 		free(names[i]);
