@@ -127,35 +127,16 @@ static struct vmc_va *chk_va_of(struct vmc_list *l)
 	return vmc_list_entry(l, struct vmc_va, list);
 }
 
-/* The range of `set` containing addr: a search of its tree by start. */
-static struct vmc_va *chk_set_find(const struct vmc_vaset *set,
-				   unsigned long addr)
-{
-	struct vmc_rb_node *n = set->root.node;
-
-	while (n) {
-		struct vmc_va *va = vmc_rb_entry(n, struct vmc_va, rb);
-
-		if (addr < va->va_start)
-			n = n->left;
-		else if (addr >= va->va_end)
-			n = n->right;
-		else
-			return va;
-	}
-	return NULL;
-}
-
 /* Which set holds addr, as a word for messages. */
 static const char *chk_where(struct chk *c, unsigned long addr)
 {
 	struct vmc_vaspace *vs = &c->a->vs;
 
-	if (chk_set_find(&vs->busy, addr))
+	if (vmc_vaset_find(&vs->busy, addr))
 		return "busy";
-	if (chk_set_find(&vs->lazy, addr))
+	if (vmc_vaset_find(&vs->lazy, addr))
 		return "lazy";
-	if (chk_set_find(&vs->free, addr))
+	if (vmc_vaset_find(&vs->free, addr))
 		return "free";
 	return "unaccounted";
 }
@@ -632,9 +613,9 @@ static int chk_tlb_entry(void *arg, unsigned long addr, unsigned long pfn)
 	struct vmc_va *va;
 	unsigned long now;
 
-	va = chk_set_find(&a->vs.busy, addr);
+	va = vmc_vaset_find(&a->vs.busy, addr);
 	if (!va) {
-		if (chk_set_find(&a->vs.lazy, addr))
+		if (vmc_vaset_find(&a->vs.lazy, addr))
 			return 0;
 		return chk_fail(c, 5, "TLB translates 0x%lx (+0x%lx) to pfn "
 				"0x%lx in a %s range (missed flush)", addr,
@@ -976,7 +957,7 @@ static int chk_data_tlb(struct chk *c)
 		b.n = 0;
 		vmc_bo_tlb_for_each(c->a, chk_tlb_collect, &b);
 		for (i = 0; i < b.n; i++) {
-			struct vmc_va *va = chk_set_find(&c->a->vs.busy,
+			struct vmc_va *va = vmc_vaset_find(&c->a->vs.busy,
 							 b.va[i]);
 
 			/* lazy ranges and dirty block pages: nothing to read */

@@ -328,6 +328,8 @@ void vmc_va_free_now(struct vmc_arena *a, struct vmc_va *va);
 unsigned long vmc_va_purge(struct vmc_arena *a);
 /* The busy area containing addr, or NULL. */
 struct vmc_va *vmc_va_find(struct vmc_arena *a, unsigned long addr);
+/* The area of any one set (free, busy, lazy) containing addr, or NULL. */
+struct vmc_va *vmc_vaset_find(const struct vmc_vaset *set, unsigned long addr);
 /*
  * Check the three sets: valid trees, exact subtree_max_size, lists equal
  * to in-order walks, states, merged free blocks, counts, lazy_pages

@@ -445,9 +445,9 @@ unsigned long vmc_va_purge(struct vmc_arena *a)
 	return n;
 }
 
-struct vmc_va *vmc_va_find(struct vmc_arena *a, unsigned long addr)
+struct vmc_va *vmc_vaset_find(const struct vmc_vaset *set, unsigned long addr)
 {
-	struct vmc_rb_node *n = a->vs.busy.root.node;
+	struct vmc_rb_node *n = set->root.node;
 
 	while (n) {
 		struct vmc_va *va = va_of(n);
@@ -460,6 +460,11 @@ struct vmc_va *vmc_va_find(struct vmc_arena *a, unsigned long addr)
 			return va;
 	}
 	return NULL;
+}
+
+struct vmc_va *vmc_va_find(struct vmc_arena *a, unsigned long addr)
+{
+	return vmc_vaset_find(&a->vs.busy, addr);
 }
 
 /* ---------- life cycle ---------- */
