@@ -213,6 +213,21 @@ static int parse_ull(const char *s, unsigned long long *v)
 	return errno || !*s || *end || *s == '-' ? -1 : 0;
 }
 
+/* Load one file and print, encode or run it; 0, 1 or 2 as main returns. */
+static int replay_file(const char *path, const struct opts *o)
+{
+	struct vmc_op *ops;
+	size_t n;
+	int ret;
+
+	ret = load(path, o, &ops, &n);
+	if (ret)
+		return ret;
+	ret = o->print || o->encode ? emit(ops, n, o) : run(path, ops, n, o);
+	free(ops);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -319,8 +334,6 @@ int main(int argc, char **argv)
 		free(ops);
 	}
 	for (i = 1; i < argc; i++) {
-		struct vmc_op *ops;
-		size_t n;
 		int ret;
 
 		if (argv[i][0] == '-' && argv[i][1]) {
@@ -334,26 +347,13 @@ int main(int argc, char **argv)
 				i++;
 			continue;
 		}
-		ret = load(argv[i], &o, &ops, &n);
-		if (!ret) {
-			ret = o.print || o.encode ? emit(ops, n, &o) :
-			      run(argv[i], ops, n, &o);
-			free(ops);
-		}
+		ret = replay_file(argv[i], &o);
 		if (ret > worst)
 			worst = ret;
 	}
 	for (i++; i < argc; i++) {      /* after "--": all files */
-		struct vmc_op *ops;
-		size_t n;
-		int ret;
+		int ret = replay_file(argv[i], &o);
 
-		ret = load(argv[i], &o, &ops, &n);
-		if (!ret) {
-			ret = o.print || o.encode ? emit(ops, n, &o) :
-			      run(argv[i], ops, n, &o);
-			free(ops);
-		}
 		if (ret > worst)
 			worst = ret;
 	}
