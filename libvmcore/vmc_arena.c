@@ -114,6 +114,8 @@ static int vmc_arena_setup(struct vmc_arena *a)
 	bc.dev_frames = cfg->dev_frames;
 	bc.features_off = cfg->features_off;
 	bc.tlb_entries = cfg->tlb_entries;
+	if (cfg->size)
+		bc.space = cfg->size;
 
 	err = vmc_bo_init(a, &bc);
 	if (err)
@@ -121,14 +123,16 @@ static int vmc_arena_setup(struct vmc_arena *a)
 
 	a->start = a->info.vstart;
 	a->end = a->info.vend;
-	if (cfg->size) {
-		if (!vmc_page_aligned(cfg->size) ||
-		    cfg->size > a->info.vend - a->info.vstart) {
-			vmc_bo_fini(a);
-			return -EINVAL;
-		}
-		a->end = a->start + cfg->size;
+	if (cfg->start)
+		a->start = cfg->start;
+	if (!vmc_page_aligned(cfg->start) || !vmc_page_aligned(cfg->size) ||
+	    a->start < a->info.vstart || a->start >= a->end ||
+	    cfg->size > a->end - a->start) {
+		vmc_bo_fini(a);
+		return -EINVAL;
 	}
+	if (cfg->size)
+		a->end = a->start + cfg->size;
 
 	a->vs.lazy_max_pages = cfg->lazy_max_pages ? cfg->lazy_max_pages :
 			       vmc_default_lazy_max(cfg->nr_cpus);

@@ -74,6 +74,9 @@ struct vmc_backend_config {
 	unsigned long dev_frames;       /* device region frames (default 1024) */
 	unsigned int features_off;      /* VMC_BF_* bits to withhold */
 	unsigned long tlb_entries;      /* sim: soft TLB capacity (default 512) */
+	/* Appended: bytes of space the arena will use (kmod: the size of the
+	   window it reserves); 0: the backend's default. */
+	unsigned long space;
 };
 
 /* What init() reports about the instance it set up. */

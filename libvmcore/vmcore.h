@@ -18,9 +18,13 @@
 #ifndef VMCORE_H
 #define VMCORE_H
 
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#endif
 
 #include "vmc_backend.h"    /* VMC_PROT_*, VMC_PAGE_SIZE */
 
@@ -75,6 +79,11 @@ struct vmc_arena_config {
 	/* Log sink for warnings and errors; NULL: standard error. */
 	void (*log)(void *arg, int level, const char *line);
 	void *log_arg;
+	/* Appended: the arena starts at this address, page aligned, inside the
+	   backend's space (0: at the start of the space).  With `size` it cuts
+	   any window out of the space, e.g. the one a kmod run reports, so that
+	   a sim arena has the same addresses and therefore the same alignments. */
+	unsigned long start;
 };
 
 /*
