@@ -1020,6 +1020,58 @@ static void t_faults(void)
 	free(r.s);
 }
 
+/*
+ * The arena's `start`: an arena cut out of the middle of the backend's
+ * space gets exactly that range, places its first area at its start and
+ * honours alignment against absolute addresses; a start that is not page
+ * aligned, outside the space, or leaves no room for `size` is refused.
+ */
+static void t_arena_start(void)
+{
+	struct vmc_arena_config cfg;
+	struct vmc_arena *a;
+	unsigned long s0, e0, s, e, want;
+	void *p, *q;
+
+	a = mk_cfg(0, 0, 0, 4096);
+	vmc_arena_range(a, &s0, &e0);
+	vmc_arena_destroy(a);
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ops = vt_backend();
+	cfg.geometry = geom;
+	cfg.nr_frames = 4096;
+	cfg.start = s0 + 0x1235000UL;
+	cfg.size = 16 * MIB;
+	a = vt_arena_cfg(&cfg);
+	vmc_arena_range(a, &s, &e);
+	tap_ok(s == cfg.start && e == cfg.start + cfg.size,
+	       "%s: arena start: range [+0x%lx, +0x%lx) as asked", geom,
+	       s - s0, e - s0);
+	p = vmc_vmalloc(a, 4096);
+	want = (cfg.start + 0xfffffUL) & ~0xfffffUL;
+	q = vmc_vmalloc_node_range(a, 4096, 1UL << 20, s, e, 0,
+				   VMC_PROT_KERNEL, 0, -1, "t_arena_start");
+	tap_ok((unsigned long)p == s && (unsigned long)q == want,
+	       "%s: arena start: first area at the start, a 1 MiB alignment "
+	       "against the absolute address (+0x%lx, want +0x%lx)", geom,
+	       (unsigned long)q - s, want - s);
+	vmc_vfree(a, p);
+	vmc_vfree(a, q);
+	vmc_arena_destroy(a);
+
+	cfg.start = s0 + 0x800;
+	tap_ok(vmc_arena_create(&cfg, &a) == -EINVAL,
+	       "%s: arena start: not page aligned is -EINVAL", geom);
+	cfg.start = s0 - 4096;
+	tap_ok(vmc_arena_create(&cfg, &a) == -EINVAL,
+	       "%s: arena start: below the space is -EINVAL", geom);
+	cfg.start = e0 - 4096;
+	cfg.size = 2 * 4096;
+	tap_ok(vmc_arena_create(&cfg, &a) == -EINVAL,
+	       "%s: arena start: no room for size is refused", geom);
+}
+
 int main(void)
 {
 	static const char *geoms[] = { "x86_64", "la57", "i386" };
@@ -1045,6 +1097,7 @@ int main(void)
 		t_areas();
 		t_vmallocinfo();
 		t_faults();
+		t_arena_start();
 	}
 	return tap_done();
 }
