@@ -21,13 +21,17 @@
  *
  * Offsets in ops and results are relative to the arena start (addresses)
  * or to the device region (ioremap's phys), so results compare across
- * backends and with the model.
+ * backends and with the model.  cfg->arena_start places the arena at an
+ * absolute address (vmc_arena_config.start), so a sim arena can have the
+ * very addresses, hence alignments, of a kmod run.  With cfg->observe
+ * every address result also carries vmc_engine_observe's description,
+ * seen through the core's own translation (vmc_vmalloc_to_pfn).
+ *
+ * Kernel-safe: the vmcore module compiles this file and runs it as
+ * vmc_engine_core_kmod (the kmod backend); sim and mmap exist in
+ * userspace only.
  */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "vmc_env.h"
 #include "vmcore.h"
 #include "vmc_backends.h"
 #include "vmc_run.h"
@@ -42,6 +46,7 @@ struct ec_state {
 	struct vmc_arena *a;
 	unsigned long start, end;
 	uint64_t dev_phys;
+	bool observe;
 	struct ec_reg reg[VMC_OP_REGS];
 };
 
@@ -63,22 +68,25 @@ static int ec_create(const char *backend, const struct vmc_engine_cfg *cfg,
 	ac.dev_frames = cfg->dev_frames;
 	ac.size = cfg->arena_size;
 	ac.lazy_max_pages = cfg->lazy_max_pages;
+	ac.start = (unsigned long)cfg->arena_start;
 	ac.features_off = cfg->nohuge ? VMC_BF_HUGE_PMD | VMC_BF_HUGE_PUD : 0;
 	ac.flags = VMC_ARENA_QUIET;
-	s = calloc(1, sizeof(*s));
+	s = vmc_env_zalloc(sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	err = vmc_arena_create(&ac, &s->a);
 	if (err) {
-		free(s);
+		vmc_env_free(s);
 		return err;
 	}
+	s->observe = cfg->observe;
 	vmc_arena_range(s->a, &s->start, &s->end);
 	vmc_arena_device(s->a, &s->dev_phys, &dev_size);
 	*state = s;
 	return 0;
 }
 
+#ifndef __KERNEL__
 static int ec_create_sim(const struct vmc_engine_cfg *cfg, void **state)
 {
 	return ec_create("sim", cfg, state);
@@ -87,6 +95,12 @@ static int ec_create_sim(const struct vmc_engine_cfg *cfg, void **state)
 static int ec_create_mmap(const struct vmc_engine_cfg *cfg, void **state)
 {
 	return ec_create("mmap", cfg, state);
+}
+#endif
+
+static int ec_create_kmod(const struct vmc_engine_cfg *cfg, void **state)
+{
+	return ec_create("kmod", cfg, state);
 }
 
 static void ec_destroy(void *state)
@@ -97,9 +111,9 @@ static void ec_destroy(void *state)
 	if (!s)
 		return;
 	for (i = 0; i < VMC_OP_REGS; i++)
-		free(s->reg[i].frames);
+		vmc_env_free(s->reg[i].frames);
 	vmc_arena_destroy(s->a);
-	free(s);
+	vmc_env_free(s);
 }
 
 static void ec_drop_frames(struct ec_state *s, struct ec_reg *r, int give_back)
@@ -109,7 +123,7 @@ static void ec_drop_frames(struct ec_state *s, struct ec_reg *r, int give_back)
 	if (give_back)
 		for (i = 0; i < r->nframes; i++)
 			vmc_frame_free(s->a, r->frames[i]);
-	free(r->frames);
+	vmc_env_free(r->frames);
 	r->frames = NULL;
 	r->nframes = 0;
 }
@@ -120,20 +134,25 @@ static int ec_take_frames(struct ec_state *s, uint32_t count,
 			  unsigned long **out)
 {
 	unsigned long *f;
-	uint32_t i, j;
+	uint32_t i, j, cap = count < 4096 ? count : 4096;
 	int err = -ENOMEM;
 
 	*out = NULL;
 	if (!count)
 		return 0;
-	f = malloc(sizeof(*f) * (count < 4096 ? count : 4096));
+	/* The array grows as frames come: a huge count fails on frames
+	   long before it would need a huge array. */
+	f = vmc_op_grow(NULL, 0, cap, sizeof(*f));
 	for (i = 0; f && i < count; i++) {
-		if (i >= 4096 && !(i & (i - 1))) {
-			unsigned long *nf = realloc(f, sizeof(*f) * 2 * i);
+		if (i == cap) {
+			uint32_t ncap = cap > count / 2 ? count : 2 * cap;
+			unsigned long *nf = vmc_op_grow(f, cap, ncap,
+							sizeof(*f));
 
 			if (!nf)
 				break;
 			f = nf;
+			cap = ncap;
 		}
 		err = vmc_frame_alloc(s->a, VMC_NUMA_NO_NODE, &f[i]);
 		if (err)
@@ -142,11 +161,19 @@ static int ec_take_frames(struct ec_state *s, uint32_t count,
 	if (!f || i < count) {
 		for (j = 0; f && j < i; j++)
 			vmc_frame_free(s->a, f[j]);
-		free(f);
+		vmc_env_free(f);
 		return err ? err : -ENOMEM;
 	}
 	*out = f;
 	return 0;
+}
+
+/* vmc_engine_observe's view: the core's own translation. */
+static int ec_translate(void *ctx, unsigned long va, unsigned long *pfn)
+{
+	struct ec_state *s = ctx;
+
+	return vmc_vmalloc_to_pfn(s->a, (const void *)va, pfn);
 }
 
 static void ec_result_addr(struct ec_state *s, const struct vmc_op *op,
@@ -162,6 +189,9 @@ static void ec_result_addr(struct ec_state *s, const struct vmc_op *op,
 		res->off = (unsigned long)p - s->start;
 		r->frames = frames;
 		r->nframes = nframes;
+		if (s->observe)
+			vmc_engine_observe(op, (unsigned long)p, ec_translate,
+					   s, res);
 	} else {
 		res->err = vmc_last_error(s->a);
 		if (frames) {
@@ -169,7 +199,7 @@ static void ec_result_addr(struct ec_state *s, const struct vmc_op *op,
 
 			for (i = 0; i < nframes; i++)
 				vmc_frame_free(s->a, frames[i]);
-			free(frames);
+			vmc_env_free(frames);
 		}
 	}
 }
@@ -325,6 +355,7 @@ static int ec_check(void *state, char *msg, size_t len)
 	return bad;
 }
 
+#ifndef __KERNEL__
 const struct vmc_engine_ops vmc_engine_core_sim = {
 	.name = "core:sim",
 	.create = ec_create_sim,
@@ -336,6 +367,15 @@ const struct vmc_engine_ops vmc_engine_core_sim = {
 const struct vmc_engine_ops vmc_engine_core_mmap = {
 	.name = "core:mmap",
 	.create = ec_create_mmap,
+	.destroy = ec_destroy,
+	.exec = ec_exec,
+	.check = ec_check,
+};
+#endif /* !__KERNEL__ */
+
+const struct vmc_engine_ops vmc_engine_core_kmod = {
+	.name = "core:kmod",
+	.create = ec_create_kmod,
 	.destroy = ec_destroy,
 	.exec = ec_exec,
 	.check = ec_check,

@@ -7,7 +7,11 @@
  *            the public API only (vmcore.h);
  *   "model"  the naive reference model (fuzz/model/): an independent,
  *            deliberately simple implementation of the same semantics;
- *   "kmod"   later: the kernel module, through its character device.
+ *   "linux"  in the kernel module only (backends/kmod/kmod_linux.c): the
+ *            kernel's own vmalloc family, whose addresses are not
+ *            comparable with the core's: it runs in observe mode (below).
+ * The core engine also runs on the kmod backend inside the module
+ * (vmc_engine_core_kmod); this header and vmc_run.h compile in both worlds.
  *
  * Every engine turns an op into a struct vmc_result; the runner prints it
  * as one trace line, e.g.
@@ -37,9 +41,13 @@
 #ifndef VMC_ENGINE_H
 #define VMC_ENGINE_H
 
+#ifdef __KERNEL__
+#include "vmc_env.h"
+#else
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#endif
 
 #include "vmc_op.h"
 
@@ -52,6 +60,14 @@ struct vmc_engine_cfg {
 	unsigned int nr_nodes;
 	unsigned long dev_frames;
 	unsigned long lazy_max_pages;   /* 0: Linux default for 1 CPU */
+	/* Appended for the kmod backend: */
+	uint64_t arena_start;           /* absolute arena start, page aligned,
+					   inside the backend's space
+					   (vmc_arena_config.start);
+					   0: backend default */
+	bool observe;                   /* observe mode (VMC_RUN_OBSERVE):
+					   address results carry
+					   vmc_engine_observe's detail */
 };
 
 struct vmc_result {
@@ -110,6 +126,32 @@ void vmc_engine_data(const struct vmc_op *op, unsigned long base,
 		     int (*access)(void *ctx, unsigned long va, void *buf,
 				   size_t len, bool write),
 		     void *ctx, struct vmc_result *res);
+
+/*
+ * Observe mode, for engines whose addresses do not compare (the kernel's
+ * own vmalloc against the core): after a successful address op an engine
+ * with cfg->observe calls this with the address it got and its own
+ * translation (`translate`: 0 and *pfn when va is mapped, nonzero when
+ * not).  It fills res->detail with
+ *     "pages=N guard=G pgoff=0xP align=A"
+ * where, with span = PAGE_ALIGN(size) (vmalloc family, vrealloc),
+ * pages * 4096 (vmap, vm_map_ram) or PAGE_ALIGN((phys & 0xfff) + size)
+ * (ioremap), and base = addr & ~0xfff:
+ *   N  pages of [base, base + span) that translate;
+ *   G  "mapped" or "unmapped": the page at base + span ("-" for
+ *      vm_map_ram: areas carved from vmap blocks have no guard page);
+ *   P  addr & 0xfff;
+ *   A  "ok" or "bad": base aligned to max(op->align, 4096) (vmalloc and
+ *      vmalloc_range only; "-" for every other op).
+ * The runner then prints "= addr (DETAIL)" and compares the detail
+ * instead of the offset.  res->off must still be set (to anything that is
+ * unique per page, e.g. the address itself): the runner's register file
+ * uses it to know which registers a free kills.  Defined in vmc_run.c.
+ */
+void vmc_engine_observe(const struct vmc_op *op, unsigned long addr,
+			int (*translate)(void *ctx, unsigned long va,
+					 unsigned long *pfn),
+			void *ctx, struct vmc_result *res);
 
 /*
  * Result conventions (what every engine fills in, what the runner

@@ -1,5 +1,8 @@
 /*
- * vmc_op.c - op names and the text form of op streams (DESIGN.md 5).
+ * vmc_op.c - op names, the op table and the canonical text form of
+ * op streams (DESIGN.md 5).  Kernel-safe: compiled into the vmcore module
+ * too, so it includes only vmc_env.h; the parser of the text form is in
+ * vmc_op_text.c (userspace only).
  *
  * Grammar, one op per line (blank lines and `#` comments ignored):
  *
@@ -25,34 +28,16 @@
  * Parse errors are "LINE:COL: message", both 1-based, COL the byte where
  * the offending token starts.
  */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "vmc_env.h"
 #include "vmc_op.h"
+#include "vmc_op_spec.h"
 
-enum op_key {
-	K_SIZE, K_ALIGN, K_START, K_END, K_PHYS, K_OFF, K_LEN, K_SEED,
-	K_PAGES, K_NODE, K_HUGE, K_ZERO, K_FRAMES, K_TABLES, K_META, K_NR
-};
-
-static const char *const op_key_name[K_NR] = {
+const char *const vmc_op_key_name[K_NR] = {
 	"size", "align", "start", "end", "phys", "off", "len", "seed",
 	"pages", "node", "huge", "zero", "frames", "tables", "meta",
 };
 
-#define KB(k) (1u << (k))
-#define KEYS_MAX 8
-
-struct op_spec {
-	const char *name;
-	unsigned char dst, src;
-	signed char keys[KEYS_MAX];     /* allowed keys, canonical order, -1 ends */
-	unsigned int required;          /* KB() mask */
-};
-
-static const struct op_spec op_specs[VMC_OP_NR] = {
+const struct op_spec vmc_op_specs[VMC_OP_NR] = {
 	[VMC_OP_VMALLOC] = { "vmalloc", 1, 0,
 		{ K_SIZE, K_ALIGN, K_HUGE, K_NODE, K_ZERO, -1 }, KB(K_SIZE) },
 	[VMC_OP_VZALLOC] = { "vzalloc", 1, 0,
@@ -87,17 +72,17 @@ const char *vmc_op_name(enum vmc_op_kind kind)
 {
 	if ((unsigned int)kind >= VMC_OP_NR)
 		return "?";
-	return op_specs[kind].name;
+	return vmc_op_specs[kind].name;
 }
 
 int vmc_op_has_dst(enum vmc_op_kind kind)
 {
-	return (unsigned int)kind < VMC_OP_NR && op_specs[kind].dst;
+	return (unsigned int)kind < VMC_OP_NR && vmc_op_specs[kind].dst;
 }
 
 int vmc_op_has_src(enum vmc_op_kind kind)
 {
-	return (unsigned int)kind < VMC_OP_NR && op_specs[kind].src;
+	return (unsigned int)kind < VMC_OP_NR && vmc_op_specs[kind].src;
 }
 
 void vmc_op_init(struct vmc_op *op, enum vmc_op_kind kind)
@@ -107,6 +92,21 @@ void vmc_op_init(struct vmc_op *op, enum vmc_op_kind kind)
 	op->dst = -1;
 	op->src = -1;
 	op->node = -1;
+}
+
+void *vmc_op_grow(void *p, size_t old_n, size_t new_n, size_t elem)
+{
+	void *np;
+
+	if (!elem || new_n > (size_t)-1 / elem)
+		return NULL;
+	np = vmc_env_zalloc(new_n * elem);
+	if (!np)
+		return NULL;
+	if (p && old_n)
+		memcpy(np, p, (old_n < new_n ? old_n : new_n) * elem);
+	vmc_env_free(p);
+	return np;
 }
 
 int vmc_op_equal(const struct vmc_op *a, const struct vmc_op *b)
@@ -181,7 +181,7 @@ int vmc_op_format(const struct vmc_op *op, char *buf, size_t len)
 		buf[0] = '\0';
 	if ((unsigned int)op->kind >= VMC_OP_NR)
 		return snprintf(buf, len, "?(%d)", (int)op->kind);
-	sp = &op_specs[op->kind];
+	sp = &vmc_op_specs[op->kind];
 	if (sp->dst)
 		op_put(buf, len, &pos, "r%llu = ", (unsigned long long)op->dst,
 		       NULL);
@@ -198,7 +198,7 @@ int vmc_op_format(const struct vmc_op *op, char *buf, size_t len)
 		if (!(sp->required & KB(k)) && op_key_is_default(op, k))
 			continue;
 		op_put(buf, len, &pos, first ? "%s=" : ", %s=", 0,
-		       op_key_name[k]);
+		       vmc_op_key_name[k]);
 		first = 0;
 		if (k == K_NODE)
 			op_put(buf, len, &pos, "%lld", (unsigned long long)v,
@@ -212,368 +212,3 @@ int vmc_op_format(const struct vmc_op *op, char *buf, size_t len)
 	return (int)pos;
 }
 
-/* ---------- parsing ---------- */
-
-struct op_parser {
-	const char *p, *end;            /* current line */
-	const char *line_start;
-	unsigned int line;
-	char *err;
-	size_t errlen;
-};
-
-static int op_error(struct op_parser *ps, const char *at, const char *fmt,
-		    const char *s)
-{
-	int n = snprintf(ps->err, ps->errlen, "%u:%u: ", ps->line,
-			 (unsigned int)(at - ps->line_start) + 1);
-
-	if (n > 0 && (size_t)n < ps->errlen)
-		snprintf(ps->err + n, ps->errlen - (size_t)n, fmt, s ? s : "");
-	return -1;
-}
-
-static void op_skip_ws(struct op_parser *ps)
-{
-	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' ||
-				   *ps->p == '\r'))
-		ps->p++;
-}
-
-static int op_is_ident(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_';
-}
-
-/* An identifier at p: its length (0 if none). */
-static size_t op_ident(struct op_parser *ps)
-{
-	const char *q = ps->p;
-
-	while (q < ps->end && op_is_ident(*q))
-		q++;
-	return (size_t)(q - ps->p);
-}
-
-static int op_is_reg(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n < 2 || s[0] != 'r')
-		return 0;
-	for (i = 1; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	return 1;
-}
-
-/* Register token at ps->p (already checked by op_is_ident/op_is_reg). */
-static int op_reg(struct op_parser *ps, size_t n, int *reg)
-{
-	unsigned long v = 0;
-	size_t i;
-
-	for (i = 1; i < n; i++) {
-		v = v * 10 + (unsigned long)(ps->p[i] - '0');
-		if (v >= VMC_OP_REGS || (i == 1 && n > 2 && ps->p[1] == '0'))
-			return op_error(ps, ps->p, "register out of range "
-					"(r0..r63)%s", NULL);
-	}
-	*reg = (int)v;
-	ps->p += n;
-	return 0;
-}
-
-static int op_number(struct op_parser *ps, int allow_neg, uint64_t *out,
-		     int *neg)
-{
-	const char *s = ps->p, *q = ps->p;
-	uint64_t v = 0;
-	int base = 10, digits = 0;
-
-	*neg = 0;
-	if (allow_neg && q < ps->end && *q == '-') {
-		*neg = 1;
-		q++;
-	}
-	if (q + 1 < ps->end && q[0] == '0' && (q[1] == 'x' || q[1] == 'X')) {
-		base = 16;
-		q += 2;
-	}
-	for (; q < ps->end; q++) {
-		int d;
-
-		if (*q >= '0' && *q <= '9')
-			d = *q - '0';
-		else if (base == 16 && *q >= 'a' && *q <= 'f')
-			d = *q - 'a' + 10;
-		else if (base == 16 && *q >= 'A' && *q <= 'F')
-			d = *q - 'A' + 10;
-		else if (op_is_ident(*q))
-			return op_error(ps, s, "bad number%s", NULL);
-		else
-			break;
-		if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
-			return op_error(ps, s, "number too large%s", NULL);
-		v = v * (uint64_t)base + (uint64_t)d;
-		digits++;
-	}
-	if (!digits)
-		return op_error(ps, s, "bad number%s", NULL);
-	ps->p = q;
-	*out = v;
-	return 0;
-}
-
-static int op_expect(struct op_parser *ps, char c, const char *what)
-{
-	op_skip_ws(ps);
-	if (ps->p >= ps->end || *ps->p != c)
-		return op_error(ps, ps->p, "expected %s", what);
-	ps->p++;
-	return 0;
-}
-
-static int op_set_key(struct op_parser *ps, struct vmc_op *op, int k,
-		      const char *at, uint64_t v, int neg)
-{
-	if (neg && (k != K_NODE || v != 1))
-		return op_error(ps, at, "value out of range for '%s'",
-				op_key_name[k]);
-	switch (k) {
-	case K_SIZE:  op->size = v; break;
-	case K_ALIGN: op->align = v; break;
-	case K_START: op->start = v; break;
-	case K_END:   op->end = v; break;
-	case K_PHYS:  op->phys = v; break;
-	case K_OFF:   op->off = v; break;
-	case K_LEN:   op->len = v; break;
-	case K_SEED:  op->seed = v; break;
-	case K_PAGES:
-		if (v > UINT32_MAX)
-			return op_error(ps, at, "value out of range for '%s'",
-					"pages");
-		op->pages = (uint32_t)v;
-		break;
-	case K_NODE:
-		if (v > INT32_MAX)
-			return op_error(ps, at, "value out of range for '%s'",
-					"node");
-		op->node = neg ? -1 : (int32_t)v;
-		break;
-	case K_HUGE:
-	case K_ZERO:
-		if (v > 1)
-			return op_error(ps, at, "value out of range for '%s' "
-					"(0 or 1)", op_key_name[k]);
-		if (k == K_HUGE)
-			op->huge = (uint8_t)v;
-		else
-			op->zero = (uint8_t)v;
-		break;
-	default:
-		op->fail = (uint8_t)(k - K_FRAMES);
-		op->nth = v;
-		break;
-	}
-	return 0;
-}
-
-static int op_lookup(const char *s, size_t n)
-{
-	int i;
-
-	if (n == strlen("__vmalloc_node_range") &&
-	    !memcmp(s, "__vmalloc_node_range", n))
-		return VMC_OP_VMALLOC_RANGE;
-	for (i = 0; i < VMC_OP_NR; i++)
-		if (strlen(op_specs[i].name) == n &&
-		    !memcmp(op_specs[i].name, s, n))
-			return i;
-	return -1;
-}
-
-/* The arguments after "(", up to and including ")". */
-static int op_parse_args(struct op_parser *ps, struct vmc_op *op,
-			 const char *name_at)
-{
-	const struct op_spec *sp = &op_specs[op->kind];
-	unsigned int seen = 0;
-	size_t n;
-	int i, nargs = 0;
-
-	op_skip_ws(ps);
-	if (sp->src) {
-		n = op_ident(ps);
-		if (!op_is_reg(ps->p, n))
-			return op_error(ps, ps->p, "%s needs a register first",
-					sp->name);
-		if (op_reg(ps, n, &op->src))
-			return -1;
-		nargs++;
-		op_skip_ws(ps);
-	}
-	while (ps->p < ps->end && *ps->p != ')') {
-		const char *kat;
-		uint64_t v = 0;
-		int k = -1, neg = 0;
-		char key[32];
-
-		if (nargs && op_expect(ps, ',', "',' or ')'"))
-			return -1;
-		op_skip_ws(ps);
-		kat = ps->p;
-		n = op_ident(ps);
-		if (!n)
-			return op_error(ps, kat, "expected a key%s", NULL);
-		snprintf(key, sizeof(key), "%.*s", (int)(n < 31 ? n : 31), kat);
-		if (op_is_reg(kat, n))
-			return op_error(ps, kat, "unexpected register '%s'", key);
-		for (i = 0; i < KEYS_MAX && sp->keys[i] >= 0; i++)
-			if (!strcmp(op_key_name[sp->keys[i]], key))
-				k = sp->keys[i];
-		if (k < 0) {
-			char msg[96];
-
-			snprintf(msg, sizeof(msg), "unknown key '%s' for %s",
-				 key, sp->name);
-			return op_error(ps, kat, "%s", msg);
-		}
-		if (seen & KB(k))
-			return op_error(ps, kat, "duplicate key '%s'", key);
-		if (op->kind == VMC_OP_FAIL && seen)
-			return op_error(ps, kat, "fail takes one of frames, "
-					"tables, meta%s", NULL);
-		seen |= KB(k);
-		ps->p += n;
-		if (op_expect(ps, '=', "'='"))
-			return -1;
-		op_skip_ws(ps);
-		kat = ps->p;
-		if (op_number(ps, k == K_NODE, &v, &neg) ||
-		    op_set_key(ps, op, k, kat, v, neg))
-			return -1;
-		nargs++;
-		op_skip_ws(ps);
-	}
-	if (ps->p >= ps->end)
-		return op_error(ps, ps->p, "expected ')'%s", NULL);
-	ps->p++;
-	if (op->kind == VMC_OP_FAIL && !seen)
-		return op_error(ps, ps->p - 1, "fail needs frames, tables or "
-				"meta%s", NULL);
-	for (i = 0; i < KEYS_MAX && sp->keys[i] >= 0; i++)
-		if ((sp->required & KB(sp->keys[i])) &&
-		    !(seen & KB(sp->keys[i])))
-			return op_error(ps, name_at, "missing required key '%s'",
-					op_key_name[sp->keys[i]]);
-	return 0;
-}
-
-/* One non-blank line; 0 on success. */
-static int op_parse_line(struct op_parser *ps, struct vmc_op *op)
-{
-	const char *at, *name_at;
-	int dst = -1, kind;
-	size_t n;
-	char name[40];
-
-	op_skip_ws(ps);
-	at = ps->p;
-	n = op_ident(ps);
-	if (n && op_is_reg(at, n)) {
-		if (op_reg(ps, n, &dst))
-			return -1;
-		if (op_expect(ps, '=', "'=' after the result register"))
-			return -1;
-		op_skip_ws(ps);
-		n = op_ident(ps);
-	}
-	name_at = ps->p;
-	if (!n)
-		return op_error(ps, name_at, "expected an op name%s", NULL);
-	snprintf(name, sizeof(name), "%.*s", (int)(n < 39 ? n : 39), name_at);
-	kind = op_lookup(name_at, n);
-	if (kind < 0)
-		return op_error(ps, name_at, "unknown op '%s'", name);
-	vmc_op_init(op, (enum vmc_op_kind)kind);
-	if (op_specs[kind].dst && dst < 0)
-		return op_error(ps, name_at, "%s needs a result register "
-				"(rN = ...)", op_specs[kind].name);
-	if (!op_specs[kind].dst && dst >= 0)
-		return op_error(ps, at, "%s returns no address",
-				op_specs[kind].name);
-	op->dst = dst;
-	op->line = ps->line;
-	ps->p += n;
-	if (op_expect(ps, '(', "'('"))
-		return -1;
-	if (op_parse_args(ps, op, name_at))
-		return -1;
-	op_skip_ws(ps);
-	if (ps->p < ps->end && *ps->p != '#')
-		return op_error(ps, ps->p, "trailing junk after ')'%s", NULL);
-	return 0;
-}
-
-int vmc_op_parse(const char *text, size_t len, struct vmc_op **ops,
-		 size_t *n, char *err, size_t errlen)
-{
-	struct op_parser ps;
-	const char *s = text, *end = text + len;
-	struct vmc_op *v = NULL;
-	size_t cnt = 0, cap = 0;
-
-	memset(&ps, 0, sizeof(ps));
-	ps.err = err;
-	ps.errlen = errlen;
-	*ops = NULL;
-	*n = 0;
-	while (s < end) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-
-		ps.line++;
-		ps.line_start = ps.p = s;
-		ps.end = nl ? nl : end;
-		s = nl ? nl + 1 : end;
-		op_skip_ws(&ps);
-		if (ps.p < ps.end && memchr(ps.p, '\0', (size_t)(ps.end - ps.p))) {
-			op_error(&ps, memchr(ps.p, '\0',
-				 (size_t)(ps.end - ps.p)), "NUL byte%s", NULL);
-			goto fail;
-		}
-		if (ps.p == ps.end || *ps.p == '#')
-			continue;
-		if (cnt == VMC_OP_MAX) {
-			op_error(&ps, ps.p, "more than %s ops", "100000");
-			goto fail;
-		}
-		if (cnt == cap) {
-			struct vmc_op *nv;
-
-			cap = cap ? cap * 2 : 64;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				op_error(&ps, ps.p, "out of memory%s", NULL);
-				goto fail;
-			}
-			v = nv;
-		}
-		if (op_parse_line(&ps, &v[cnt]))
-			goto fail;
-		cnt++;
-	}
-	if (!v)
-		v = malloc(sizeof(*v));
-	if (!v) {
-		snprintf(err, errlen, "0:0: out of memory");
-		return -1;
-	}
-	*ops = v;
-	*n = cnt;
-	return 0;
-fail:
-	free(v);
-	return -1;
-}

@@ -21,8 +21,12 @@
 #ifndef VMC_OP_H
 #define VMC_OP_H
 
+#ifdef __KERNEL__
+#include "vmc_env.h"
+#else
 #include <stddef.h>
 #include <stdint.h>
+#endif
 
 #define VMC_OP_REGS 64          /* registers r0 .. r63 */
 #define VMC_OP_MAX  100000      /* ops in one stream at most */
@@ -75,22 +79,26 @@ struct vmc_op {
 /* Name of an op kind as written in text ("vmalloc", ...). */
 const char *vmc_op_name(enum vmc_op_kind kind);
 
+#ifndef __KERNEL__
 /*
- * Text.  vmc_op_parse parses a whole text; on success it returns 0 and a
- * malloc'ed array in *ops (*n entries).  On a parse error it returns -1
- * and writes "LINE:COL: message" into err[errlen].
+ * Text (vmc_op_text.c, userspace only).  vmc_op_parse parses a whole
+ * text; on success it returns 0 and a malloc'ed array in *ops (*n
+ * entries).  On a parse error it returns -1 and writes "LINE:COL:
+ * message" into err[errlen].
  */
 int vmc_op_parse(const char *text, size_t len, struct vmc_op **ops,
 		 size_t *n, char *err, size_t errlen);
+#endif
 /* Print one op in canonical text form (no newline); returns chars written
  * as snprintf does. */
 int vmc_op_format(const struct vmc_op *op, char *buf, size_t len);
 
 /*
  * Binary.  vmc_op_decode never fails: every byte string is a program.
- * It returns a malloc'ed array (possibly empty, never NULL unless out of
- * memory) of at most VMC_OP_MAX ops.  vmc_op_encode writes the binary
- * form; returns a malloc'ed buffer and its length in *len.
+ * It returns an array (possibly empty, never NULL unless out of memory)
+ * of at most VMC_OP_MAX ops.  vmc_op_encode writes the binary form;
+ * returns a buffer and its length in *len.  Both buffers come from
+ * vmc_env_zalloc: free them with vmc_env_free (free() in userspace).
  */
 struct vmc_op *vmc_op_decode(const uint8_t *data, size_t size, size_t *n);
 uint8_t *vmc_op_encode(const struct vmc_op *ops, size_t n, size_t *len);
@@ -106,5 +114,14 @@ int vmc_op_has_dst(enum vmc_op_kind kind);
 int vmc_op_has_src(enum vmc_op_kind kind);
 /* 1 if a and b are the same op (every field but `line`). */
 int vmc_op_equal(const struct vmc_op *a, const struct vmc_op *b);
+/*
+ * Grow (or shrink) an array of `old_n` elements of `elem` bytes at `p`
+ * (NULL when old_n is 0) to `new_n` elements, in both worlds (the kernel
+ * has no realloc of kvzalloc'ed memory in every version): a new zeroed
+ * array (vmc_env_zalloc) with the first min(old_n, new_n) elements
+ * copied, `p` freed.  NULL when out of memory or when new_n * elem
+ * overflows; `p` is then left as it was.
+ */
+void *vmc_op_grow(void *p, size_t old_n, size_t new_n, size_t elem);
 
 #endif /* VMC_OP_H */

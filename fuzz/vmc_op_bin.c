@@ -59,11 +59,18 @@
  * The encoder picks the shortest NUM form of each value, so
  * decode(encode(ops)) == ops for every op text can express, and
  * encode(decode(bytes)) is a fixed point after one round.
+ *
+ * Kernel-safe: the vmcore module decodes what userspace sends with this
+ * file, so it includes only vmc_env.h and allocates with vmc_env_zalloc
+ * (vmc_op_grow); sizes are bounded by VMC_OP_MAX and checked for
+ * overflow there.
  */
-#include <stdlib.h>
-#include <string.h>
-
+#include "vmc_env.h"
 #include "vmc_op.h"
+
+#ifndef INT32_MAX                /* the kernel has S32_MAX only */
+#define INT32_MAX 0x7fffffff
+#endif
 
 #define P 4096ULL
 #define MIB (1ULL << 20)
@@ -224,19 +231,21 @@ struct vmc_op *vmc_op_decode(const uint8_t *data, size_t size, size_t *n)
 		if (cnt == cap) {
 			struct vmc_op *nv;
 
-			cap = cap ? cap * 2 : 64;
-			nv = realloc(v, cap * sizeof(*v));
+			size_t ncap = cap ? cap * 2 : 64;
+
+			nv = vmc_op_grow(v, cap, ncap, sizeof(*v));
 			if (!nv) {
-				free(v);
+				vmc_env_free(v);
 				return NULL;
 			}
 			v = nv;
+			cap = ncap;
 		}
 		op.line = (uint32_t)cnt + 1;
 		v[cnt++] = op;
 	}
 	if (!v)
-		v = malloc(sizeof(*v));
+		v = vmc_env_zalloc(sizeof(*v));
 	*n = v ? cnt : 0;
 	return v;
 }
@@ -253,7 +262,8 @@ static void bin_put(struct bin_out *o, uint8_t b)
 {
 	if (o->len == o->cap) {
 		size_t cap = o->cap ? o->cap * 2 : 256;
-		uint8_t *nb = o->oom ? NULL : realloc(o->buf, cap);
+		uint8_t *nb = o->oom ? NULL :
+			      vmc_op_grow(o->buf, o->cap, cap, 1);
 
 		if (!nb) {
 			o->oom = 1;
@@ -413,9 +423,9 @@ uint8_t *vmc_op_encode(const struct vmc_op *ops, size_t n, size_t *len)
 	for (i = 0; i < n; i++)
 		bin_encode_op(&o, &ops[i]);
 	if (!o.buf && !o.oom)
-		o.buf = malloc(1);
+		o.buf = vmc_env_zalloc(1);
 	if (o.oom || !o.buf) {
-		free(o.buf);
+		vmc_env_free(o.buf);
 		*len = 0;
 		return NULL;
 	}

@@ -21,22 +21,23 @@
  * The first mismatch or violation stops the run and is described in
  * struct vmc_run_report.
  *
- * Default groups (vmc_run_default_groups): every group runs with 8192
- * frames of RAM (32 MiB, small enough that streams reach exhaustion), two
- * nodes, 1024 device frames and a 1 GiB arena (i386: its whole 112 MiB
- * space), so "arena-sized" requests of the binary format are reachable:
- *   x86_64         model, core:sim
- *   la57           model, core:sim
- *   i386           model, core:sim
- *   x86_64 nohuge  model, core:sim, core:mmap
- * The model is in every group: a group without it would compare the core
- * only with itself.
+ * Observe mode (VMC_RUN_OBSERVE): every engine is created with
+ * cfg.observe and describes each address it returns by what can be seen
+ * through its own page tables (vmc_engine_observe, below); the runner
+ * compares that description instead of the offset and prints
+ * "= addr (DETAIL)".  This is how the core is compared with the kernel's
+ * own vmalloc, whose addresses say nothing about the core's.
+ *
+ * Trace lines go to a sink (struct vmc_trace_sink), one call per line,
+ * so the same runner serves the host tools (vmc_run_file.c: a FILE, and
+ * the default groups) and the kernel module (kmod_dev.c: a buffer).
+ *
+ * Kernel-safe: compiled into the vmcore module, so it includes only
+ * vmc_env.h and project headers, and keeps its stack small (the register
+ * file, line buffers and data-check buffers are allocated: the kernel
+ * stack is 16 KiB).
  */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "vmc_env.h"
 #include "vmc_run.h"
 
 #define P 4096ULL
@@ -75,13 +76,16 @@ const char *vmc_errname(int err, char *buf, size_t len)
 	return buf;
 }
 
-int vmc_result_format(const struct vmc_op *op, const struct vmc_result *res,
-		      char *buf, size_t len)
+int vmc_result_format_obs(const struct vmc_op *op,
+			  const struct vmc_result *res, bool observe,
+			  char *buf, size_t len)
 {
 	char o[256], e[32];
 
 	vmc_op_format(op, o, sizeof(o));
 	vmc_errname(res->err, e, sizeof(e));
+	if (res->has_addr && observe)
+		return snprintf(buf, len, "%s = addr (%s)", o, res->detail);
 	if (res->has_addr)
 		return snprintf(buf, len, "%s = +0x%llx", o,
 				(unsigned long long)res->off);
@@ -96,15 +100,23 @@ int vmc_result_format(const struct vmc_op *op, const struct vmc_result *res,
 }
 
 static int rr_same(const struct vmc_op *op, const struct vmc_result *a,
-		   const struct vmc_result *b)
+		   const struct vmc_result *b, bool observe)
 {
 	if (a->err != b->err || a->has_addr != b->has_addr)
 		return 0;
-	if (a->has_addr && a->off != b->off)
+	if (a->has_addr && !observe && a->off != b->off)
+		return 0;
+	if (a->has_addr && observe && strcmp(a->detail, b->detail))
 		return 0;
 	if (op->kind == VMC_OP_VERIFY && strcmp(a->detail, b->detail))
 		return 0;
 	return 1;
+}
+
+int vmc_result_format(const struct vmc_op *op, const struct vmc_result *res,
+		      char *buf, size_t len)
+{
+	return vmc_result_format_obs(op, res, false, buf, len);
 }
 
 /*
@@ -212,18 +224,18 @@ static void rr_report_op(struct vmc_run_report *rep, size_t i,
 
 /* ->check on every engine; 0, or 1 with rep filled. */
 static int rr_check(const struct vmc_engine_spec *eng, void **st, size_t neng,
-		    size_t i, const struct vmc_op *op,
+		    size_t i, const struct vmc_op *op, char *msg, size_t msglen,
 		    struct vmc_run_report *rep)
 {
 	size_t e;
 
 	for (e = 0; e < neng; e++) {
-		char msg[256] = "";
 		int bad;
 
 		if (!eng[e].ops->check)
 			continue;
-		bad = eng[e].ops->check(st[e], msg, sizeof(msg));
+		msg[0] = '\0';
+		bad = eng[e].ops->check(st[e], msg, msglen);
 		if (!bad)
 			continue;
 		rr_report_op(rep, i, op);
@@ -239,35 +251,61 @@ static int rr_check(const struct vmc_engine_spec *eng, void **st, size_t neng,
 	return 0;
 }
 
-int vmc_run(const struct vmc_op *ops, size_t n,
-	    const struct vmc_engine_spec *eng, size_t neng, unsigned int flags,
-	    FILE *trace, struct vmc_run_report *rep)
-{
+/* What one run allocates instead of putting it on the stack. */
+struct rr_run {
 	struct rr_reg regs[VMC_OP_REGS];
+	char line[640];                 /* a trace line and "  [label]" */
+	char msg[256];
+	struct vmc_engine_cfg cfg;
+};
+
+static const char *rr_label(const struct vmc_engine_spec *s)
+{
+	return s->label ? s->label : s->ops->name;
+}
+
+static void rr_emit(const struct vmc_trace_sink *sink, const char *line)
+{
+	if (sink && sink->line)
+		sink->line(sink->arg, line);
+}
+
+int vmc_run_sink(const struct vmc_op *ops, size_t n,
+		 const struct vmc_engine_spec *eng, size_t neng,
+		 unsigned int flags, const struct vmc_trace_sink *sink,
+		 struct vmc_run_report *rep)
+{
+	bool observe = (flags & VMC_RUN_OBSERVE) != 0;
 	struct vmc_result *res = NULL;
+	struct rr_run *run;
 	void **st = NULL;
 	size_t i, e, ref, made = 0;
 	int ret = 0;
 
 	memset(rep, 0, sizeof(*rep));
-	memset(regs, 0, sizeof(regs));
-	st = calloc(neng ? neng : 1, sizeof(*st));
-	res = calloc(neng ? neng : 1, sizeof(*res));
-	if (!st || !res) {
+	run = vmc_env_zalloc(sizeof(*run));
+	if (run) {
+		st = vmc_op_grow(NULL, 0, neng ? neng : 1, sizeof(*st));
+		res = vmc_op_grow(NULL, 0, neng ? neng : 1, sizeof(*res));
+	}
+	if (!run || !st || !res) {
 		snprintf(rep->what, sizeof(rep->what), "out of memory");
 		ret = -1;
 		goto out;
 	}
 	for (made = 0; made < neng; made++) {
-		int err = eng[made].ops->create(&eng[made].cfg, &st[made]);
+		int err;
 
+		run->cfg = eng[made].cfg;
+		if (observe)
+			run->cfg.observe = true;
+		err = eng[made].ops->create(&run->cfg, &st[made]);
 		if (err) {
 			char en[32];
 
 			snprintf(rep->what, sizeof(rep->what),
 				 "cannot create engine %s: %s",
-				 eng[made].label ? eng[made].label :
-				 eng[made].ops->name,
+				 rr_label(&eng[made]),
 				 vmc_errname(err, en, sizeof(en)));
 			ret = -1;
 			goto out;
@@ -275,7 +313,7 @@ int vmc_run(const struct vmc_op *ops, size_t n,
 	}
 	for (i = 0; i < n; i++) {
 		struct vmc_op op = ops[i];
-		char line[512];
+		struct rr_reg *regs = run->regs;
 
 		ref = 0;
 		if (op.kind == VMC_OP_VM_UNMAP_RAM && !op.pages)
@@ -293,150 +331,81 @@ int vmc_run(const struct vmc_op *ops, size_t n,
 			ref = rr_reference(res, neng);
 			for (e = 0; e < neng; e++) {
 				if (e == ref || res[e].ignore ||
-				    rr_same(&ops[i], &res[ref], &res[e]))
+				    rr_same(&ops[i], &res[ref], &res[e],
+					    observe))
 					continue;
 				rr_report_op(rep, i, &ops[i]);
 				snprintf(rep->engine_a, sizeof(rep->engine_a),
-					 "%s", eng[ref].label ? eng[ref].label :
-					 eng[ref].ops->name);
+					 "%s", rr_label(&eng[ref]));
 				snprintf(rep->engine_b, sizeof(rep->engine_b),
-					 "%s", eng[e].label ? eng[e].label :
-					 eng[e].ops->name);
-				vmc_result_format(&ops[i], &res[ref],
-						  rep->trace_a,
-						  sizeof(rep->trace_a));
-				vmc_result_format(&ops[i], &res[e],
-						  rep->trace_b,
-						  sizeof(rep->trace_b));
+					 "%s", rr_label(&eng[e]));
+				vmc_result_format_obs(&ops[i], &res[ref],
+						      observe, rep->trace_a,
+						      sizeof(rep->trace_a));
+				vmc_result_format_obs(&ops[i], &res[e],
+						      observe, rep->trace_b,
+						      sizeof(rep->trace_b));
 				snprintf(rep->what, sizeof(rep->what),
 					 "line %u: engines differ: %.63s: %.400s | %.63s: %.400s",
 					 rep->line, rep->engine_a, rep->trace_a,
 					 rep->engine_b, rep->trace_b);
-				if (trace && (flags & VMC_RUN_TRACE))
-					fprintf(trace, "%s  [%s]\n%s  [%s]\n",
-						rep->trace_a, rep->engine_a,
-						rep->trace_b, rep->engine_b);
+				snprintf(run->line, sizeof(run->line),
+					 "%s  [%s]", rep->trace_a,
+					 rep->engine_a);
+				rr_emit(sink, run->line);
+				snprintf(run->line, sizeof(run->line),
+					 "%s  [%s]", rep->trace_b,
+					 rep->engine_b);
+				rr_emit(sink, run->line);
 				ret = 1;
 				goto out;
 			}
 		}
-		if (trace && (flags & VMC_RUN_TRACE)) {
-			vmc_result_format(&ops[i], &res[ref], line, sizeof(line));
-			fprintf(trace, "%s\n", line);
+		if (sink) {
+			vmc_result_format_obs(&ops[i], &res[ref], observe,
+					      run->line, sizeof(run->line));
+			rr_emit(sink, run->line);
 		}
 		rr_update(regs, &op, &res[ref]);
 		if (((flags & VMC_RUN_CHECK) || op.kind == VMC_OP_CHECK) &&
-		    rr_check(eng, st, neng, i, &ops[i], rep)) {
+		    rr_check(eng, st, neng, i, &ops[i], run->msg,
+			     sizeof(run->msg), rep)) {
 			ret = 1;
 			goto out;
 		}
 	}
-	if (rr_check(eng, st, neng, n, NULL, rep))
+	if (rr_check(eng, st, neng, n, NULL, run->msg, sizeof(run->msg), rep))
 		ret = 1;
 out:
 	for (e = 0; e < made; e++)
 		eng[e].ops->destroy(st[e]);
-	free(st);
-	free(res);
+	vmc_env_free(st);
+	vmc_env_free(res);
+	vmc_env_free(run);
 	return ret;
 }
 
-/* ---------- the default differential configuration ---------- */
-
-
-static struct vmc_run_group rr_groups[4];
-static size_t rr_ngroups;
-
-static void rr_add(struct vmc_run_group *g, const struct vmc_engine_ops *ops,
-		   const char *geometry, bool nohuge, uint64_t arena,
-		   const char *label)
-{
-	struct vmc_engine_spec *s = &g->spec[g->n++];
-
-	memset(s, 0, sizeof(*s));
-	s->ops = ops;
-	s->cfg.geometry = geometry;
-	s->cfg.nohuge = nohuge;
-	s->cfg.arena_size = arena;
-	s->cfg.nr_frames = 8192;
-	s->cfg.nr_nodes = 2;
-	s->cfg.dev_frames = 1024;
-	s->label = label;
-}
-
-const struct vmc_run_group *vmc_run_default_groups(size_t *n)
-{
-	static const struct {
-		const char *name, *geometry, *model, *core;
-		bool nohuge;
-		uint64_t arena;
-	} def[4] = {
-		{ "x86_64", "x86_64", "model:x86_64", "core:sim:x86_64",
-		  false, 1ULL << 30 },
-		{ "la57", "la57", "model:la57", "core:sim:la57",
-		  false, 1ULL << 30 },
-		{ "i386", "i386", "model:i386", "core:sim:i386", false, 0 },
-		{ "x86_64-nohuge", "x86_64", "model:x86_64:nohuge",
-		  "core:sim:x86_64:nohuge", true, 1ULL << 30 },
-	};
-	size_t i;
-
-	if (!rr_ngroups) {
-		for (i = 0; i < 4; i++) {
-			struct vmc_run_group *g = &rr_groups[i];
-
-			g->name = def[i].name;
-			g->n = 0;
-			rr_add(g, &vmc_engine_model, def[i].geometry,
-			       def[i].nohuge, def[i].arena, def[i].model);
-			rr_add(g, &vmc_engine_core_sim, def[i].geometry,
-			       def[i].nohuge, def[i].arena, def[i].core);
-			if (def[i].nohuge)
-				rr_add(g, &vmc_engine_core_mmap,
-				       def[i].geometry, true, def[i].arena,
-				       "core:mmap");
-		}
-		rr_ngroups = 4;
-	}
-	*n = rr_ngroups;
-	return rr_groups;
-}
-
-int vmc_run_groups(const struct vmc_op *ops, size_t n, unsigned int flags,
-		   FILE *trace, struct vmc_run_report *rep)
-{
-	const struct vmc_run_group *g;
-	size_t ng, i;
-	int ret;
-
-	g = vmc_run_default_groups(&ng);
-	for (i = 0; i < ng; i++) {
-		if (trace && (flags & VMC_RUN_TRACE))
-			fprintf(trace, "# group %s\n", g[i].name);
-		ret = vmc_run(ops, n, g[i].spec, g[i].n, flags, trace, rep);
-		if (ret) {
-			char what[sizeof(rep->what)];
-
-			snprintf(what, sizeof(what), "%s", rep->what);
-			snprintf(rep->what, sizeof(rep->what), "[%.20s] %.990s",
-				 g[i].name, what);
-			return ret;
-		}
-	}
-	return 0;
-}
+/* ---------- what every engine shares ---------- */
 
 void vmc_engine_data(const struct vmc_op *op, unsigned long base,
 		     int (*access)(void *ctx, unsigned long va, void *buf,
 				   size_t len, bool write),
 		     void *ctx, struct vmc_result *res)
 {
-	unsigned char buf[4096], want[4096];
+	enum { CHUNK = 4096 };
+	unsigned char *buf, *want;
 	uint64_t done = 0;
 
+	/* Two chunks, allocated: 8 KiB is half a kernel stack. */
+	buf = vmc_env_zalloc(2 * CHUNK);
+	if (!buf) {
+		res->err = -ENOMEM;
+		return;
+	}
+	want = buf + CHUNK;
 	while (done < op->len) {
-		size_t n = op->len - done < sizeof(buf) ?
-			   (size_t)(op->len - done) : sizeof(buf);
+		size_t n = op->len - done < CHUNK ?
+			   (size_t)(op->len - done) : CHUNK;
 		unsigned long at = base + (unsigned long)(op->off + done);
 		bool wr = op->kind == VMC_OP_WRITE;
 		size_t i;
@@ -453,12 +422,58 @@ void vmc_engine_data(const struct vmc_op *op, unsigned long base,
 				 "+0x%llx: got 0x%02x want 0x%02x",
 				 (unsigned long long)(op->off + done + i),
 				 buf[i], want[i]);
-			return;
+			goto out;
 		}
 		if (err) {
 			res->err = err;
-			return;
+			goto out;
 		}
 		done += n;
 	}
+out:
+	vmc_env_free(buf);
+}
+
+void vmc_engine_observe(const struct vmc_op *op, unsigned long addr,
+			int (*translate)(void *ctx, unsigned long va,
+					 unsigned long *pfn),
+			void *ctx, struct vmc_result *res)
+{
+	unsigned long base = addr & ~(unsigned long)(P - 1), pfn, mapped = 0;
+	uint64_t span, pg, align = 0;
+	const char *guard, *al = "-";
+
+	switch (op->kind) {
+	case VMC_OP_VMAP:
+	case VMC_OP_VM_MAP_RAM:
+		span = (uint64_t)op->pages * P;
+		break;
+	case VMC_OP_IOREMAP:
+		span = (op->phys & (P - 1)) + op->size;
+		break;
+	default:        /* vmalloc family, vrealloc */
+		span = op->size;
+		break;
+	}
+	/* PAGE_ALIGN; a span that wraps cannot have been mapped. */
+	span = span > UINT64_MAX - (P - 1) ? UINT64_MAX & ~(P - 1) :
+	       (span + P - 1) & ~(P - 1);
+	if (span > (uint64_t)(0UL - 1) - base)
+		span = ((uint64_t)(0UL - 1) - base) & ~(P - 1);
+	for (pg = 0; pg < span; pg += P)
+		if (!translate(ctx, base + (unsigned long)pg, &pfn))
+			mapped++;
+	if (op->kind == VMC_OP_VM_MAP_RAM)
+		guard = "-";
+	else
+		guard = !translate(ctx, base + (unsigned long)span, &pfn) ?
+			"mapped" : "unmapped";
+	if (op->kind == VMC_OP_VMALLOC || op->kind == VMC_OP_VMALLOC_RANGE) {
+		align = op->align > P ? op->align : P;
+		/* An alignment that is not a power of two: plain modulo. */
+		al = base % align ? "bad" : "ok";
+	}
+	snprintf(res->detail, sizeof(res->detail),
+		 "pages=%lu guard=%s pgoff=0x%lx align=%s", mapped, guard,
+		 addr & (unsigned long)(P - 1), al);
 }

@@ -1,16 +1,25 @@
 /*
  * vmc_run.h - the runner: one op stream through several engines in lock
  * step, results compared op by op (DESIGN.md 6).
+ *
+ * Compiles in both worlds: the kernel module runs streams with
+ * vmc_run_sink (vmc_run.c is kernel-safe); the FILE-based entry points
+ * (vmc_run_file.c) exist in userspace only.
  */
 #ifndef VMC_RUN_H
 #define VMC_RUN_H
 
+#ifndef __KERNEL__
 #include <stdio.h>
+#endif
 
 #include "vmc_engine.h"
 
-#define VMC_RUN_TRACE 0x1u      /* print every op and its result to `trace` */
-#define VMC_RUN_CHECK 0x2u      /* engine->check after every op (always at the end) */
+#define VMC_RUN_TRACE   0x1u    /* vmc_run: print every op and its result to `trace` */
+#define VMC_RUN_CHECK   0x2u    /* engine->check after every op (always at the end) */
+#define VMC_RUN_OBSERVE 0x4u    /* observe mode: cfg.observe on every engine,
+				   address results compared by their detail
+				   (vmc_engine_observe), printed "= addr (DETAIL)" */
 
 /* Why a run stopped; filled by vmc_run when it returns 1. */
 struct vmc_run_report {
@@ -23,23 +32,39 @@ struct vmc_run_report {
 	char what[1024];                /* one-line summary for a person */
 };
 
+/* Where trace lines go: line() is called once per line, without '\n'. */
+struct vmc_trace_sink {
+	void (*line)(void *arg, const char *line);
+	void *arg;
+};
+
 /*
- * Run ops[0..n) on eng[0..neng) (each created from its spec and destroyed
- * at the end).  Returns 0 when every result agreed and every check
- * passed, 1 on the first mismatch or violation (rep says which), -1 when
- * an engine could not be created (rep->what says why).
+ * Run ops[0..n) on eng[0..neng) (each created from its spec, with
+ * cfg.observe set under VMC_RUN_OBSERVE, and destroyed at the end).
+ * Every op's trace line goes to `sink` (NULL: no trace; VMC_RUN_TRACE is
+ * not needed here), and on a mismatch the two differing lines, each
+ * followed by "  [label]".  Returns 0 when every result agreed and every
+ * check passed, 1 on the first mismatch or violation (rep says which),
+ * -1 when an engine could not be created or memory ran out (rep->what
+ * says why).  Kernel-safe; its own stack use is small.
  */
-int vmc_run(const struct vmc_op *ops, size_t n,
-	    const struct vmc_engine_spec *eng, size_t neng, unsigned int flags,
-	    FILE *trace, struct vmc_run_report *rep);
+int vmc_run_sink(const struct vmc_op *ops, size_t n,
+		 const struct vmc_engine_spec *eng, size_t neng,
+		 unsigned int flags, const struct vmc_trace_sink *sink,
+		 struct vmc_run_report *rep);
 
 /*
  * One op's trace line (no newline): the op in canonical text, " = ",
  * the result: "+0xOFF", "NULL -ENOMEM", "0", "-EINVAL", "ok",
  * "-EIO (+0x10: got 0x00 want 0x5a)".  Returns chars as snprintf.
+ * vmc_result_format_obs with `observe` prints address results as
+ * "addr (DETAIL)" instead of "+0xOFF".
  */
 int vmc_result_format(const struct vmc_op *op, const struct vmc_result *res,
 		      char *buf, size_t len);
+int vmc_result_format_obs(const struct vmc_op *op,
+			  const struct vmc_result *res, bool observe,
+			  char *buf, size_t len);
 
 /* "-ENOMEM" for -ENOMEM, "0" for 0, "-E123" when unknown. */
 const char *vmc_errname(int err, char *buf, size_t len);
@@ -52,9 +77,24 @@ struct vmc_run_group {
 	struct vmc_engine_spec spec[VMC_RUN_GROUP_MAX];
 };
 
+/* The core engine on the kmod backend (engine_core.c): the backend comes
+ * from vmc_backend_find("kmod"), which only the module has; elsewhere
+ * create() fails with -ENODEV. */
+extern const struct vmc_engine_ops vmc_engine_core_kmod;
+
+#ifndef __KERNEL__
+/* --- userspace only (vmc_run_file.c) --- */
+
+/* vmc_run_sink with trace lines written to `trace` (with '\n') when
+ * flags has VMC_RUN_TRACE and trace is not NULL. */
+int vmc_run(const struct vmc_op *ops, size_t n,
+	    const struct vmc_engine_spec *eng, size_t neng, unsigned int flags,
+	    FILE *trace, struct vmc_run_report *rep);
+
 /*
  * The standard differential configuration: model + core engines that
- * must agree, per geometry (see vmc_run.c); the model is in every group.
+ * must agree, per geometry (see vmc_run_file.c); the model is in every
+ * group.
  */
 const struct vmc_run_group *vmc_run_default_groups(size_t *n);
 
@@ -66,5 +106,6 @@ int vmc_run_groups(const struct vmc_op *ops, size_t n, unsigned int flags,
 extern const struct vmc_engine_ops vmc_engine_core_sim;
 extern const struct vmc_engine_ops vmc_engine_core_mmap;
 extern const struct vmc_engine_ops vmc_engine_model;
+#endif /* !__KERNEL__ */
 
 #endif /* VMC_RUN_H */
