@@ -12,7 +12,11 @@
  *   5. the runner stops at an injected mismatch and at a lying check,
  *      and answers write/verify out of bounds itself;
  *   6. generated streams run clean on core:sim vs core:sim and on the
- *      default differential groups.
+ *      default differential groups;
+ *   7. observe mode: what each address op's detail says (pages mapped,
+ *      guard, in-page offset, alignment) on core:sim, through a trace
+ *      sink; details compared instead of offsets; cfg.arena_start places
+ *      the arena at an absolute address (absolute alignment).
  */
 #define _POSIX_C_SOURCE 200809L  /* open_memstream */
 #include <errno.h>
@@ -24,6 +28,8 @@
 #include "vmc_op.h"
 #include "vmc_op_gen.h"
 #include "vmc_run.h"
+#include "vmcore.h"
+#include "vmc_backends.h"
 
 /* Canonical lines: one or more per op kind, every optional field seen. */
 static const char *const canon[] = {
@@ -341,6 +347,7 @@ static void test_random_bytes(void)
 static int liar_addr_at = -1;   /* add a page to the n-th address answer */
 static int liar_check_after = -1;  /* check fails after this many ops */
 static int liar_execs;
+static int liar_detail_at = -1; /* spoil the n-th address answer's detail */
 
 static int liar_create(const struct vmc_engine_cfg *cfg, void **st)
 {
@@ -354,6 +361,8 @@ static void liar_exec(void *st, const struct vmc_op *op,
 	vmc_engine_core_sim.exec(st, op, res);
 	if (res->has_addr && liar_addr_at-- == 0)
 		res->off += 4096;
+	if (res->has_addr && liar_detail_at-- == 0)
+		res->detail[0] = 'X';
 	liar_execs++;
 }
 
@@ -517,14 +526,136 @@ static void test_generated(void)
 	tap_ok(ok, "default groups: 3 generated streams run clean");
 }
 
+/* A sink that collects the trace in one buffer, one '\n' per line. */
+struct sbuf {
+	char text[4096];
+	size_t len;
+	int lines;
+};
+
+static void sbuf_line(void *arg, const char *line)
+{
+	struct sbuf *s = arg;
+	int n = snprintf(s->text + s->len, sizeof(s->text) - s->len, "%s\n",
+			 line);
+
+	if (n > 0 && (size_t)n < sizeof(s->text) - s->len)
+		s->len += (size_t)n;
+	s->lines++;
+}
+
+static void test_observe(void)
+{
+	static const char text[] =
+		"r0 = vmalloc(size=0x5000)\n"
+		"r1 = vm_map_ram(pages=3)\n"
+		"r2 = ioremap(phys=0x1234, size=0x2000)\n"
+		"r3 = vmalloc(size=0x1000, align=0x200000)\n"
+		"r4 = vmap(pages=2)\n"
+		"vfree(r0)\n"
+		"r5 = vmalloc(size=0x1000000000000)\n";
+	static const char *const want[] = {
+		"r0 = vmalloc(size=0x5000) = addr (pages=5 guard=unmapped pgoff=0x0 align=ok)\n",
+		"r1 = vm_map_ram(pages=3) = addr (pages=3 guard=- pgoff=0x0 align=-)\n",
+		"r2 = ioremap(phys=0x1234, size=0x2000) = addr (pages=3 guard=unmapped pgoff=0x234 align=-)\n",
+		"r3 = vmalloc(size=0x1000, align=0x200000) = addr (pages=1 guard=unmapped pgoff=0x0 align=ok)\n",
+		"r4 = vmap(pages=2) = addr (pages=2 guard=unmapped pgoff=0x0 align=-)\n",
+		"vfree(r0) = 0\n",
+		"r5 = vmalloc(size=0x1000000000000) = NULL -ENOMEM\n",
+	};
+	static const char t2[] = "r0 = vmalloc(size=0x1000, align=0x200000)\n";
+	struct vmc_engine_ops lying = liar;
+	struct vmc_engine_spec e[2];
+	struct vmc_trace_sink sink;
+	struct vmc_run_report rep;
+	struct vmc_arena_config ac;
+	struct vmc_arena *a;
+	unsigned long start = 0, end = 0;
+	static struct sbuf sb;
+	struct vmc_op *ops;
+	char err[128];
+	size_t n, i;
+	int r, ok;
+
+	lying.destroy = vmc_engine_core_sim.destroy;
+	if (!tap_ok(!vmc_op_parse(text, strlen(text), &ops, &n, err,
+				  sizeof(err)), "observe: scenario parses")) {
+		tap_diag("%s", err);
+		return;
+	}
+	e[0] = spec(&vmc_engine_core_sim, "core:sim");
+	e[1] = spec(&lying, "liar");
+	sink.line = sbuf_line;
+	sink.arg = &sb;
+	memset(&sb, 0, sizeof(sb));
+	r = vmc_run_sink(ops, n, e, 1, VMC_RUN_OBSERVE | VMC_RUN_CHECK, &sink,
+			 &rep);
+	ok = r == 0 && sb.lines == (int)n;
+	for (i = 0; ok && i < sizeof(want) / sizeof(want[0]); i++)
+		ok = strstr(sb.text, want[i]) != NULL;
+	if (!tap_ok(ok, "observe: pages, guard, in-page offset and alignment "
+		    "of each address op on core:sim, through a sink (%d lines)",
+		    sb.lines))
+		tap_diag("%s%s", rep.what, sb.text);
+
+	/* Offsets differ, details agree: observe mode runs clean. */
+	liar_addr_at = 0;
+	liar_detail_at = -1;
+	r = vmc_run_sink(ops, n, e, 2, VMC_RUN_OBSERVE, NULL, &rep);
+	tap_ok(r == 0, "observe: offsets are not compared (%s)", rep.what);
+	liar_addr_at = 0;
+	r = vmc_run_sink(ops, n, e, 2, 0, NULL, &rep);
+	tap_ok(r == 1 && rep.index == 0,
+	       "observe: ... but they are without it (%s)", rep.what);
+	liar_addr_at = -1;
+	liar_detail_at = 2;
+	memset(&sb, 0, sizeof(sb));
+	r = vmc_run_sink(ops, n, e, 2, VMC_RUN_OBSERVE, &sink, &rep);
+	tap_ok(r == 1 && rep.index == 2 && rep.trace_b[0] &&
+	       strstr(rep.trace_b, "= addr (Xages=3") &&
+	       strstr(sb.text, "  [liar]\n"),
+	       "observe: a differing detail stops the run at its op (%s)",
+	       rep.what);
+	liar_detail_at = -1;
+	free(ops);
+
+	/* arena_start: the arena 4 KiB past a 2 MiB boundary; a 2 MiB
+	   aligned request lands 2 MiB - 4 KiB into it. */
+	memset(&ac, 0, sizeof(ac));
+	ac.ops = vmc_backend_find("sim");
+	ac.flags = VMC_ARENA_QUIET;
+	if (ac.ops && !vmc_arena_create(&ac, &a)) {
+		vmc_arena_range(a, &start, &end);
+		vmc_arena_destroy(a);
+	}
+	if (vmc_op_parse(t2, strlen(t2), &ops, &n, err, sizeof(err)))
+		return;
+	e[0] = spec(&vmc_engine_core_sim, "core:sim");
+	e[0].cfg.arena_start = ((start + (1UL << 21) - 1) & ~((1UL << 21) - 1))
+			       + 4096;
+	memset(&sb, 0, sizeof(sb));
+	r = vmc_run_sink(ops, n, e, 1, 0, &sink, &rep);
+	tap_ok(start && r == 0 && !strcmp(sb.text,
+	       "r0 = vmalloc(size=0x1000, align=0x200000) = +0x1ff000\n"),
+	       "arena_start: alignment is absolute (start 0x%lx): %s%s",
+	       (unsigned long)e[0].cfg.arena_start, sb.text, rep.what);
+	e[0].cfg.arena_start = end;
+	r = vmc_run_sink(ops, n, e, 1, 0, NULL, &rep);
+	tap_ok(r == -1 && strstr(rep.what, "cannot create"),
+	       "arena_start: a start outside the space is refused (%s)",
+	       rep.what);
+	free(ops);
+}
+
 int main(void)
 {
-	tap_plan(21);
+	tap_plan(28);
 	test_text();
 	test_errors();
 	test_binary();
 	test_random_bytes();
 	test_runner();
 	test_generated();
+	test_observe();
 	return tap_done();
 }
