@@ -3,7 +3,7 @@
  *
  * Theory
  * ------
- * The module is the core (libvmcore/*.c, compiled against
+ * The module is the core (every libvmcore .c file, compiled against
  * vmc_env_kernel.h), the op-stream decoder, runner and core engine of
  * fuzz/ (the same files the host tools use), and five files of its own:
  *

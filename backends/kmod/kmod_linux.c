@@ -1,0 +1,784 @@
+/*
+ * kmod_linux.c - the "linux" reference engine: the op stream through the
+ * running kernel's own vmalloc family (vmc_engine_linux).
+ *
+ * Theory
+ * ------
+ * 1. What it is for.  The core claims to be Linux 6.x vmalloc.  This
+ *    engine runs the very op streams the core runs, through the kernel's
+ *    exported calls, so the two can be compared on what does not depend
+ *    on where each puts things (the runner's observe mode, VMC_RUN_OBSERVE:
+ *    success or failure, pages mapped, the guard page, the in-page offset,
+ *    the alignment, data round trips).  Addresses are the kernel's own:
+ *    res->off is the address itself (unique per page, which is all the
+ *    runner's register file needs).
+ *
+ * 2. The kernel must never see a bad call.  vfree of something that is
+ *    not a vmalloc area WARNs, vm_unmap_ram of a wrong address BUG()s,
+ *    iounmap of the wrong thing corrupts the memtype tree, vmalloc(0)
+ *    WARNs, vm_map_ram(0) WARNs, and a stale address may by now belong to
+ *    some other kernel user entirely.  So the engine keeps its own table
+ *    of the areas it holds (an rbtree by start address: kind, span, guard,
+ *    the pages it gave vmap and vm_map_ram, the physical base of an
+ *    ioremap) and passes the kernel only addresses of live areas of the
+ *    right kind, with the right count.  Everything else is answered the
+ *    way the core answers it (libvmcore: -EINVAL for a bad free, -EINVAL
+ *    for size 0, a bad alignment or node, -ENOMEM for more pages than
+ *    RAM) without calling the kernel.  Where Linux 6.1 accepts a call the
+ *    core refuses and doing so is harmless, the engine does what Linux
+ *    does, and DIVERGENCES.md lists it:
+ *      - vfree / vunmap / iounmap of a page-aligned address inside (or in
+ *        the guard page of) a live area of the right kind frees the whole
+ *        area (6.1's find_vm_area() finds the area containing an address;
+ *        the core wants the start).  The engine calls the kernel with the
+ *        area's start, which has the same effect.
+ *      - vm_unmap_ram with a count of the same order as the mapped one
+ *        (both at most VMAP_MAX_ALLOC) is accepted by both; the engine
+ *        passes the mapped count, since the kernel unmaps exactly `count`
+ *        pages and a smaller count would leave a page mapped in a vmap
+ *        block (a later vmap over it WARNs); the core unmaps the chunk.
+ *
+ * 3. What 6.1 does not export.  There is no exported vmalloc with an
+ *    alignment (__vmalloc_node and __vmalloc_node_range are not exported),
+ *    no vmalloc_huge on a node, and no vrealloc (it appeared in 6.12).
+ *    Those ops, once their arguments passed the core's validation, are
+ *    answered -EOPNOTSUPP (printed -E95).  One exception: huge=1 with an
+ *    alignment up to PMD_SIZE and a size that gets PMD leaves is
+ *    vmalloc_huge(), whose 6.1 contract aligns to PMD_SIZE; whether the
+ *    address came out aligned is what observe mode reports.
+ *
+ * 4. Budgets.  The core runs on a backend of cfg->nr_frames frames in a
+ *    window of cfg->arena_size bytes; the kernel has the guest's RAM and
+ *    tens of TiB of vmalloc space.  So that success and failure stay
+ *    comparable near exhaustion, and so that no stream can exhaust the
+ *    guest (OOM kills, allocation splats), the engine enforces
+ *      - a page budget: pages it holds (vmalloc'ed pages, counted from
+ *        what got mapped, and the pages it gives vmap and vm_map_ram)
+ *        never exceed cfg->nr_frames (default 8192), capped at half the
+ *        guest's RAM.  A request of more pages than the budget in total
+ *        is -ENOMEM exactly as in the core ("exceeds total pages"); one
+ *        that does not fit what is left is -ENOMEM too.  The core also
+ *        spends frames on page tables and page arrays, so it fails a
+ *        little earlier: a known divergence near the limit.
+ *      - a space budget: the bytes of its live areas, guard pages
+ *        included, never exceed cfg->arena_size (default 1 GiB, at most
+ *        4 GiB).  The core's window also holds lazily freed ranges and
+ *        fragments, so again it may fail earlier.  This bounds the page
+ *        tables an ioremap loop can make the kernel build.
+ *    Allocations are __vmalloc(size, KL_GFP): GFP_KERNEL with
+ *    __GFP_NOWARN (an exhausted allocation fails quietly, no warn_alloc
+ *    splat to fail the run's log check) and __GFP_RETRY_MAYFAIL (it may
+ *    fail but never invokes the OOM killer, and unlike __GFP_NORETRY it
+ *    reclaims hard before failing, so it does not fail spuriously where
+ *    the budget says there is room).  vmalloc_node and vzalloc_node take
+ *    no gfp; the budget keeps them far from exhaustion.
+ *
+ * 5. Fault injection.  fail() cannot be injected into the kernel: it is
+ *    a no-op with result 0.  From a fail() with nth != 0 on, the core may
+ *    fail one allocation the kernel does not, so every later result is
+ *    flagged `ignore` (this engine lost sync, like the model after
+ *    fail(meta)); tests/kmod_linux.sh classifies the first difference
+ *    after a fail() as the known fault-injection divergence.
+ *
+ * 6. Data.  write and verify go through the returned address (memcpy, or
+ *    the io accessors for ioremap) and are checked against the frame
+ *    behind it: vmalloc_to_page() must give the frame the engine expects
+ *    (the page it passed to vmap / vm_map_ram, the BAR frame
+ *    phys + index for ioremap, any RAM page for vmalloc), and the bytes
+ *    must read the same through the direct map of that frame
+ *    (page_address(), or the module's own mapping of the BAR,
+ *    kmod_devmem()->kva).  A difference is -EIO with the offset in the
+ *    detail.  An access outside a live area of the engine's table is
+ *    -EFAULT and never touches memory.
+ *
+ * 7. Observe mode: translation is vmalloc_to_page() (non-NULL: mapped)
+ *    and page_to_pfn().  For BAR frames there is no memmap, but with
+ *    SPARSEMEM_VMEMMAP both are address arithmetic that never dereference
+ *    the struct page, so vmalloc_to_pfn works for ioremap areas; the
+ *    engine never dereferences such a page.
+ *
+ * check() walks every live area: each page translates to the expected
+ * frame (invariant 4) and the guard page after it does not translate
+ * (invariant 2).  destroy() frees every live area and every page.
+ */
+#include <linux/kernel.h>
+#include <linux/gfp.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/nodemask.h>
+#include <linux/rbtree.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "kmod.h"
+
+#define KL_GFP          (GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
+#define KL_FRAMES_DEF   8192UL                  /* as the core's default */
+#define KL_ARENA_DEF    (1UL << 30)             /* as the core's window */
+#define KL_SPACE_CAP    (4UL << 30)             /* page tables stay small */
+#define KL_MAX_ALLOC    BITS_PER_LONG           /* 6.1's VMAP_MAX_ALLOC */
+
+enum kl_kind { KL_VMALLOC, KL_VMAP, KL_IOREMAP, KL_RAM };
+
+struct kl_area {
+	struct rb_node node;
+	enum kl_kind kind;
+	unsigned long start;            /* page aligned: the area's start */
+	unsigned long addr;             /* what the call returned */
+	unsigned long span;             /* bytes mapped from start */
+	unsigned long guard;            /* PAGE_SIZE, or 0 (vm_map_ram) */
+	unsigned long held;             /* budget pages it holds */
+	unsigned int count;             /* vmap, vm_map_ram: pages[] */
+	struct page **pages;
+	phys_addr_t phys;               /* ioremap: frame of start */
+};
+
+struct kl_state {
+	struct rb_root areas;
+	unsigned long reg[VMC_OP_REGS]; /* last address per register */
+	unsigned long frames_max, frames;       /* page budget, in use */
+	unsigned long space_max, space;         /* space budget, in use */
+	unsigned long arena;                    /* cfg->arena_size (ranges) */
+	bool observe;
+	bool desync;                    /* after fail(): results `ignore` */
+	unsigned long data_base;        /* write/verify: the register */
+	char detail[160];               /* -EIO from the access callback */
+	u8 *tmp;                        /* one page: direct-map reads */
+};
+
+/* ---------- the table of live areas ---------- */
+
+/* The live area whose [start, start + span + guard) holds va, or NULL. */
+static struct kl_area *kl_find(struct kl_state *s, unsigned long va)
+{
+	struct rb_node *n = s->areas.rb_node;
+
+	while (n) {
+		struct kl_area *a = rb_entry(n, struct kl_area, node);
+
+		if (va < a->start)
+			n = n->rb_left;
+		else if (va - a->start >= a->span + a->guard)
+			n = n->rb_right;
+		else
+			return a;
+	}
+	return NULL;
+}
+
+static void kl_insert(struct kl_state *s, struct kl_area *a)
+{
+	struct rb_node **p = &s->areas.rb_node, *parent = NULL;
+
+	while (*p) {
+		struct kl_area *o = rb_entry(*p, struct kl_area, node);
+
+		parent = *p;
+		p = a->start < o->start ? &(*p)->rb_left : &(*p)->rb_right;
+	}
+	rb_link_node(&a->node, parent, p);
+	rb_insert_color(&a->node, &s->areas);
+	s->frames += a->held;
+	s->space += a->span + a->guard;
+}
+
+static void kl_free_pages(struct page **pages, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (pages[i])
+			__free_page(pages[i]);
+	kvfree(pages);
+}
+
+/* Unmap or free area a through the kernel, give back what it held. */
+static void kl_release(struct kl_state *s, struct kl_area *a)
+{
+	switch (a->kind) {
+	case KL_VMALLOC:
+		vfree((void *)a->start);
+		break;
+	case KL_VMAP:
+		vunmap((void *)a->start);
+		break;
+	case KL_IOREMAP:
+		iounmap((void __iomem *)a->addr);
+		break;
+	case KL_RAM:
+		vm_unmap_ram((void *)a->start, a->count);
+		break;
+	}
+	if (a->pages)
+		kl_free_pages(a->pages, a->count);
+	rb_erase(&a->node, &s->areas);
+	s->frames -= a->held;
+	s->space -= a->span + a->guard;
+	kfree(a);
+}
+
+/* ---------- translation ---------- */
+
+static int kl_translate(void *ctx, unsigned long va, unsigned long *pfn)
+{
+	struct page *pg;
+
+	(void)ctx;
+	if (!is_vmalloc_addr((void *)va))
+		return -EFAULT;
+	pg = vmalloc_to_page((void *)va);
+	if (!pg)
+		return -EFAULT;
+	*pfn = page_to_pfn(pg);
+	return 0;
+}
+
+/*
+ * The frame behind page va of area a, and whether it is the one the
+ * engine expects there: 0 and *pfn; -EFAULT when va does not translate;
+ * -EIO (s->detail says why) when it maps another frame.
+ */
+static int kl_frame(struct kl_state *s, const struct kl_area *a,
+		    unsigned long va, unsigned long *pfn)
+{
+	unsigned long i = (va - a->start) >> PAGE_SHIFT, want;
+
+	if (kl_translate(s, va, pfn))
+		return -EFAULT;
+	switch (a->kind) {
+	case KL_VMAP:
+	case KL_RAM:
+		want = page_to_pfn(a->pages[i]);
+		break;
+	case KL_IOREMAP:
+		want = (unsigned long)(a->phys >> PAGE_SHIFT) + i;
+		break;
+	default:                /* vmalloc: any RAM frame */
+		want = pfn_valid(*pfn) ? *pfn : ~0UL;
+		break;
+	}
+	if (*pfn == want)
+		return 0;
+	snprintf(s->detail, sizeof(s->detail),
+		 "+0x%lx: maps pfn 0x%lx, want 0x%lx",
+		 va - s->data_base, *pfn, want);
+	return -EIO;
+}
+
+/* The direct map of frame pfn (RAM: page_address; BAR: the module's
+ * mapping).  kl_frame() vouched for pfn. */
+static void kl_direct_read(const struct kl_area *a, unsigned long pfn,
+			   unsigned long in_page, void *buf, size_t n)
+{
+	if (a->kind == KL_IOREMAP) {
+		const struct kmod_devmem *dm = kmod_devmem();
+		unsigned long off = (unsigned long)(((phys_addr_t)pfn <<
+						     PAGE_SHIFT) - dm->phys);
+
+		memcpy_fromio(buf, dm->kva + off + in_page, n);
+	} else {
+		memcpy(buf, (u8 *)page_address(pfn_to_page(pfn)) + in_page, n);
+	}
+}
+
+/* ---------- data: the access callback of vmc_engine_data ---------- */
+
+static int kl_access(void *ctx, unsigned long va, void *buf, size_t len,
+		     bool write)
+{
+	struct kl_state *s = ctx;
+	struct kl_area *a = kl_find(s, va);
+	u8 *b = buf;
+
+	/* Only inside what the area maps (not its guard page). */
+	if (!a || va < a->addr || va - a->start >= a->span ||
+	    len > a->start + a->span - va)
+		return -EFAULT;
+	while (len) {
+		unsigned long in_page = va & (PAGE_SIZE - 1), pfn;
+		size_t n = min_t(size_t, len, PAGE_SIZE - in_page), i;
+		int err = kl_frame(s, a, va & PAGE_MASK, &pfn);
+
+		if (err)
+			return err;
+		if (write && a->kind == KL_IOREMAP)
+			memcpy_toio((void __iomem *)va, b, n);
+		else if (write)
+			memcpy((void *)va, b, n);
+		else if (a->kind == KL_IOREMAP)
+			memcpy_fromio(b, (void __iomem *)va, n);
+		else if (copy_from_kernel_nofault(b, (void *)va, n))
+			return -EFAULT;
+		kl_direct_read(a, pfn, in_page, s->tmp, n);
+		for (i = 0; i < n; i++) {
+			if (s->tmp[i] == b[i])
+				continue;
+			snprintf(s->detail, sizeof(s->detail),
+				 "+0x%lx: %s 0x%02x, direct map has 0x%02x",
+				 va + i - s->data_base,
+				 write ? "wrote" : "address reads", b[i],
+				 s->tmp[i]);
+			return -EIO;
+		}
+		va += n;
+		b += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void kl_data(struct kl_state *s, const struct vmc_op *op,
+		    struct vmc_result *res)
+{
+	s->data_base = s->reg[op->src];
+	s->detail[0] = '\0';
+	vmc_engine_data(op, s->data_base, kl_access, s, res);
+	if (res->err == -EIO && !res->detail[0])
+		snprintf(res->detail, sizeof(res->detail), "%s", s->detail);
+}
+
+/* ---------- results ---------- */
+
+/* A new live area from a successful call: record it, fill res. */
+static void kl_result(struct kl_state *s, const struct vmc_op *op,
+		      struct kl_area *a, struct vmc_result *res)
+{
+	kl_insert(s, a);
+	s->reg[op->dst] = a->addr;
+	res->has_addr = true;
+	res->off = a->addr;
+	if (s->observe)
+		vmc_engine_observe(op, a->addr, kl_translate, s, res);
+}
+
+static void kl_null(struct kl_state *s, const struct vmc_op *op, int err,
+		    struct vmc_result *res)
+{
+	if (op->dst >= 0)
+		s->reg[op->dst] = 0;
+	res->err = err;
+}
+
+/* Room for `pages` more budget pages and `bytes` more space? */
+static bool kl_fits(const struct kl_state *s, unsigned long pages,
+		    unsigned long bytes)
+{
+	return pages <= s->frames_max - s->frames &&
+	       bytes <= s->space_max - s->space;
+}
+
+static bool kl_node_ok(int node)
+{
+	return node == NUMA_NO_NODE ||
+	       (node >= 0 && node < nr_node_ids && node_online(node));
+}
+
+/* ---------- the vmalloc family ---------- */
+
+/*
+ * The core's argument checks, in the core's order
+ * (vmc__vmalloc_node_range): 0, or the error it answers.  *pages is
+ * PAGE_ALIGN(size) in pages.
+ */
+static int kl_vmalloc_args(const struct kl_state *s, const struct vmc_op *op,
+			   unsigned long *pages)
+{
+	u64 align = op->align ? op->align : PAGE_SIZE;
+
+	if (!op->size)
+		return -EINVAL;
+	if (op->size > ULONG_MAX - (PAGE_SIZE - 1) ||
+	    PAGE_ALIGN(op->size) >> PAGE_SHIFT > s->frames_max)
+		return -ENOMEM;
+	*pages = PAGE_ALIGN(op->size) >> PAGE_SHIFT;
+	if (op->kind != VMC_OP_VMALLOC && op->kind != VMC_OP_VMALLOC_RANGE)
+		align = PAGE_SIZE;
+	if (align & (align - 1))
+		return -EINVAL;
+	if (op->kind != VMC_OP_VMALLOC_HUGE && !kl_node_ok(op->node))
+		return -EINVAL;
+	if (op->kind == VMC_OP_VMALLOC_RANGE &&
+	    (op->start >= op->end || op->end > s->arena))
+		return -EINVAL;
+	return 0;
+}
+
+static void kl_vmalloc(struct kl_state *s, const struct vmc_op *op,
+		       struct vmc_result *res)
+{
+	bool any = op->kind == VMC_OP_VMALLOC;
+	bool zero = (any && op->zero) || op->kind == VMC_OP_VZALLOC;
+	bool huge = (any && op->huge) || op->kind == VMC_OP_VMALLOC_HUGE;
+	int node = op->kind == VMC_OP_VMALLOC_HUGE ? NUMA_NO_NODE : op->node;
+	u64 align = any && op->align > PAGE_SIZE ? op->align : PAGE_SIZE;
+	unsigned long pages, need, bytes, size;
+	bool pmd = false;
+	struct kl_area *a;
+	void *p;
+	int err;
+
+	err = kl_vmalloc_args(s, op, &pages);
+	if (err)
+		goto fail;
+	size = (unsigned long)op->size;
+	bytes = pages << PAGE_SHIFT;
+	/* Would 6.1 use PMD leaves?  (size per online node >= PMD_SIZE) */
+	if (huge && node == NUMA_NO_NODE &&
+	    bytes / num_online_nodes() >= PMD_SIZE &&
+	    bytes <= ULONG_MAX - PMD_SIZE)
+		pmd = true;
+	err = -EOPNOTSUPP;
+	if (op->kind == VMC_OP_VMALLOC_RANGE ||
+	    (huge && node != NUMA_NO_NODE) ||
+	    align > (pmd ? PMD_SIZE : PAGE_SIZE))
+		goto fail;
+	need = pmd ? ALIGN(bytes, PMD_SIZE) : bytes;
+	err = -ENOMEM;
+	if (!kl_fits(s, need >> PAGE_SHIFT, need + PAGE_SIZE))
+		goto fail;
+	a = kzalloc(sizeof(*a), GFP_KERNEL | __GFP_NOWARN);
+	if (!a)
+		goto fail;
+
+	if (huge)
+		p = vmalloc_huge(size, KL_GFP | (zero ? __GFP_ZERO : 0));
+	else if (node == NUMA_NO_NODE)
+		p = __vmalloc(size, KL_GFP | (zero ? __GFP_ZERO : 0));
+	else
+		p = zero ? vzalloc_node(size, node) : vmalloc_node(size, node);
+	if (!p) {
+		kfree(a);
+		goto fail;
+	}
+	a->kind = KL_VMALLOC;
+	a->start = a->addr = (unsigned long)p;
+	a->guard = PAGE_SIZE;
+	a->span = bytes;
+	/* PMD leaves cover the rounded-up size: the area is that long. */
+	if (pmd && need > bytes && vmalloc_to_page((u8 *)p + bytes))
+		a->span = need;
+	a->held = a->span >> PAGE_SHIFT;
+	kl_result(s, op, a, res);
+	return;
+fail:
+	kl_null(s, op, err, res);
+}
+
+/* vfree: a vmalloc area containing addr (its start, or in 6.1 also any
+ * page-aligned address inside it or its guard page). */
+static int kl_vfree(struct kl_state *s, unsigned long addr)
+{
+	struct kl_area *a;
+
+	if (!addr)
+		return 0;
+	a = PAGE_ALIGNED(addr) ? kl_find(s, addr) : NULL;
+	if (!a || a->kind != KL_VMALLOC)
+		return -EINVAL;
+	kl_release(s, a);
+	return 0;
+}
+
+/* ---------- vmap, vm_map_ram ---------- */
+
+static void kl_map_pages(struct kl_state *s, const struct vmc_op *op,
+			 struct vmc_result *res)
+{
+	bool ram = op->kind == VMC_OP_VM_MAP_RAM;
+	unsigned int count = op->pages, i;
+	unsigned long span, guard;
+	struct page **pages;
+	struct kl_area *a;
+	void *p;
+	int err = -EINVAL;
+
+	if (!count)
+		goto fail;
+	span = (unsigned long)count << PAGE_SHIFT;
+	guard = PAGE_SIZE;
+	if (ram) {
+		guard = 0;
+		if (count <= KL_MAX_ALLOC)      /* a chunk of a vmap block */
+			span = PAGE_SIZE << get_order(span);
+	}
+	err = -ENOMEM;
+	if (!kl_fits(s, count, span + guard))
+		goto fail;
+	a = kzalloc(sizeof(*a), GFP_KERNEL | __GFP_NOWARN);
+	pages = kvcalloc(count, sizeof(*pages), GFP_KERNEL | __GFP_NOWARN);
+	if (!a || !pages)
+		goto fail_free;
+	for (i = 0; i < count; i++) {
+		pages[i] = alloc_page(KL_GFP | __GFP_ZERO);
+		if (!pages[i])
+			goto fail_free;
+	}
+	if (ram)
+		p = vm_map_ram(pages, count,
+			       kl_node_ok(op->node) ? op->node : NUMA_NO_NODE);
+	else
+		p = vmap(pages, count, VM_MAP, PAGE_KERNEL);
+	if (!p)
+		goto fail_free;
+	a->kind = ram ? KL_RAM : KL_VMAP;
+	a->start = a->addr = (unsigned long)p;
+	a->span = span;
+	a->guard = guard;
+	a->held = count;
+	a->count = count;
+	a->pages = pages;
+	kl_result(s, op, a, res);
+	return;
+fail_free:
+	if (pages)
+		kl_free_pages(pages, count);
+	kfree(a);
+fail:
+	kl_null(s, op, err, res);
+}
+
+static int kl_vunmap(struct kl_state *s, unsigned long addr)
+{
+	struct kl_area *a;
+
+	if (!addr)
+		return 0;
+	a = PAGE_ALIGNED(addr) ? kl_find(s, addr) : NULL;
+	if (!a || a->kind != KL_VMAP)
+		return -EINVAL;
+	kl_release(s, a);
+	return 0;
+}
+
+/*
+ * vm_unmap_ram(addr, count): only the start of a live vm_map_ram
+ * mapping.  6.1 unmaps `count` pages of a vmap-block chunk of order
+ * get_order(count), or the whole vmap area above VMAP_MAX_ALLOC; the
+ * core wants the chunk's order, or the exact count.  A count the core
+ * accepts gets the mapped count here (see the theory, 2).
+ */
+static int kl_vm_unmap_ram(struct kl_state *s, unsigned long addr,
+			   unsigned int count)
+{
+	struct kl_area *a = addr ? kl_find(s, addr) : NULL;
+	unsigned int n;
+
+	if (!count || !a || a->kind != KL_RAM || a->start != addr)
+		return -EINVAL;
+	n = a->count;
+	if (count != n &&
+	    (n > KL_MAX_ALLOC || count > KL_MAX_ALLOC ||
+	     get_order((unsigned long)count << PAGE_SHIFT) !=
+	     get_order((unsigned long)n << PAGE_SHIFT)))
+		return -EINVAL;
+	kl_release(s, a);
+	return 0;
+}
+
+/* ---------- ioremap ---------- */
+
+static void kl_ioremap(struct kl_state *s, const struct vmc_op *op,
+		       struct vmc_result *res)
+{
+	const struct kmod_devmem *dm = kmod_devmem();
+	u64 dev = dm->phys, phys = dev + op->phys, last = phys + op->size - 1;
+	unsigned long pgoff, span;
+	struct kl_area *a;
+	void __iomem *p;
+	int err = -EINVAL;
+
+	/* The core's checks (vmc__ioremap), in its order. */
+	if (!op->size || last < phys)
+		goto fail;
+	if (!(phys >= dev && phys - dev < dm->size &&
+	      op->size <= dm->size - (phys - dev)))
+		goto fail;
+	err = -EOPNOTSUPP;      /* RAM stand-in: ioremap of RAM WARNs */
+	if (!dm->is_bar)
+		goto fail;
+	pgoff = (unsigned long)(phys & (PAGE_SIZE - 1));
+	span = PAGE_ALIGN(pgoff + (unsigned long)op->size);
+	err = -ENOMEM;
+	if (!kl_fits(s, 0, span + PAGE_SIZE))
+		goto fail;
+	a = kzalloc(sizeof(*a), GFP_KERNEL | __GFP_NOWARN);
+	if (!a)
+		goto fail;
+	p = ioremap((resource_size_t)phys, (unsigned long)op->size);
+	if (!p) {
+		kfree(a);
+		goto fail;
+	}
+	a->kind = KL_IOREMAP;
+	a->addr = (unsigned long)p;
+	a->start = a->addr & PAGE_MASK;
+	a->span = span;
+	a->guard = PAGE_SIZE;
+	a->phys = phys - pgoff;
+	kl_result(s, op, a, res);
+	return;
+fail:
+	kl_null(s, op, err, res);
+}
+
+/* iounmap: the ioremap area containing addr's page (x86 rounds down and
+ * finds the containing area, so an interior page frees it too). */
+static int kl_iounmap(struct kl_state *s, unsigned long addr)
+{
+	struct kl_area *a;
+
+	if (!addr)
+		return 0;
+	a = kl_find(s, addr & PAGE_MASK);
+	if (!a || a->kind != KL_IOREMAP)
+		return -EINVAL;
+	kl_release(s, a);
+	return 0;
+}
+
+/* ---------- the engine ---------- */
+
+static int kl_create(const struct vmc_engine_cfg *cfg, void **state)
+{
+	struct kl_state *s;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL | __GFP_NOWARN);
+	if (!s)
+		return -ENOMEM;
+	s->tmp = kmalloc(PAGE_SIZE, GFP_KERNEL | __GFP_NOWARN);
+	if (!s->tmp) {
+		kfree(s);
+		return -ENOMEM;
+	}
+	s->areas = RB_ROOT;
+	s->frames_max = cfg->nr_frames ? cfg->nr_frames : KL_FRAMES_DEF;
+	s->frames_max = min(s->frames_max, totalram_pages() / 2);
+	s->arena = cfg->arena_size && cfg->arena_size < ULONG_MAX ?
+		   (unsigned long)cfg->arena_size : KL_ARENA_DEF;
+	s->space_max = min(s->arena, KL_SPACE_CAP);
+	s->observe = cfg->observe;
+	*state = s;
+	return 0;
+}
+
+static void kl_destroy(void *state)
+{
+	struct kl_state *s = state;
+	struct rb_node *n;
+
+	if (!s)
+		return;
+	while ((n = rb_first(&s->areas)))
+		kl_release(s, rb_entry(n, struct kl_area, node));
+	kfree(s->tmp);
+	kfree(s);
+}
+
+static void kl_exec(void *state, const struct vmc_op *op,
+		    struct vmc_result *res)
+{
+	struct kl_state *s = state;
+	unsigned long src = op->src >= 0 && op->src < VMC_OP_REGS ?
+			    s->reg[op->src] : 0;
+
+	memset(res, 0, sizeof(*res));
+	switch (op->kind) {
+	case VMC_OP_VMALLOC:
+	case VMC_OP_VZALLOC:
+	case VMC_OP_VMALLOC_NODE:
+	case VMC_OP_VMALLOC_HUGE:
+	case VMC_OP_VMALLOC_RANGE:
+		kl_vmalloc(s, op, res);
+		break;
+	case VMC_OP_VFREE:
+		res->err = kl_vfree(s, src);
+		break;
+	case VMC_OP_VMAP:
+	case VMC_OP_VM_MAP_RAM:
+		kl_map_pages(s, op, res);
+		break;
+	case VMC_OP_VUNMAP:
+		res->err = kl_vunmap(s, src);
+		break;
+	case VMC_OP_IOREMAP:
+		kl_ioremap(s, op, res);
+		break;
+	case VMC_OP_IOUNMAP:
+		res->err = kl_iounmap(s, src);
+		break;
+	case VMC_OP_VM_UNMAP_RAM:
+		res->err = kl_vm_unmap_ram(s, src, op->pages);
+		break;
+	case VMC_OP_VREALLOC:   /* no vrealloc before 6.12 */
+		kl_null(s, op, -EOPNOTSUPP, res);
+		break;
+	case VMC_OP_WRITE:
+	case VMC_OP_VERIFY:
+		kl_data(s, op, res);
+		break;
+	case VMC_OP_PURGE:
+		vm_unmap_aliases();
+		break;
+	case VMC_OP_FAIL:       /* cannot be injected into the kernel */
+		if (op->nth)
+			s->desync = true;
+		break;
+	default:                /* VMC_OP_CHECK: the runner calls ->check */
+		break;
+	}
+	res->ignore = s->desync;
+}
+
+static int kl_check(void *state, char *msg, size_t len)
+{
+	struct kl_state *s = state;
+	unsigned long frames = 0, space = 0, va, pfn;
+	struct rb_node *n;
+	int err;
+
+	for (n = rb_first(&s->areas); n; n = rb_next(n)) {
+		struct kl_area *a = rb_entry(n, struct kl_area, node);
+
+		s->data_base = a->start;
+		for (va = a->start; va < a->start + a->span; va += PAGE_SIZE) {
+			/* vm_map_ram: only the first count pages of a chunk */
+			if (a->kind == KL_RAM &&
+			    va - a->start >= (unsigned long)a->count << PAGE_SHIFT)
+				break;
+			err = kl_frame(s, a, va, &pfn);
+			if (!err)
+				continue;
+			if (err == -EFAULT)
+				snprintf(s->detail, sizeof(s->detail),
+					 "+0x%lx: not mapped", va - a->start);
+			snprintf(msg, len, "linux: area 0x%lx (%lu bytes): %s",
+				 a->start, a->span, s->detail);
+			return 4;
+		}
+		if (a->guard && !kl_translate(s, a->start + a->span, &pfn)) {
+			snprintf(msg, len,
+				 "linux: area 0x%lx (%lu bytes): guard page mapped (pfn 0x%lx)",
+				 a->start, a->span, pfn);
+			return 2;
+		}
+		frames += a->held;
+		space += a->span + a->guard;
+	}
+	if (frames != s->frames || space != s->space) {
+		snprintf(msg, len,
+			 "linux: budget drift: %lu pages / %lu bytes held, %lu / %lu counted",
+			 frames, space, s->frames, s->space);
+		return 6;
+	}
+	return 0;
+}
+
+const struct vmc_engine_ops vmc_engine_linux = {
+	.name = "linux",
+	.create = kl_create,
+	.destroy = kl_destroy,
+	.exec = kl_exec,
+	.check = kl_check,
+};
