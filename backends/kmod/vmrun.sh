@@ -1,0 +1,458 @@
+#!/bin/sh
+# vmrun.sh - run op streams through the vmcore kernel module in a VM and
+# bring the traces back.
+#
+# usage: vmrun.sh [-d KMOD_DIR] [-e RUNS] [-c] [-o OUTDIR] [-t SECONDS] [-k]
+#                 FILE...
+#
+# Theory
+# ------
+# The module writes real page-table entries in the kernel it is loaded
+# into, so it is never loaded on the host: it runs in a throwaway
+# qemu-system-x86_64 guest booting the Debian kernel it was built for.
+# The guest's root is an initramfs made here, in a scratch directory:
+# busybox-static (with a symlink per applet), the module as /vmcore.ko,
+# the static guest driver as /vmc-guest (vmc_guest.c), the inputs under
+# /in/ and a shell script /init.  /init loads the module, runs the
+# driver's ioctl self-test (-T) and then every input through every run,
+# unloads the module, and sends each file of /out over the second serial
+# port, which qemu writes to a plain file on the host:
+#
+#   === vmrun-file NAME eol=1|0     a file follows, each line prefixed "|"
+#   |line ...                       (eol=0: the file had no final newline)
+#   === vmrun-end guest=RC rmmod=RC insmod=RC selftest=RC
+#
+# The "|" prefix keeps file contents and framing apart whatever the files
+# hold; the end marker is the guest's last word, so a run without it did
+# not finish (timeout, panic).  Then /init powers the VM off, qemu exits
+# (-no-reboot, and panic=-1 turns a panic into an exit as well), and the
+# host splits the data file into OUTDIR and judges the run: the self-test
+# all ok, the driver and rmmod exit 0, and no kernel warning or crash in
+# the guest's kernel log.
+#
+# KMOD_DIR (default $VMC_KMOD_DIR, else ./backends/kmod) holds vmrun.conf,
+# which the build writes: VMRUN_MODULE, VMRUN_GUEST, VMRUN_RELEASE and
+# VMRUN_KERNEL (the last overridable from the environment).
+#
+# Accelerator: TCG by default.  KVM here is nested and can take minutes
+# just to reach the kernel, so it is only tried with -k or VMRUN_KVM=try,
+# under its own timeout (VMRUN_KVM_TIMEOUT, 45 s); a KVM run that times out
+# falls back to TCG and leaves KMOD_DIR/.vmrun-kvm-slow, which makes later
+# runs skip KVM until it is removed.
+#
+# Exit: 0 all clean, 1 the VM run failed or found a problem, 2 cannot run
+# (something missing, a bad argument or input).  OUTDIR is always printed
+# at the end once the run started.
+
+usage() {
+	echo "usage: vmrun.sh [-d KMOD_DIR] [-e RUNS] [-c] [-o OUTDIR]" \
+		"[-t SECONDS] [-k] FILE..." >&2
+	exit 2
+}
+
+cannot() {
+	echo "vmrun: cannot run: $*" >&2
+	exit 2
+}
+
+say() {
+	echo "vmrun: $*"
+}
+
+kmod_dir=${VMC_KMOD_DIR:-backends/kmod}
+runs=core,core-obs,linux-obs
+check=
+outdir=
+vm_timeout=900
+want_kvm=
+[ "${VMRUN_KVM:-}" = try ] && want_kvm=1
+
+while getopts d:e:co:t:k opt; do
+	case $opt in
+	d) kmod_dir=$OPTARG ;;
+	e) runs=$OPTARG ;;
+	c) check=-c ;;
+	o) outdir=$OPTARG ;;
+	t) vm_timeout=$OPTARG ;;
+	k) want_kvm=1 ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -gt 0 ] || usage
+
+# ---------------------------------------------------------------- checks
+
+case $vm_timeout in
+''|*[!0-9]*|0) cannot "-t wants a positive number of seconds, not '$vm_timeout'" ;;
+esac
+kvm_timeout=${VMRUN_KVM_TIMEOUT:-45}
+case $kvm_timeout in
+''|*[!0-9]*|0) cannot "VMRUN_KVM_TIMEOUT wants a positive number, not '$kvm_timeout'" ;;
+esac
+
+old_ifs=$IFS
+IFS=,
+for r in $runs; do
+	case $r in
+	core|core-obs|linux-obs) ;;
+	*) IFS=$old_ifs; cannot "unknown run '$r' in -e (core, core-obs, linux-obs)" ;;
+	esac
+done
+IFS=$old_ifs
+case $runs in
+''|,*|*,|*,,*) cannot "empty run name in -e '$runs'" ;;
+esac
+
+conf=$kmod_dir/vmrun.conf
+[ -f "$conf" ] || cannot "no $conf (build backends/kmod first, or give -d)"
+env_kernel=${VMRUN_KERNEL:-}
+VMRUN_MODULE="" VMRUN_GUEST="" VMRUN_RELEASE="" VMRUN_KERNEL=""
+case $conf in
+/*|./*|../*) . "$conf" ;;
+*) . "./$conf" ;;
+esac
+[ -n "$env_kernel" ] && VMRUN_KERNEL=$env_kernel
+
+[ -n "$VMRUN_MODULE" ] || cannot "$conf sets no VMRUN_MODULE"
+[ -f "$VMRUN_MODULE" ] || cannot "module $VMRUN_MODULE is missing"
+[ -n "$VMRUN_GUEST" ] || cannot "$conf sets no VMRUN_GUEST"
+[ -f "$VMRUN_GUEST" ] && [ -x "$VMRUN_GUEST" ] ||
+	cannot "guest driver $VMRUN_GUEST is missing or not executable"
+[ -n "$VMRUN_KERNEL" ] || cannot "$conf sets no VMRUN_KERNEL"
+[ -f "$VMRUN_KERNEL" ] || cannot "kernel image $VMRUN_KERNEL is missing"
+[ -r "$VMRUN_KERNEL" ] || cannot "kernel image $VMRUN_KERNEL is not readable"
+command -v qemu-system-x86_64 >/dev/null 2>&1 ||
+	cannot "qemu-system-x86_64 not found"
+busybox=${VMRUN_BUSYBOX:-/bin/busybox}
+[ -x "$busybox" ] || cannot "$busybox not found (install busybox-static)"
+# A dynamic binary names its loader (PT_INTERP); the initramfs has no libc.
+if command -v readelf >/dev/null 2>&1; then
+	readelf -l "$busybox" | grep -q INTERP
+else
+	grep -q /lib64/ld-linux "$busybox"
+fi && cannot "$busybox is not static (install busybox-static)"
+command -v cpio >/dev/null 2>&1 || cannot "cpio not found"
+command -v timeout >/dev/null 2>&1 || cannot "timeout (coreutils) not found"
+case $VMRUN_KERNEL in
+*"$VMRUN_RELEASE"*) ;;
+*) say "note: kernel $VMRUN_KERNEL may not be release $VMRUN_RELEASE" \
+	"the module was built for" ;;
+esac
+
+for f in "$@"; do
+	[ -f "$f" ] && [ -r "$f" ] || cannot "input $f is not a readable file"
+	b=${f##*/}
+	case $b in
+	''|.*|-*|*[!A-Za-z0-9._,+-]*)
+		cannot "input $f: its name '$b' must be letters, digits and" \
+			"._,+- and not start with . or -" ;;
+	esac
+done
+
+# ---------------------------------------------------------------- scratch
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/vmrun.XXXXXX") ||
+	cannot "mktemp -d failed"
+qpid=
+cleanup() {
+	[ -z "$qpid" ] || kill "$qpid" 2>/dev/null
+	rm -rf "$scratch"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+root=$scratch/root
+mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/out" \
+	"$root/in" "$root/tmp" || cannot "cannot fill $root"
+for f in "$@"; do
+	b=${f##*/}
+	[ ! -e "$root/in/$b" ] ||
+		cannot "two inputs are named $b; the guest keeps basenames"
+	cp "$f" "$root/in/$b" || cannot "cannot copy $f"
+done
+
+if [ -z "$outdir" ]; then
+	outdir=$(mktemp -d "${TMPDIR:-/tmp}/vmrun-out.XXXXXX") ||
+		cannot "mktemp -d for OUTDIR failed"
+else
+	mkdir -p "$outdir" || cannot "cannot make $outdir"
+fi
+
+# ---------------------------------------------------------------- initramfs
+
+cp "$busybox" "$root/bin/busybox" || cannot "cannot copy $busybox"
+for a in $("$busybox" --list); do
+	[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
+done
+cp "$VMRUN_MODULE" "$root/vmcore.ko" || cannot "cannot copy the module"
+cp "$VMRUN_GUEST" "$root/vmc-guest" || cannot "cannot copy the guest"
+chmod 755 "$root/vmc-guest"
+printf "RUNS='%s'\nCHECK='%s'\n" "$runs" "$check" > "$root/vmrun.args"
+
+cat > "$root/init" <<'EOF'
+#!/bin/sh
+# /init of a vmrun.sh guest (written by vmrun.sh; see its theory comment).
+export PATH=/bin
+mount -t devtmpfs devtmpfs /dev
+# The archive has no /dev/console, so the kernel gave init no stdio.
+exec </dev/console >/dev/console 2>&1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+. /vmrun.args
+
+say() { echo "vmrun-init: $*"; }
+
+# One file of /out, framed; see vmrun.sh.
+send() {
+	eol=1
+	[ -s "$1" ] && [ -n "$(tail -c 1 "$1")" ] && eol=0
+	echo "=== vmrun-file ${1##*/} eol=$eol"
+	sed 's/^/|/' "$1"
+	[ $eol = 1 ] || echo
+}
+
+finish() {
+	dmesg > /out/dmesg.txt
+	stty -F /dev/ttyS1 raw -echo clocal 2>/dev/null ||
+		say "stty on /dev/ttyS1 failed"
+	{
+		for f in /out/*; do
+			[ -f "$f" ] && send "$f"
+		done
+		echo "=== vmrun-end guest=$grc rmmod=$rrc insmod=$irc selftest=$src"
+	} > /dev/ttyS1
+	say "done, powering off"
+	poweroff -f
+	echo o > /proc/sysrq-trigger
+	sleep 60
+}
+
+grc=- rrc=- src=-
+insmod /vmcore.ko
+irc=$?
+if [ $irc != 0 ]; then
+	say "insmod /vmcore.ko failed ($irc)"
+	finish
+fi
+if [ ! -c /dev/vmcore ] && [ -r /sys/class/misc/vmcore/dev ]; then
+	IFS=: read maj min < /sys/class/misc/vmcore/dev
+	mknod /dev/vmcore c "$maj" "$min"
+fi
+[ -c /dev/vmcore ] || say "no /dev/vmcore after insmod"
+
+/vmc-guest -T > /out/selftest.tap 2>&1
+src=$?
+say "self-test exit $src"
+/vmc-guest $CHECK -e "$RUNS" -o /out /in/* > /out/guest.log 2>&1
+grc=$?
+say "vmc-guest exit $grc"
+rmmod vmcore
+rrc=$?
+say "rmmod exit $rrc"
+finish
+EOF
+chmod 755 "$root/init"
+
+initrd=$scratch/initrd.cpio
+(cd "$root" && find . | cpio -o -H newc) > "$initrd" 2> "$scratch/cpio.err" ||
+	{ cat "$scratch/cpio.err" >&2; cannot "cpio failed"; }
+
+# ---------------------------------------------------------------- the VM
+
+data=$scratch/data.txt
+
+# run_vm ACCEL SECONDS CONSOLE: boot; sets qrc (qemu's exit, 124 or 137
+# on timeout), elapsed (seconds from start to the end marker, or to the
+# end of qemu when there is none) and finished (1 if the marker came).
+run_vm() {
+	case $1 in
+	kvm) accel_args="-accel kvm -cpu host" ;;
+	*) accel_args="-accel tcg -cpu max" ;;
+	esac
+	: > "$data"
+	: > "$3"
+	say "booting $VMRUN_KERNEL with accel $1 (timeout $2 s)"
+	t0=$(date +%s)
+	# $accel_args is split on purpose.
+	# shellcheck disable=SC2086
+	timeout -k 5 "$2" qemu-system-x86_64 -m 2G -smp 2 $accel_args \
+		-kernel "$VMRUN_KERNEL" -initrd "$initrd" \
+		-append "console=ttyS0 nokaslr panic=-1 loglevel=4" \
+		-display none -no-reboot -monitor none \
+		-serial "file:$3" -serial "file:$data" \
+		-object memory-backend-ram,id=vmcdev,size=4M \
+		-device ivshmem-plain,memdev=vmcdev \
+		< /dev/null > "$scratch/qemu.err" 2>&1 &
+	qpid=$!
+	t_end=
+	while kill -0 "$qpid" 2>/dev/null; do
+		if [ -z "$t_end" ] && grep -q '^=== vmrun-end' "$data"; then
+			t_end=$(date +%s)
+		fi
+		sleep 1
+	done
+	wait "$qpid"
+	qrc=$?
+	qpid=
+	[ -n "$t_end" ] || t_end=$(date +%s)
+	elapsed=$((t_end - t0))
+	finished=0
+	grep -q '^=== vmrun-end' "$data" && finished=1
+	if [ -s "$scratch/qemu.err" ]; then
+		sed 's/^/vmrun: qemu: /' "$scratch/qemu.err" >&2
+	fi
+}
+
+kvm_slow=$kmod_dir/.vmrun-kvm-slow
+accel=tcg
+if [ -n "$want_kvm" ]; then
+	if [ -f "$kvm_slow" ]; then
+		say "skipping KVM: $(cat "$kvm_slow") (remove $kvm_slow to" \
+			"try it again)"
+	elif [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+		accel=kvm
+	else
+		say "/dev/kvm is not usable here, using TCG"
+	fi
+fi
+
+if [ "$accel" = kvm ]; then
+	run_vm kvm "$kvm_timeout" "$outdir/console-kvm.log"
+	if [ "$finished" = 0 ]; then
+		case $qrc in
+		124|137)
+			say "KVM run did not finish in $kvm_timeout s," \
+				"falling back to TCG"
+			echo "a KVM run did not finish in $kvm_timeout s" \
+				"($(date))" > "$kvm_slow" ||
+				say "cannot write $kvm_slow"
+			;;
+		*)
+			say "KVM run ended without a result (qemu exit $qrc)," \
+				"falling back to TCG"
+			;;
+		esac
+		accel=tcg
+	fi
+fi
+[ "$accel" = tcg ] && run_vm tcg "$vm_timeout" "$outdir/console.log"
+console=$outdir/console.log
+[ "$accel" = kvm ] && console=$outdir/console-kvm.log
+
+# ---------------------------------------------------------------- results
+
+# Split the data file into OUTDIR; exit 3 if a name was refused.
+split_data() {
+	tr -d '\r' < "$data" | awk -v dir="$outdir" '
+	function flush() {
+		if (out != "" && have)
+			printf "%s%s", prev, (eol ? "\n" : "") > out
+		if (out != "")
+			close(out)
+		out = ""; have = 0
+	}
+	/^=== vmrun-file / {
+		flush()
+		name = $3
+		if (name == "" || name ~ /\// || name ~ /\.\./) {
+			print "vmrun: refusing guest file name \"" name "\"" \
+				> "/dev/stderr"
+			bad = 1
+			next
+		}
+		eol = ($4 != "eol=0")
+		out = dir "/" name
+		printf "" > out
+		next
+	}
+	/^=== vmrun-end/ { flush(); next }
+	/^\|/ {
+		if (out == "")
+			next
+		if (have)
+			printf "%s\n", prev > out
+		prev = substr($0, 2); have = 1
+		next
+	}
+	END { flush(); exit bad ? 3 : 0 }'
+}
+
+end_field() {
+	printf '%s\n' "$endline" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"
+}
+
+failed=0
+fail() {
+	echo "vmrun: FAIL: $*" >&2
+	failed=1
+}
+
+if [ "$finished" = 0 ]; then
+	case $qrc in
+	124|137) fail "the VM did not finish in $vm_timeout s" \
+		"(accel $accel); last 30 lines of $console:" ;;
+	*) fail "the VM stopped without a result after $elapsed s" \
+		"(qemu exit $qrc, accel $accel); last 30 lines of $console:" ;;
+	esac
+	tail -n 30 "$console" | tr -d '\r' >&2
+	split_data
+	say "output in $outdir"
+	exit 1
+fi
+say "VM run took $elapsed s (accel $accel)"
+
+split_data || fail "the guest sent a file name that was refused"
+endline=$(tr -d '\r' < "$data" | grep '^=== vmrun-end' | tail -n 1)
+irc=$(end_field insmod)
+grc=$(end_field guest)
+rrc=$(end_field rmmod)
+src=$(end_field selftest)
+
+[ -f "$outdir/guest.log" ] && cat "$outdir/guest.log"
+
+if [ "$irc" != 0 ]; then
+	fail "insmod of the module failed in the guest (exit $irc)"
+else
+	tap=$outdir/selftest.tap
+	if [ ! -f "$tap" ]; then
+		fail "no selftest.tap came back"
+	else
+		plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' "$tap" | head -n 1)
+		oks=$(grep -c '^ok ' "$tap")
+		if grep -q '^not ok' "$tap"; then
+			fail "the ioctl self-test has failures:"
+			grep '^not ok' "$tap" >&2
+		elif [ -z "$plan" ] || [ "$plan" != "$oks" ]; then
+			fail "the ioctl self-test did not complete" \
+				"(plan '${plan:-none}', $oks ok; exit $src):"
+			grep -v '^ok ' "$tap" | head -n 10 >&2
+		elif [ "$src" != 0 ]; then
+			fail "the ioctl self-test exited $src"
+		else
+			say "self-test: $oks/$plan ok"
+		fi
+	fi
+	[ "$grc" = 0 ] || fail "vmc-guest exited $grc (see $outdir/guest.log)"
+	[ "$rrc" = 0 ] || fail "rmmod vmcore exited $rrc"
+fi
+
+pattern='WARNING: CPU|BUG:|Oops|general protection|Kernel panic|Call Trace'
+pattern="$pattern|UBSAN:|KASAN:|refcount_t:|list_add corruption"
+pattern="$pattern|list_del corruption|kernel BUG"
+for log in "$outdir/dmesg.txt" "$console"; do
+	[ -f "$log" ] || continue
+	hits=$(tr -d '\r' < "$log" | grep -E "$pattern")
+	if [ -n "$hits" ]; then
+		fail "kernel warning or crash in ${log##*/}:"
+		printf '%s\n' "$hits" >&2
+	fi
+done
+[ -f "$outdir/dmesg.txt" ] || fail "no dmesg.txt came back"
+
+if [ $failed = 0 ]; then
+	say "ok"
+fi
+say "output in $outdir"
+exit $failed
