@@ -72,7 +72,8 @@ static const struct run_kind run_kinds[] = {
 /* What one run of one stream came back with. */
 struct result {
 	struct vmc_kmod_run run;
-	int err;                        /* errno of the ioctl, 0 if it worked */
+	int err;                        /* errno: no run (why says why) */
+	char why[320];                  /* "ioctl: ...", or the input's fault */
 	char *trace;                    /* run.trace_used bytes of it valid */
 };
 
@@ -136,45 +137,41 @@ static const char *base_name(const char *path)
 }
 
 /*
- * Read FILE whole into a fresh buffer; 0 and *len, or -1 (said why).
- * More than VMC_KMOD_STREAM_MAX bytes is refused: the module would.
+ * Read FILE whole into a fresh buffer: 0, *buf and *len; or an errno and
+ * the reason in why.  More than VMC_KMOD_STREAM_MAX bytes is EFBIG: the
+ * module would refuse it.
  */
-static int read_stream(const char *path, char **buf, size_t *len)
+static int read_stream(const char *path, char **buf, size_t *len,
+		       char *why, size_t whylen)
 {
 	size_t cap = VMC_KMOD_STREAM_MAX + 1, n = 0;
 	char *b = malloc(cap);
-	int fd = open(path, O_RDONLY);
+	int fd = b ? open(path, O_RDONLY) : -1;
+	int err = !b ? ENOMEM : fd < 0 ? errno : 0;
 
-	if (!b || fd < 0) {
-		fprintf(stderr, "vmc-guest: %s: %s\n", path,
-			b ? strerror(errno) : "out of memory");
-		free(b);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	while (n < cap) {
+	while (fd >= 0 && n < cap) {
 		ssize_t r = read(fd, b + n, cap - n);
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
-			fprintf(stderr, "vmc-guest: %s: read: %s\n", path,
-				strerror(errno));
-			close(fd);
-			free(b);
-			return -1;
-		}
-		if (r == 0)
+		if (r <= 0) {
+			err = r ? errno : 0;
 			break;
+		}
 		n += (size_t)r;
 	}
-	close(fd);
-	if (n > VMC_KMOD_STREAM_MAX) {
-		fprintf(stderr, "vmc-guest: %s: longer than %u bytes, the "
-			"module's stream limit\n", path, VMC_KMOD_STREAM_MAX);
+	if (fd >= 0)
+		close(fd);
+	if (fd >= 0 && !err && n > VMC_KMOD_STREAM_MAX) {
+		err = EFBIG;
+		snprintf(why, whylen, "%s: longer than %u bytes, the module's "
+			 "stream limit", path, VMC_KMOD_STREAM_MAX);
+	} else if (err) {
+		snprintf(why, whylen, "%s: %s", path, strerror(err));
+	}
+	if (err) {
 		free(b);
-		return -1;
+		return err;
 	}
 	*buf = b;
 	*len = n;
@@ -193,6 +190,8 @@ static int run_once(const struct run_kind *k, uint32_t extra,
 	res->trace = malloc(cap);
 	if (!res->trace) {
 		res->err = ENOMEM;
+		snprintf(res->why, sizeof(res->why), "no memory for a %zu byte "
+			 "trace buffer", cap);
 		return -1;
 	}
 	res->run.engine = k->engine;
@@ -202,8 +201,12 @@ static int run_once(const struct run_kind *k, uint32_t extra,
 	res->run.trace = (uintptr_t)res->trace;
 	res->run.trace_len = cap;
 	fd = open(VMC_KMOD_DEVICE, O_RDWR);
-	if (fd < 0 || ioctl(fd, VMC_KMOD_IOC_RUN, &res->run) < 0)
+	if (fd < 0 || ioctl(fd, VMC_KMOD_IOC_RUN, &res->run) < 0) {
 		res->err = errno;
+		snprintf(res->why, sizeof(res->why), "%s: %s",
+			 fd < 0 ? "open " VMC_KMOD_DEVICE : "ioctl",
+			 strerror(res->err));
+	}
 	if (fd >= 0)
 		close(fd);
 	if (!res->err && res->run.trace_used > cap)
@@ -247,7 +250,7 @@ static void write_header(FILE *f, const char *kind, const char *base,
 		header_nodes(), DEFAULT_DEV_FRAMES, (uint64_t)r->ops,
 		status, r->truncated, have_info ? (int)info.dev_is_bar : -1);
 	if (res->err)
-		fprintf(f, "# what: ioctl: %s\n", strerror(res->err));
+		fprintf(f, "# what: %s\n", res->why);
 	else if (r->status)
 		fprintf(f, "# what: %.*s\n", (int)sizeof(r->what), r->what);
 }
@@ -277,38 +280,48 @@ static int write_trace(const char *outdir, const char *kind,
 	return 0;
 }
 
-/* Every run of one file; 0 all clean, 1 something failed. */
+/* Report one run: its trace file and a line on stdout. 0 or -1. */
+static int report_run(const char *path, const char *outdir,
+		      const char *kind, const struct result *res)
+{
+	const char *base = base_name(path);
+	int failed = write_trace(outdir, kind, base, res) != 0;
+
+	if (res->err)
+		fprintf(stderr, "vmc-guest: %s %s: %s\n", path, kind, res->why);
+	else if (res->run.truncated)
+		fprintf(stderr, "vmc-guest: %s %s: trace still truncated at "
+			"%u bytes\n", path, kind, VMC_KMOD_TRACE_MAX);
+	if (res->err || res->run.status || res->run.truncated)
+		failed = 1;
+	printf("vmc-guest: %s %s status=%d ops=%" PRIu64 " trace=%" PRIu64
+	       "\n", base, kind, res->err ? -res->err : res->run.status,
+	       (uint64_t)res->run.ops, (uint64_t)res->run.trace_used);
+	fflush(stdout);
+	return failed ? -1 : 0;
+}
+
+/*
+ * Every run of one file; 0 all clean, 1 something failed.  An input that
+ * cannot be run still gets its trace files, saying why, so that no run
+ * goes missing without a word.
+ */
 static int run_file(const char *path, const char *outdir,
 		    const struct run_kind **kinds, int nkinds, uint32_t extra)
 {
-	const char *base = base_name(path);
 	struct result res = { .trace = NULL };
-	char *stream;
-	size_t len;
+	char *stream = NULL;
+	size_t len = 0;
 	int failed = 0;
+	int err = read_stream(path, &stream, &len, res.why, sizeof(res.why));
 
-	if (read_stream(path, &stream, &len))
-		return 1;
 	for (int i = 0; i < nkinds; i++) {
-		const char *kind = kinds[i]->name;
-
-		run_stream(kinds[i], extra, stream, len, &res);
-		if (res.err)
-			fprintf(stderr, "vmc-guest: %s %s: ioctl: %s\n", path,
-				kind, strerror(res.err));
-		else if (res.run.truncated)
-			fprintf(stderr, "vmc-guest: %s %s: trace still "
-				"truncated at %u bytes\n", path, kind,
-				VMC_KMOD_TRACE_MAX);
-		if (write_trace(outdir, kind, base, &res))
+		if (err)
+			res.err = err;
+		else
+			run_stream(kinds[i], extra, stream, len, &res);
+		if (report_run(path, outdir, kinds[i]->name, &res))
 			failed = 1;
-		if (res.err || res.run.status || res.run.truncated)
-			failed = 1;
-		printf("vmc-guest: %s %s status=%d ops=%" PRIu64
-		       " trace=%" PRIu64 "\n", base, kind,
-		       res.err ? -res.err : res.run.status,
-		       (uint64_t)res.run.ops, (uint64_t)res.run.trace_used);
-		fflush(stdout);
 	}
 	free(res.trace);
 	free(stream);
@@ -375,7 +388,7 @@ enum {
 };
 
 static const struct bad_case bad_cases[] = {
-	{ "unknown engine (2) is EINVAL",             EINVAL, BAD_ENGINE },
+	{ "unknown engine (ENGINE_NR) is EINVAL",     EINVAL, BAD_ENGINE },
 	{ "unknown flag bit 0x100 is EINVAL",         EINVAL, BAD_FLAG },
 	{ "reserved[0]=1 is EINVAL",                  EINVAL, BAD_RESERVED },
 	{ "stream_len STREAM_MAX+1 is EINVAL",        EINVAL, BAD_STREAM_LEN },

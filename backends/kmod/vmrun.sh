@@ -160,8 +160,8 @@ cleanup() {
 	rm -rf "$scratch"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'echo "vmrun: interrupted" >&2; exit 130' INT
+trap 'echo "vmrun: terminated" >&2; exit 143' TERM
 
 root=$scratch/root
 mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/out" \
@@ -383,6 +383,22 @@ end_field() {
 	printf '%s\n' "$endline" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"
 }
 
+# Kernel warnings and crashes in the guest's kernel log: the core's own
+# messages ("vmcore WARNING ...") are not among these patterns.
+check_logs() {
+	pattern='WARNING: CPU|BUG:|Oops|general protection|Kernel panic|Call Trace'
+	pattern="$pattern|UBSAN:|KASAN:|refcount_t:|list_add corruption"
+	pattern="$pattern|list_del corruption|kernel BUG"
+	for log in "$outdir/dmesg.txt" "$console"; do
+		[ -f "$log" ] || continue
+		hits=$(tr -d '\r' < "$log" | grep -E "$pattern")
+		if [ -n "$hits" ]; then
+			fail "kernel warning or crash in ${log##*/}:"
+			printf '%s\n' "$hits" >&2
+		fi
+	done
+}
+
 failed=0
 fail() {
 	echo "vmrun: FAIL: $*" >&2
@@ -398,6 +414,7 @@ if [ "$finished" = 0 ]; then
 	esac
 	tail -n 30 "$console" | tr -d '\r' >&2
 	split_data
+	check_logs
 	say "output in $outdir"
 	exit 1
 fi
@@ -413,7 +430,9 @@ src=$(end_field selftest)
 [ -f "$outdir/guest.log" ] && cat "$outdir/guest.log"
 
 if [ "$irc" != 0 ]; then
-	fail "insmod of the module failed in the guest (exit $irc)"
+	fail "insmod of the module failed in the guest (exit $irc);" \
+		"the end of its kernel log:"
+	[ -f "$outdir/dmesg.txt" ] && tail -n 5 "$outdir/dmesg.txt" >&2
 else
 	tap=$outdir/selftest.tap
 	if [ ! -f "$tap" ]; then
@@ -438,17 +457,7 @@ else
 	[ "$rrc" = 0 ] || fail "rmmod vmcore exited $rrc"
 fi
 
-pattern='WARNING: CPU|BUG:|Oops|general protection|Kernel panic|Call Trace'
-pattern="$pattern|UBSAN:|KASAN:|refcount_t:|list_add corruption"
-pattern="$pattern|list_del corruption|kernel BUG"
-for log in "$outdir/dmesg.txt" "$console"; do
-	[ -f "$log" ] || continue
-	hits=$(tr -d '\r' < "$log" | grep -E "$pattern")
-	if [ -n "$hits" ]; then
-		fail "kernel warning or crash in ${log##*/}:"
-		printf '%s\n' "$hits" >&2
-	fi
-done
+check_logs
 [ -f "$outdir/dmesg.txt" ] || fail "no dmesg.txt came back"
 
 if [ $failed = 0 ]; then
