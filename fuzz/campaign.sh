@@ -12,8 +12,9 @@
 #   -o  output directory (created; rerunning continues its corpus)
 #   -T  target (default diff: model + every in-process backend)
 #   -r  where new regression inputs go (default corpus/regress of this tree)
-#   -k  at the end, replay the new corpus on the kernel module in a VM
-#       (backends/kmod/replay-vm.sh), when that runner exists
+#   -k  at the end, replay the corpus on the kernel module in a VM
+#       (vmcore-replay --backend kmod: backends/kmod/vmrun.sh, the module
+#       of this tree's build or $VMC_KMOD_DIR; log in OUTDIR/kmod.log)
 #
 # It builds the target itself (OUTDIR/bin) unless $VMC_FUZZ_BIN names a
 # libFuzzer binary already built (`make fuzz` passes the one configure
@@ -297,12 +298,23 @@ fi
 
 # ---- kernel module replay ----
 if [ $kmod = 1 ]; then
-	kr=$top/backends/kmod/replay-vm.sh
-	if [ -x "$kr" ]; then
-		say "replaying $out/corpus on the kernel module"
-		"$kr" "$out/corpus" || say "kmod replay reported differences"
+	# One VM boot for the whole corpus (vmcore-replay --backend kmod runs
+	# backends/kmod/vmrun.sh); the module comes from this tree's build.
+	if [ -z "$replay" ]; then
+		say "kmod replay skipped: no vmcore-replay"
+	elif [ "$(count_files "$out"/corpus/*)" -eq 0 ]; then
+		say "kmod replay skipped: $out/corpus is empty"
 	else
-		say "kmod replay skipped: $kr does not exist yet"
+		say "replaying $out/corpus on the kernel module in a VM"
+		VMC_VMRUN=${VMC_VMRUN:-$top/backends/kmod/vmrun.sh} \
+		VMC_KMOD_DIR=${VMC_KMOD_DIR:-$top/backends/kmod} \
+		    "$replay" --backend kmod --binary "$out"/corpus/* \
+		    > "$out/kmod.log" 2>&1
+		case $? in
+		0) say "kmod replay clean (see $out/kmod.log)" ;;
+		1) say "kmod replay reported failures (see $out/kmod.log)" ;;
+		*) say "kmod replay could not run: $(tail -n 1 "$out/kmod.log")" ;;
+		esac
 	fi
 fi
 

@@ -76,6 +76,8 @@ struct vmc_result {
 	uint64_t off;                   /* that address - arena start */
 	char detail[160];               /* verify mismatch, check violation, ... */
 	bool ignore;                    /* engine lost sync (model after fail(meta)): do not compare */
+	const char *why;                /* with ignore: why (static text), for the
+					   "# ignored" trace comment */
 };
 
 struct vmc_engine_ops {

@@ -154,6 +154,25 @@ static void rr_kill(struct rr_reg *regs, uint64_t off)
 			regs[i].live = false;
 }
 
+/* A free through a register that held an area, since freed. */
+static bool rr_stale_free(const struct rr_reg *regs, const struct vmc_op *op)
+{
+	const struct rr_reg *r;
+
+	switch (op->kind) {
+	case VMC_OP_VFREE:
+	case VMC_OP_VUNMAP:
+	case VMC_OP_IOUNMAP:
+	case VMC_OP_VM_UNMAP_RAM:
+	case VMC_OP_VREALLOC:
+		break;
+	default:
+		return false;
+	}
+	r = &regs[op->src];
+	return r->set && r->off != UINT64_MAX && !r->live;
+}
+
 static void rr_update(struct rr_reg *regs, const struct vmc_op *op,
 		      const struct vmc_result *res)
 {
@@ -270,6 +289,31 @@ static void rr_emit(const struct vmc_trace_sink *sink, const char *line)
 		sink->line(sink->arg, line);
 }
 
+/*
+ * After an op's line: one comment line per ignored engine whose result
+ * differs from the reference's, "# ignored [LABEL] (WHY): LINE", so a
+ * known divergence stays visible in the trace (comments never compare).
+ */
+static void rr_emit_ignored(const struct vmc_trace_sink *sink,
+			    const struct vmc_op *op,
+			    const struct vmc_result *res, size_t ref,
+			    const struct vmc_engine_spec *eng, size_t neng,
+			    bool observe, char *line, size_t len)
+{
+	char text[320];
+	size_t e;
+
+	for (e = 0; e < neng; e++) {
+		if (e == ref || !res[e].ignore ||
+		    rr_same(op, &res[ref], &res[e], observe))
+			continue;
+		vmc_result_format_obs(op, &res[e], observe, text, sizeof(text));
+		snprintf(line, len, "# ignored [%s] (%s): %s", rr_label(&eng[e]),
+			 res[e].why ? res[e].why : "out of sync", text);
+		rr_emit(sink, line);
+	}
+}
+
 int vmc_run_sink(const struct vmc_op *ops, size_t n,
 		 const struct vmc_engine_spec *eng, size_t neng,
 		 unsigned int flags, const struct vmc_trace_sink *sink,
@@ -319,10 +363,23 @@ int vmc_run_sink(const struct vmc_op *ops, size_t n,
 		if (op.kind == VMC_OP_VM_UNMAP_RAM && !op.pages)
 			op.pages = regs[op.src].kind == VMC_OP_VM_MAP_RAM ?
 				   regs[op.src].pages : 0;
+		if ((flags & VMC_RUN_NO_STALE) && rr_stale_free(regs, &op)) {
+			char text[256];
+
+			vmc_op_format(&ops[i], text, sizeof(text));
+			snprintf(run->line, sizeof(run->line),
+				 "# skipped (the register's area was freed): %s",
+				 text);
+			rr_emit(sink, run->line);
+			continue;
+		}
 		if ((op.kind == VMC_OP_WRITE || op.kind == VMC_OP_VERIFY) &&
 		    !rr_data_ok(regs, &op)) {
-			memset(&res[0], 0, sizeof(res[0]));
-			res[0].err = -EINVAL;
+			/* No engine runs it: every result is the same. */
+			for (e = 0; e < (neng ? neng : 1); e++) {
+				memset(&res[e], 0, sizeof(res[e]));
+				res[e].err = -EINVAL;
+			}
 		} else {
 			for (e = 0; e < neng; e++) {
 				eng[e].ops->exec(st[e], &op, &res[e]);
@@ -365,6 +422,8 @@ int vmc_run_sink(const struct vmc_op *ops, size_t n,
 			vmc_result_format_obs(&ops[i], &res[ref], observe,
 					      run->line, sizeof(run->line));
 			rr_emit(sink, run->line);
+			rr_emit_ignored(sink, &ops[i], res, ref, eng, neng,
+					observe, run->line, sizeof(run->line));
 		}
 		rr_update(regs, &op, &res[ref]);
 		if (((flags & VMC_RUN_CHECK) || op.kind == VMC_OP_CHECK) &&

@@ -20,6 +20,10 @@
 #define VMC_RUN_OBSERVE 0x4u    /* observe mode: cfg.observe on every engine,
 				   address results compared by their detail
 				   (vmc_engine_observe), printed "= addr (DETAIL)" */
+#define VMC_RUN_NO_STALE 0x8u   /* do not run a free through a register whose
+				   area was freed (a double free whose answer
+				   depends on whether the address was reused);
+				   printed as a "# skipped" comment */
 
 /* Why a run stopped; filled by vmc_run when it returns 1. */
 struct vmc_run_report {

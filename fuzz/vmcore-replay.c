@@ -12,25 +12,72 @@
  * invariant (the message names the file, the op's line and the first
  * differing trace lines or the invariant); 2 usage, I/O or parse errors,
  * or an engine that cannot be set up.
+ *
+ * The kernel module (--backend kmod).  The streams run in a VM through
+ * the runner backends/kmod/vmrun.sh ($VMC_VMRUN, default the source
+ * tree's) with the module built in $VMC_KMOD_DIR (default the build
+ * tree's backends/kmod, which has vmrun.conf only when configure found
+ * kernel headers).  Every input is written in binary to a scratch
+ * directory under $TMPDIR (text never reaches the guest), all of them go
+ * to one VM boot:
+ *     sh vmrun.sh -d KMOD_DIR -e core -o OUTDIR IN/0000-name ...
+ * and each OUTDIR/0000-name.core.trace is read back: "# kmod ..." header
+ * lines (geometry, window, frames, nodes, device frames, status), then
+ * the trace, which must be line for line the trace of a sim run shaped
+ * like the kmod arena (same geometry, window, frames, nodes, device
+ * frames; no huge leaves).  --observe runs "diff" instead: the core and
+ * the kernel's own vmalloc in lock step in the module, compared on what
+ * does not depend on placement; known divergences (DIVERGENCES.md) are
+ * counted, any other difference fails.  --backend all does the kmod core
+ * run too when a kernel is at hand (vmrun.conf and qemu-system-x86_64;
+ * --no-kmod: never).
+ * The runner exits 0 clean, 1 a run failed or the guest log had a
+ * WARN/BUG/oops, 2 it could not set up (and says why); so does this.
+ * When a run failed or traces differ the scratch directory is kept and
+ * named.
  */
+#define _XOPEN_SOURCE 700       /* mkdtemp, nftw */
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "vmc_backends.h"
 #include "vmc_op.h"
 #include "vmc_op_gen.h"
 #include "vmc_run.h"
 
+#ifndef VMC_VMRUN_DEFAULT
+#define VMC_VMRUN_DEFAULT "backends/kmod/vmrun.sh"
+#endif
+#ifndef VMC_KMOD_DIR_DEFAULT
+#define VMC_KMOD_DIR_DEFAULT "backends/kmod"
+#endif
+
 static const char usage[] =
 "usage: vmcore-replay [options] FILE...\n"
 "       vmcore-replay [options] --seed N --ops N\n"
 "Run op streams (DESIGN.md section 5) and compare the engines' traces.\n"
-"  --backend B     sim | mmap | model | all (default all: every default\n"
-"                  differential group, model + core engines per geometry)\n"
+"  --backend B     sim | mmap | model | kmod | all (default all: every\n"
+"                  default differential group, model + core engines per\n"
+"                  geometry, and the kmod core against sim when a kernel\n"
+"                  and qemu are at hand); kmod: the kernel module in a VM\n"
+"  --no-kmod       with all: never run kmod\n"
 "  --geometry G    x86_64 (default) | la57 | i386 (sim and model)\n"
 "  --nohuge        no huge leaves (sim and model)\n"
+"  --arena-start A the arena starts at absolute address A (sim, mmap)\n"
+"  --arena-size S  arena bytes (sim, mmap, model; default 1 GiB)\n"
+"  --frames N      RAM frames (default 8192)\n"
+"  --nodes N       NUMA nodes (default 2)\n"
+"  --dev-frames N  device region frames (default 1024)\n"
+"  --observe       observe mode (sim, mmap): address results described by\n"
+"                  pages mapped, guard, in-page offset and alignment; kmod:\n"
+"                  the core and the kernel's vmalloc compared that way\n"
 "  --trace         print every op with its result\n"
 "  --check-every   full invariant check after every op (always at the end)\n"
 "  --print         print the streams as canonical text; run nothing\n"
@@ -41,6 +88,8 @@ static const char usage[] =
 "  --ops N         length of the generated stream (default 1000)\n"
 "  --profile P     generator mix: default | sane | edges\n"
 "  --help          this text\n"
+"Environment: VMC_VMRUN (the VM runner), VMC_KMOD_DIR (the module's\n"
+"build directory), TMPDIR.\n"
 "Exit: 0 clean, 1 mismatch or broken invariant, 2 usage or parse error.\n";
 
 struct opts {
@@ -49,6 +98,18 @@ struct opts {
 	int have_seed;
 	unsigned long long seed, nops;
 	enum vmc_gen_profile profile;
+	/* arena shape; 0 (unset): the defaults of run() */
+	unsigned long long arena_start, arena_size, frames, nodes, dev_frames;
+	int shaped;                     /* any of them given */
+	int observe, no_kmod;
+};
+
+/* One input, loaded (kmod runs need them all at once). */
+struct input {
+	const char *name;               /* as given (or "seed N") */
+	struct vmc_op *ops;
+	size_t n;
+	char tag[80];                   /* its name in the scratch dir */
 };
 
 static int read_file(const char *path, char **buf, size_t *len)
@@ -165,7 +226,8 @@ static int run(const char *name, const struct vmc_op *ops, size_t n,
 	       const struct opts *o)
 {
 	unsigned int flags = (o->trace ? VMC_RUN_TRACE : 0) |
-			     (o->check ? VMC_RUN_CHECK : 0);
+			     (o->check ? VMC_RUN_CHECK : 0) |
+			     (o->observe ? VMC_RUN_OBSERVE : 0);
 	struct vmc_run_report rep;
 	struct vmc_engine_spec spec;
 	int ret;
@@ -181,6 +243,15 @@ static int run(const char *name, const struct vmc_op *ops, size_t n,
 		spec.cfg.nr_frames = 8192;
 		spec.cfg.nr_nodes = 2;
 		spec.cfg.dev_frames = 1024;
+		if (o->arena_size)
+			spec.cfg.arena_size = o->arena_size;
+		if (o->frames)
+			spec.cfg.nr_frames = (unsigned long)o->frames;
+		if (o->nodes)
+			spec.cfg.nr_nodes = (unsigned int)o->nodes;
+		if (o->dev_frames)
+			spec.cfg.dev_frames = (unsigned long)o->dev_frames;
+		spec.cfg.arena_start = o->arena_start;
 		spec.label = o->backend;
 		if (!strcmp(o->backend, "sim")) {
 			spec.ops = &vmc_engine_core_sim;
@@ -204,6 +275,487 @@ static int run(const char *name, const struct vmc_op *ops, size_t n,
 	return 0;
 }
 
+/* ---------- the kernel module, through the VM runner ---------- */
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+static int file_exists(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISREG(st.st_mode);
+}
+
+/* vmrun.conf in the module's build dir: configure found kernel headers. */
+static int kmod_built(char *conf, size_t len)
+{
+	snprintf(conf, len, "%s/vmrun.conf",
+		 env_or("VMC_KMOD_DIR", VMC_KMOD_DIR_DEFAULT));
+	return file_exists(conf);
+}
+
+static int in_path(const char *prog)
+{
+	const char *path = getenv("PATH"), *p, *e;
+	char f[4096];
+
+	for (p = path; p && *p; p = *e ? e + 1 : e) {
+		e = strchr(p, ':');
+		if (!e)
+			e = p + strlen(p);
+		snprintf(f, sizeof(f), "%.*s/%s", (int)(e - p),
+			 e > p ? p : ".", prog);
+		if (e == p)
+			snprintf(f, sizeof(f), "./%s", prog);
+		if (!access(f, X_OK))
+			return 1;
+	}
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static int write_file(const char *path, const void *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fwrite(buf, 1, len, f) == len;
+	ok = !fclose(f) && ok;
+	return ok ? 0 : -1;
+}
+
+/* The next line of a trace text at *p (NUL-terminated in place), or NULL;
+ * header and comment lines ('#') are skipped when `skip_comments`. */
+static char *next_line(char **p, int skip_comments)
+{
+	while (*p && **p) {
+		char *l = *p, *nl = strchr(l, '\n');
+
+		if (nl) {
+			*nl = '\0';
+			*p = nl + 1;
+		} else {
+			*p = l + strlen(l);
+		}
+		if (skip_comments && l[0] == '#')
+			continue;
+		return l;
+	}
+	return NULL;
+}
+
+/* What the "# kmod key=value ..." header lines of a trace say. */
+struct kmod_hdr {
+	char geometry[16];
+	unsigned long long vstart, vend, frames, nodes, dev_frames;
+	long status;
+	int have_status;
+};
+
+static void parse_hdr(const char *text, struct kmod_hdr *h)
+{
+	const char *l;
+
+	memset(h, 0, sizeof(*h));
+	for (l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		const char *t = l + 7;
+		const char *end = strchr(l, '\n');
+
+		if (strncmp(l, "# kmod ", 7))
+			continue;
+		if (!end)
+			end = l + strlen(l);
+		while (t < end) {
+			const char *sp = memchr(t, ' ', (size_t)(end - t));
+			const char *eq;
+			char key[32], val[64];
+			size_t kl, vl;
+
+			if (!sp)
+				sp = end;
+			eq = memchr(t, '=', (size_t)(sp - t));
+			if (eq) {
+				kl = (size_t)(eq - t);
+				vl = (size_t)(sp - eq - 1);
+				snprintf(key, sizeof(key), "%.*s",
+					 (int)(kl < 31 ? kl : 31), t);
+				snprintf(val, sizeof(val), "%.*s",
+					 (int)(vl < 63 ? vl : 63), eq + 1);
+				if (!strcmp(key, "geometry"))
+					snprintf(h->geometry,
+						 sizeof(h->geometry), "%.15s",
+						 val);
+				else if (!strcmp(key, "vstart"))
+					h->vstart = strtoull(val, NULL, 0);
+				else if (!strcmp(key, "vend"))
+					h->vend = strtoull(val, NULL, 0);
+				else if (!strcmp(key, "frames"))
+					h->frames = strtoull(val, NULL, 0);
+				else if (!strcmp(key, "nodes"))
+					h->nodes = strtoull(val, NULL, 0);
+				else if (!strcmp(key, "dev_frames"))
+					h->dev_frames = strtoull(val, NULL, 0);
+				else if (!strcmp(key, "status")) {
+					h->status = strtol(val, NULL, 0);
+					h->have_status = 1;
+				}
+			}
+			t = sp + 1;
+		}
+	}
+}
+
+/* Compare the trace lines (not '#') of a and b (both modified); 0 or 1
+ * after naming the first difference. */
+static int compare_traces(const char *name, const char *la, char *a,
+			  const char *lb, char *b)
+{
+	size_t line = 0;
+
+	for (;;) {
+		char *x = next_line(&a, 1), *y = next_line(&b, 1);
+
+		line++;
+		if (!x && !y)
+			return 0;
+		if (x && y && !strcmp(x, y))
+			continue;
+		fprintf(stderr, "vmcore-replay: %s: %s and %s differ at trace "
+			"line %zu:\n  %s: %s\n  %s: %s\n", name, la, lb, line,
+			la, x ? x : "(end of trace)", lb,
+			y ? y : "(end of trace)");
+		return 1;
+	}
+}
+
+/* A trace collected in memory (the sim side of a comparison). */
+struct membuf {
+	char *buf;
+	size_t len, cap;
+	int oom;
+};
+
+static void membuf_line(void *arg, const char *line)
+{
+	struct membuf *m = arg;
+	size_t l = strlen(line);
+
+	if (m->oom)
+		return;
+	if (m->len + l + 2 > m->cap) {
+		size_t cap = (m->cap ? m->cap : 4096);
+		char *nb;
+
+		while (cap < m->len + l + 2)
+			cap *= 2;
+		nb = realloc(m->buf, cap);
+		if (!nb) {
+			m->oom = 1;
+			return;
+		}
+		m->buf = nb;
+		m->cap = cap;
+	}
+	memcpy(m->buf + m->len, line, l);
+	m->len += l;
+	m->buf[m->len++] = '\n';
+	m->buf[m->len] = '\0';
+}
+
+/* The kmod core trace of `in` against core:sim shaped like its arena. */
+static int kmod_vs_sim(const struct input *in, const struct kmod_hdr *h,
+		       char *ktrace, const struct opts *o)
+{
+	struct membuf m = { NULL, 0, 0, 0 };
+	struct vmc_trace_sink sink = { membuf_line, &m };
+	struct vmc_engine_spec spec;
+	struct vmc_run_report rep;
+	int ret;
+
+	if (!h->geometry[0] || !h->vstart || h->vend <= h->vstart) {
+		fprintf(stderr, "vmcore-replay: %s: kmod trace has no arena "
+			"header (geometry, vstart, vend)\n", in->name);
+		return 1;
+	}
+	memset(&spec, 0, sizeof(spec));
+	spec.ops = &vmc_engine_core_sim;
+	spec.label = "core:sim (kmod-shaped)";
+	spec.cfg.geometry = h->geometry;
+	spec.cfg.nohuge = true;
+	spec.cfg.arena_start = h->vstart;
+	spec.cfg.arena_size = h->vend - h->vstart;
+	spec.cfg.nr_frames = (unsigned long)h->frames;
+	spec.cfg.nr_nodes = (unsigned int)(h->nodes ? h->nodes : 1);
+	spec.cfg.dev_frames = (unsigned long)h->dev_frames;
+	ret = vmc_run_sink(in->ops, in->n, &spec, 1,
+			   o->check ? VMC_RUN_CHECK : 0, &sink, &rep);
+	if (ret < 0 || m.oom) {
+		fprintf(stderr, "vmcore-replay: %s: sim shaped like kmod "
+			"(%s, 0x%llx-0x%llx): %s\n", in->name, h->geometry,
+			h->vstart, h->vend, m.oom ? "out of memory" : rep.what);
+		free(m.buf);
+		return 2;
+	}
+	if (ret) {
+		fprintf(stderr, "vmcore-replay: %s: sim shaped like kmod: "
+			"%s\n", in->name, rep.what);
+		free(m.buf);
+		return 1;
+	}
+	ret = compare_traces(in->name, "kmod core", ktrace, "sim",
+			     m.buf ? m.buf : (char *)"");
+	free(m.buf);
+	return ret;
+}
+
+/* Read OUT/TAG.RUN.trace; NULL (and a message) when it is missing. */
+static char *read_trace(const char *out, const struct input *in,
+			const char *run_name)
+{
+	char path[4096], *buf;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/%s.%s.trace", out, in->tag, run_name);
+	if (read_file(path, &buf, &len)) {
+		fprintf(stderr, "vmcore-replay: %s: kmod: no %s trace (%s)\n",
+			in->name, run_name, path);
+		return NULL;
+	}
+	if (memchr(buf, '\0', len))
+		len = strlen(buf);
+	{
+		char *nb = realloc(buf, len + 1);
+
+		if (!nb) {
+			free(buf);
+			return NULL;
+		}
+		buf = nb;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* Lines of trace text t that begin with `prefix` ("": trace lines, not
+ * comments). */
+static size_t count_lines(const char *t, const char *prefix)
+{
+	size_t n = 0;
+
+	while (t && *t) {
+		const char *nl = strchr(t, '\n');
+
+		if (*prefix ? !strncmp(t, prefix, strlen(prefix)) :
+			      (*t != '#' && *t != '\n'))
+			n++;
+		t = nl ? nl + 1 : NULL;
+	}
+	return n;
+}
+
+/* One run's trace of one input: print it (--trace) or its status; 0 or
+ * 1.  On 0, *keep is the trace text (the caller frees it). */
+static int kmod_report(const char *out, const struct input *in,
+		       const char *run_name, const struct opts *o,
+		       struct kmod_hdr *h, char **keep)
+{
+	char *t = read_trace(out, in, run_name);
+	int ret = 0;
+
+	*keep = NULL;
+	if (!t)
+		return 1;
+	parse_hdr(t, h);
+	if (o->trace) {
+		printf("# file %s (kmod %s)\n%s", in->name, run_name, t);
+		if (*t && t[strlen(t) - 1] != '\n')
+			putchar('\n');
+	}
+	if (!h->have_status || h->status) {
+		char *p = t, *l, *last = NULL;
+
+		while ((l = next_line(&p, 0)))
+			if (*l)
+				last = l;
+		fprintf(stderr, "vmcore-replay: %s: kmod %s: status %ld%s%s\n",
+			in->name, run_name, h->have_status ? h->status : -1L,
+			last ? ": " : "", last ? last : "");
+		ret = 1;
+		free(t);
+		return ret;
+	}
+
+	*keep = t;
+	return 0;
+}
+
+/*
+ * Run every input on the module in one VM boot: each core trace against
+ * a kmod-shaped sim run, or (--observe) each diff run's verdict.  0, 1
+ * or 2.
+ */
+static int kmod_replay(struct input *in, size_t nin, const struct opts *o)
+{
+	const char *vmrun = env_or("VMC_VMRUN", VMC_VMRUN_DEFAULT);
+	const char *kdir = env_or("VMC_KMOD_DIR", VMC_KMOD_DIR_DEFAULT);
+	const char *runs = o->observe ? "diff" : "core";
+	char dir[4096], out[4200], path[4400];
+	const char **argv = NULL;
+	int worst = 0, rc, status;
+	size_t i, k, first_in = 0;
+	pid_t pid;
+
+	snprintf(dir, sizeof(dir), "%s/vmcore-replay.XXXXXX",
+		 env_or("TMPDIR", "/tmp"));
+	if (!mkdtemp(dir)) {
+		fprintf(stderr, "vmcore-replay: kmod: cannot create %s: %s\n",
+			dir, strerror(errno));
+		return 2;
+	}
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(path, sizeof(path), "%s/in", dir);
+	if (mkdir(out, 0700) || mkdir(path, 0700)) {
+		fprintf(stderr, "vmcore-replay: kmod: cannot create %s: %s\n",
+			path, strerror(errno));
+		worst = 2;
+		goto done;
+	}
+	argv = calloc(nin + 10, sizeof(*argv));
+	if (!argv) {
+		worst = 2;
+		goto done;
+	}
+	k = 0;
+	argv[k++] = "sh";
+	argv[k++] = vmrun;
+	argv[k++] = "-d";
+	argv[k++] = kdir;
+	argv[k++] = "-e";
+	argv[k++] = runs;
+	argv[k++] = "-o";
+	argv[k++] = out;
+	if (o->check)
+		argv[k++] = "-c";
+	first_in = k;
+	for (i = 0; i < nin; i++) {
+		const char *base = strrchr(in[i].name, '/');
+		uint8_t *bin;
+		size_t len;
+		char *p;
+
+		base = base ? base + 1 : in[i].name;
+		snprintf(in[i].tag, sizeof(in[i].tag), "%04zu-%.60s", i, base);
+		for (p = in[i].tag; *p; p++)
+			if (*p == ' ' || *p == '/')
+				*p = '_';
+		snprintf(path, sizeof(path), "%s/in/%s", dir, in[i].tag);
+		bin = vmc_op_encode(in[i].ops, in[i].n, &len);
+		if (!bin || write_file(path, bin, len)) {
+			fprintf(stderr, "vmcore-replay: kmod: cannot write "
+				"%s\n", path);
+			free(bin);
+			worst = 2;
+			goto done;
+		}
+		free(bin);
+		argv[k] = strdup(path);
+		if (!argv[k++]) {
+			worst = 2;
+			goto done;
+		}
+	}
+	argv[k] = NULL;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "vmcore-replay: kmod: fork: %s\n",
+			strerror(errno));
+		worst = 2;
+		goto done;
+	}
+	if (!pid) {
+		/* The runner's chatter goes to stderr: stdout is traces. */
+		dup2(2, 1);
+		execvp("sh", (char *const *)argv);
+		fprintf(stderr, "vmcore-replay: cannot run sh: %s\n",
+			strerror(errno));
+		_exit(2);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			status = 2 << 8;
+			break;
+		}
+	rc = WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+	if (rc != 0 && rc != 1) {
+		fprintf(stderr, "vmcore-replay: kmod: %s could not run the "
+			"module (exit %d; its reason is above)\n", vmrun, rc);
+		worst = 2;
+		goto done;
+	}
+	for (i = 0; i < nin; i++) {
+		struct kmod_hdr h;
+		char *t = NULL;
+		int r;
+
+		if (o->observe) {
+			r = kmod_report(out, &in[i], "diff", o, &h, &t);
+			if (!r && !o->trace)
+				printf("%s: kmod diff ok: %zu ops run, "
+				       "%zu known divergences, "
+				       "%zu stale frees skipped\n", in[i].name,
+				       count_lines(t, ""),
+				       count_lines(t, "# ignored "),
+				       count_lines(t, "# skipped "));
+		} else {
+			r = kmod_report(out, &in[i], "core", o, &h, &t);
+			if (!r)
+				r = kmod_vs_sim(&in[i], &h, t, o);
+			if (!r && !o->trace)
+				printf("%s: kmod core ok: %zu trace lines, the "
+				       "same as sim's (%s, 0x%llx-0x%llx, %llu "
+				       "frames)\n", in[i].name,
+				       count_lines(t, ""), h.geometry,
+				       h.vstart, h.vend, h.frames);
+		}
+		free(t);
+		if (r > worst)
+			worst = r;
+	}
+	if (rc == 1 && !worst) {
+		fprintf(stderr, "vmcore-replay: kmod: the runner reported a "
+			"failure (see above)\n");
+		worst = 1;
+	}
+done:
+	fflush(stdout);
+	if (argv)
+		for (k = first_in; argv[k]; k++)
+			free((char *)argv[k]);
+	free(argv);
+	if (worst == 1)
+		fprintf(stderr, "vmcore-replay: kmod: inputs and traces kept "
+			"in %s\n", dir);
+	else
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return worst;
+}
+
 static int parse_ull(const char *s, unsigned long long *v)
 {
 	char *end;
@@ -213,25 +765,66 @@ static int parse_ull(const char *s, unsigned long long *v)
 	return errno || !*s || *end || *s == '-' ? -1 : 0;
 }
 
-/* Load one file and print, encode or run it; 0, 1 or 2 as main returns. */
-static int replay_file(const char *path, const struct opts *o)
-{
-	struct vmc_op *ops;
-	size_t n;
-	int ret;
+static const char *const takes_value[] = {
+	"--backend", "--geometry", "--seed", "--ops", "--profile",
+	"--arena-start", "--arena-size", "--frames", "--nodes", "--dev-frames",
+	NULL,
+};
 
-	ret = load(path, o, &ops, &n);
-	if (ret)
-		return ret;
-	ret = o->print || o->encode ? emit(ops, n, o) : run(path, ops, n, o);
-	free(ops);
-	return ret;
+static int takes(const char *a)
+{
+	int i;
+
+	for (i = 0; takes_value[i]; i++)
+		if (!strcmp(a, takes_value[i]))
+			return 1;
+	return 0;
+}
+
+/* Inputs in order: the generated stream, then every FILE; one that does
+ * not load is reported and left out.  0, or the worst load error (2). */
+static int load_all(int argc, char **argv, const struct opts *o,
+		    struct input *in, size_t *nin, char *seedname)
+{
+	int i, after = 0, ret, worst = 0;
+
+	*nin = 0;
+	if (o->have_seed) {
+		in[0].name = seedname;
+		in[0].n = (size_t)o->nops;
+		in[0].ops = vmc_op_gen(o->seed, (size_t)o->nops, o->profile);
+		if (!in[0].ops) {
+			fprintf(stderr, "vmcore-replay: out of memory\n");
+			return 2;
+		}
+		(*nin)++;
+	}
+	for (i = 1; i < argc; i++) {
+		if (!after && argv[i][0] == '-' && argv[i][1]) {
+			if (!strcmp(argv[i], "--"))
+				after = 1;
+			else if (takes(argv[i]))
+				i++;
+			continue;
+		}
+		in[*nin].name = argv[i];
+		ret = load(argv[i], o, &in[*nin].ops, &in[*nin].n);
+		if (ret) {
+			worst = ret;
+			continue;
+		}
+		(*nin)++;
+	}
+	return worst;
 }
 
 int main(int argc, char **argv)
 {
+	struct input *in = NULL;
 	struct opts o;
-	int i, nfiles = 0, worst = 0;
+	int i, nfiles = 0, worst = 0, kmod = 0, ret;
+	size_t nin = 0, j;
+	char seedname[64], conf[4200];
 
 	memset(&o, 0, sizeof(o));
 	o.backend = "all";
@@ -240,11 +833,9 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-		int takes = !strcmp(a, "--backend") || !strcmp(a, "--geometry") ||
-			    !strcmp(a, "--seed") || !strcmp(a, "--ops") ||
-			    !strcmp(a, "--profile");
+		unsigned long long *shape = NULL;
 
-		if (takes && !val) {
+		if (takes(a) && !val) {
 			fprintf(stderr, "vmcore-replay: %s needs a value\n%s",
 				a, usage);
 			return 2;
@@ -255,7 +846,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--backend")) {
 			o.backend = val;
 			if (strcmp(val, "sim") && strcmp(val, "mmap") &&
-			    strcmp(val, "model") && strcmp(val, "all")) {
+			    strcmp(val, "model") && strcmp(val, "kmod") &&
+			    strcmp(val, "all")) {
 				fprintf(stderr, "vmcore-replay: unknown backend "
 					"'%s'\n%s", val, usage);
 				return 2;
@@ -284,8 +876,22 @@ int main(int argc, char **argv)
 				o.profile = VMC_GEN_EDGES;
 			else
 				goto badnum;
+		} else if (!strcmp(a, "--arena-start")) {
+			shape = &o.arena_start;
+		} else if (!strcmp(a, "--arena-size")) {
+			shape = &o.arena_size;
+		} else if (!strcmp(a, "--frames")) {
+			shape = &o.frames;
+		} else if (!strcmp(a, "--nodes")) {
+			shape = &o.nodes;
+		} else if (!strcmp(a, "--dev-frames")) {
+			shape = &o.dev_frames;
 		} else if (!strcmp(a, "--nohuge")) {
 			o.nohuge = 1;
+		} else if (!strcmp(a, "--observe")) {
+			o.observe = 1;
+		} else if (!strcmp(a, "--no-kmod")) {
+			o.no_kmod = 1;
 		} else if (!strcmp(a, "--trace")) {
 			o.trace = 1;
 		} else if (!strcmp(a, "--check-every")) {
@@ -309,7 +915,14 @@ int main(int argc, char **argv)
 			nfiles++;
 			continue;
 		}
-		if (takes)
+		if (shape) {
+			if (parse_ull(val, shape) || !*shape ||
+			    (shape != &o.arena_start && shape != &o.arena_size &&
+			     *shape > 0xffffffffULL))
+				goto badnum;
+			o.shaped = 1;
+		}
+		if (takes(a))
 			i++;
 	}
 	if (!nfiles && !o.have_seed) {
@@ -320,43 +933,73 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmcore-replay: this build has no mmap backend\n");
 		return 2;
 	}
-	if (o.have_seed) {
-		struct vmc_op *ops = vmc_op_gen(o.seed, (size_t)o.nops, o.profile);
-		char name[64];
-
-		if (!ops) {
-			fprintf(stderr, "vmcore-replay: out of memory\n");
+	if (o.print || o.encode) {
+		/* nothing runs: the shape and engine options do not matter */
+	} else if ((o.shaped || o.observe) && !strcmp(o.backend, "all")) {
+		fprintf(stderr, "vmcore-replay: --arena-start, --arena-size, "
+			"--frames, --nodes, --dev-frames and --observe need "
+			"--backend sim, mmap, model or kmod (all runs fixed "
+			"groups)\n");
+		return 2;
+	} else if (o.shaped && !strcmp(o.backend, "kmod")) {
+		fprintf(stderr, "vmcore-replay: the kmod arena is the module's "
+			"own: no --arena-start, --arena-size, --frames, "
+			"--nodes, --dev-frames\n");
+		return 2;
+	} else if (o.observe && !strcmp(o.backend, "model")) {
+		fprintf(stderr, "vmcore-replay: --observe: the model has no "
+			"page tables to observe\n");
+		return 2;
+	} else if (o.arena_start && !strcmp(o.backend, "model")) {
+		fprintf(stderr, "vmcore-replay: --arena-start: the model "
+			"knows offsets only\n");
+		return 2;
+	}
+	if (!o.print && !o.encode && !strcmp(o.backend, "kmod")) {
+		if (!kmod_built(conf, sizeof(conf))) {
+			fprintf(stderr, "vmcore-replay: kmod: no %s: configure "
+				"found no kernel headers (--with-linux), or "
+				"the module is not built (make)\n", conf);
 			return 2;
 		}
-		snprintf(name, sizeof(name), "seed %llu", o.seed);
-		worst = o.print || o.encode ? emit(ops, (size_t)o.nops, &o) :
-			run(name, ops, (size_t)o.nops, &o);
-		free(ops);
+		kmod = 1;
+	} else if (!o.print && !o.encode && !strcmp(o.backend, "all") &&
+		   !o.no_kmod) {
+		if (!kmod_built(conf, sizeof(conf)))
+			fprintf(stderr, "vmcore-replay: kmod skipped: no %s "
+				"(no kernel headers at configure, or not "
+				"built)\n", conf);
+		else if (!in_path("qemu-system-x86_64"))
+			fprintf(stderr, "vmcore-replay: kmod skipped: no "
+				"qemu-system-x86_64 in PATH\n");
+		else
+			kmod = 1;
 	}
-	for (i = 1; i < argc; i++) {
-		int ret;
-
-		if (argv[i][0] == '-' && argv[i][1]) {
-			if (!strcmp(argv[i], "--"))
-				break;
-			if (!strcmp(argv[i], "--backend") ||
-			    !strcmp(argv[i], "--geometry") ||
-			    !strcmp(argv[i], "--seed") ||
-			    !strcmp(argv[i], "--ops") ||
-			    !strcmp(argv[i], "--profile"))
-				i++;
-			continue;
-		}
-		ret = replay_file(argv[i], &o);
+	in = calloc((size_t)nfiles + 1, sizeof(*in));
+	if (!in) {
+		fprintf(stderr, "vmcore-replay: out of memory\n");
+		return 2;
+	}
+	snprintf(seedname, sizeof(seedname), "seed %llu", o.seed);
+	worst = load_all(argc, argv, &o, in, &nin, seedname);
+	for (j = 0; j < nin; j++) {
+		if (o.print || o.encode)
+			ret = emit(in[j].ops, in[j].n, &o);
+		else if (strcmp(o.backend, "kmod"))
+			ret = run(in[j].name, in[j].ops, in[j].n, &o);
+		else
+			ret = 0;
 		if (ret > worst)
 			worst = ret;
 	}
-	for (i++; i < argc; i++) {      /* after "--": all files */
-		int ret = replay_file(argv[i], &o);
-
+	if (kmod && nin) {
+		ret = kmod_replay(in, nin, &o);
 		if (ret > worst)
 			worst = ret;
 	}
+	for (j = 0; j < nin; j++)
+		free(in[j].ops);
+	free(in);
 	return worst;
 badnum:
 	fprintf(stderr, "vmcore-replay: bad value for %s\n%s", argv[i], usage);

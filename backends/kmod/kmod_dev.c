@@ -41,6 +41,7 @@
 #define KD_ARENA_DEF    (1ULL << 30)
 #define KD_ARENA_MAX    (4ULL << 30)
 #define KD_FRAMES_DEF   8192ULL
+#define KD_FRAMES_DIFF  65536ULL        /* diff runs: far from exhaustion */
 #define KD_DEV_DEF      1024ULL
 
 static DEFINE_MUTEX(kd_lock);
@@ -66,15 +67,20 @@ static void kd_line(void *arg, const char *line)
 	t->used += n + 1;
 }
 
-/* A shape with its defaults filled in; -EINVAL if it cannot be run. */
-static int kd_shape(struct vmc_kmod_shape *s)
+/*
+ * A shape with its defaults filled in; -EINVAL if it cannot be run.  A
+ * diff run gets a larger frame budget by default: near exhaustion the
+ * core (which also spends frames on page tables) and the kernel fail on
+ * different ops, which says nothing about either.
+ */
+static int kd_shape(struct vmc_kmod_shape *s, bool diff)
 {
 	const struct kmod_devmem *dm = kmod_devmem();
 
 	if (!s->arena_size)
 		s->arena_size = KD_ARENA_DEF;
 	if (!s->nr_frames)
-		s->nr_frames = KD_FRAMES_DEF;
+		s->nr_frames = diff ? KD_FRAMES_DIFF : KD_FRAMES_DEF;
 	if (!s->dev_frames)
 		s->dev_frames = min_t(u64, KD_DEV_DEF, dm->size >> PAGE_SHIFT);
 	if (s->arena_size & ~PAGE_MASK || s->arena_size < 16 * PAGE_SIZE ||
@@ -97,17 +103,43 @@ static bool kd_zero(const __u64 *v, size_t n)
 	return true;
 }
 
-static void kd_spec(struct vmc_engine_spec *spec, const struct vmc_kmod_run *r)
+/* The engines of a run (core first: the reference); returns how many. */
+static size_t kd_spec(struct vmc_engine_spec *spec, const struct vmc_kmod_run *r)
 {
-	memset(spec, 0, sizeof(*spec));
-	spec->ops = r->engine == VMC_KMOD_ENGINE_CORE ? &vmc_engine_core_kmod :
-							&vmc_engine_linux;
-	spec->label = spec->ops->name;
-	spec->cfg.nohuge = true;
-	spec->cfg.arena_size = r->shape.arena_size;
-	spec->cfg.nr_frames = (unsigned long)r->shape.nr_frames;
-	spec->cfg.nr_nodes = 1;
-	spec->cfg.dev_frames = (unsigned long)r->shape.dev_frames;
+	static const struct vmc_engine_ops *const which[VMC_KMOD_ENGINE_NR][2] = {
+		[VMC_KMOD_ENGINE_CORE] = { &vmc_engine_core_kmod },
+		[VMC_KMOD_ENGINE_LINUX] = { &vmc_engine_linux },
+		[VMC_KMOD_ENGINE_DIFF] = { &vmc_engine_core_kmod,
+					   &vmc_engine_linux },
+	};
+	size_t n;
+
+	memset(spec, 0, 2 * sizeof(*spec));
+	for (n = 0; n < 2 && which[r->engine][n]; n++) {
+		spec[n].ops = which[r->engine][n];
+		spec[n].label = spec[n].ops->name;
+		spec[n].cfg.nohuge = true;
+		spec[n].cfg.arena_size = r->shape.arena_size;
+		spec[n].cfg.nr_frames = (unsigned long)r->shape.nr_frames;
+		spec[n].cfg.nr_nodes = 1;
+		spec[n].cfg.dev_frames = (unsigned long)r->shape.dev_frames;
+	}
+	return n;
+}
+
+/*
+ * A diff run drops fail() ops: fault injection reaches the core only, and
+ * after it the two engines would be asked different things.  The core's
+ * failure paths are compared with the model and sim on the host.
+ */
+static size_t kd_drop_fail(struct vmc_op *ops, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (ops[i].kind != VMC_OP_FAIL)
+			ops[k++] = ops[i];
+	return k;
 }
 
 /* Check the request; copy the stream in (*stream: kvmalloc'ed or NULL). */
@@ -122,7 +154,7 @@ static int kd_run_args(struct vmc_kmod_run *r, u8 **stream)
 	    r->stream_len > VMC_KMOD_STREAM_MAX ||
 	    !r->trace_len || r->trace_len > VMC_KMOD_TRACE_MAX)
 		return -EINVAL;
-	err = kd_shape(&r->shape);
+	err = kd_shape(&r->shape, r->engine == VMC_KMOD_ENGINE_DIFF);
 	if (err)
 		return err;
 	if (put_user(0, trace))
@@ -144,14 +176,14 @@ static long kd_run(struct vmc_kmod_run __user *arg)
 {
 	struct vmc_run_report *rep = NULL;
 	struct kd_trace t = { 0 };
-	struct vmc_engine_spec spec;
+	struct vmc_engine_spec spec[2];
 	struct vmc_kmod_run r;
 	struct vmc_op *ops = NULL;
 	const char *geometry;
 	unsigned long vs, ve;
 	unsigned int flags;
 	u8 *stream;
-	size_t n;
+	size_t n, neng;
 	long err;
 	int ret;
 
@@ -168,13 +200,16 @@ static long kd_run(struct vmc_kmod_run __user *arg)
 	if (!rep || !t.buf || !ops)
 		goto out;
 
-	kd_spec(&spec, &r);
+	neng = kd_spec(spec, &r);
+	if (neng > 1)
+		n = kd_drop_fail(ops, n);
 	flags = ((r.flags & VMC_KMOD_CHECK) ? VMC_RUN_CHECK : 0) |
-		((r.flags & VMC_KMOD_OBSERVE) ? VMC_RUN_OBSERVE : 0);
+		((r.flags & VMC_KMOD_OBSERVE) ? VMC_RUN_OBSERVE : 0) |
+		(neng > 1 ? VMC_RUN_OBSERVE | VMC_RUN_NO_STALE : 0);
 	{
 		struct vmc_trace_sink sink = { kd_line, &t };
 
-		ret = vmc_run_sink(ops, n, &spec, 1, flags, &sink, rep);
+		ret = vmc_run_sink(ops, n, spec, neng, flags, &sink, rep);
 	}
 	r.trace_used = t.used;
 	r.ops = n;
@@ -185,7 +220,7 @@ static long kd_run(struct vmc_kmod_run __user *arg)
 		strscpy(r.what, rep->what, sizeof(r.what));
 	r.vstart = r.vend = 0;
 	memset(r.geometry, 0, sizeof(r.geometry));
-	if (r.engine == VMC_KMOD_ENGINE_CORE && ret >= 0) {
+	if (r.engine != VMC_KMOD_ENGINE_LINUX && ret >= 0) {
 		kmod_backend_window(&vs, &ve, &geometry);
 		r.vstart = vs;
 		r.vend = ve;
@@ -218,7 +253,7 @@ static long kd_info(struct vmc_kmod_info __user *arg)
 		return -EFAULT;
 	if (!kd_zero(in.reserved, ARRAY_SIZE(in.reserved)))
 		return -EINVAL;
-	err = kd_shape(&in.shape);
+	err = kd_shape(&in.shape, false);
 	if (err)
 		return err;
 	memset(&ac, 0, sizeof(ac));

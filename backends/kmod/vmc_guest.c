@@ -24,7 +24,7 @@
  *
  * is the self-test of the module's ioctl boundary, as TAP: every malformed
  * request must be refused with its exact errno before anything runs, and
- * a few well-formed ones (an empty stream, INFO, a pseudo-random 64 KiB
+ * a few well-formed ones (an empty stream, INFO, a pseudo-random 4 KiB
  * stream on each engine) must be accepted.  Each bad request starts from a
  * well-formed one and breaks exactly one thing, so a refusal can only be
  * for that reason; buffers are really as long as the lengths claimed
@@ -65,6 +65,7 @@ static const struct run_kind run_kinds[] = {
 	{ "core",      VMC_KMOD_ENGINE_CORE,  0 },
 	{ "core-obs",  VMC_KMOD_ENGINE_CORE,  VMC_KMOD_OBSERVE },
 	{ "linux-obs", VMC_KMOD_ENGINE_LINUX, VMC_KMOD_OBSERVE },
+	{ "diff",      VMC_KMOD_ENGINE_DIFF,  0 },
 };
 
 #define MAX_RUNS                16
@@ -86,7 +87,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: vmc-guest [-c] -e RUNS -o OUTDIR FILE...\n"
 		"       vmc-guest -T\n"
-		"RUNS: comma list of core, core-obs, linux-obs\n");
+		"RUNS: comma list of core, core-obs, linux-obs, diff\n");
 }
 
 /* ------------------------------------------------------------------ */
@@ -524,7 +525,7 @@ static void fill_random(char *buf, size_t len, uint64_t seed)
 
 static void test_random(int fd, const struct run_kind *k)
 {
-	static char stream[64 << 10];
+	static char stream[4 << 10];
 	struct vmc_kmod_run r;
 	int rc;
 
@@ -537,7 +538,7 @@ static void test_random(int fd, const struct run_kind *k)
 	r.trace_len = 4u << 20;
 	rc = ioctl(fd, VMC_KMOD_IOC_RUN, &r);
 	tap(rc == 0 && (r.status == 0 || r.status == 1),
-	    "64 KiB random stream on %s: ioctl 0, status 0 or 1", k->name);
+	    "4 KiB random stream on %s: ioctl 0, status 0 or 1", k->name);
 	if (rc < 0)
 		printf("# ioctl: %s\n", strerror(errno));
 	else
@@ -562,13 +563,14 @@ static int self_test(void)
 		printf("Bail out! out of memory\n");
 		return 2;
 	}
-	printf("1..%zu\n", ARRAY_SIZE(bad_cases) + 4);
+	printf("1..%zu\n", ARRAY_SIZE(bad_cases) + 5);
 	for (size_t i = 0; i < ARRAY_SIZE(bad_cases); i++)
 		test_bad(fd, &bad_cases[i]);
 	test_empty(fd);
 	test_info(fd);
 	test_random(fd, &run_kinds[1]);         /* core-obs */
 	test_random(fd, &run_kinds[2]);         /* linux-obs */
+	test_random(fd, &run_kinds[3]);         /* diff */
 	close(fd);
 	free(big_stream);
 	free(big_trace);

@@ -15,7 +15,18 @@
  *                          kernel PTEs in a window of the kernel's vmalloc
  *                          space);
  *   VMC_KMOD_ENGINE_LINUX  the kernel's own vmalloc, vmap, ioremap,
- *                          vm_map_ram, through their exported calls.
+ *                          vm_map_ram, through their exported calls;
+ *   VMC_KMOD_ENGINE_DIFF   both, in lock step in observe mode (the flag is
+ *                          implied): the runner compares them op by op and
+ *                          stops at the first difference that is not a
+ *                          known divergence (backends/kmod/DIVERGENCES.md);
+ *                          known ones appear as "# ignored" comment lines.
+ *                          fail() ops are dropped (fault injection reaches
+ *                          the core only) and frees through a register
+ *                          whose area was freed are skipped (the answer
+ *                          depends on address reuse, and the kernel must
+ *                          not be asked); `ops` counts what ran; the
+ *                          default frame budget is 65536, not 8192.
  *
  * A second ioctl reports what the core engine would run on (the window,
  * the geometry, the frame budget), so the host can set up a sim arena the
@@ -45,7 +56,8 @@
 
 #define VMC_KMOD_ENGINE_CORE    0u
 #define VMC_KMOD_ENGINE_LINUX   1u
-#define VMC_KMOD_ENGINE_NR      2u
+#define VMC_KMOD_ENGINE_DIFF    2u      /* both in lock step, observe mode */
+#define VMC_KMOD_ENGINE_NR      3u
 
 /* run.flags */
 #define VMC_KMOD_CHECK          0x1u    /* full invariant check after every op */
@@ -59,7 +71,8 @@
 /* The shape of the arena the core engine gets (0 in a run: the default). */
 struct vmc_kmod_shape {
 	__u64 arena_size;       /* bytes of the window; default 1 GiB */
-	__u64 nr_frames;        /* frame budget of the backend; default 8192 */
+	__u64 nr_frames;        /* frame budget of the backend; default 8192
+				   (65536 for VMC_KMOD_ENGINE_DIFF) */
 	__u64 dev_frames;       /* device region frames; default 1024 (4 MiB BAR) */
 };
 
