@@ -35,8 +35,10 @@
 # not finish (timeout, panic).  Then /init powers the VM off, qemu exits
 # (-no-reboot, and panic=-1 turns a panic into an exit as well), and the
 # host splits the data file into OUTDIR and judges the run: the self-test
-# all ok, the driver and rmmod exit 0, and no kernel warning or crash in
-# the guest's kernel log.
+# all ok, the driver and rmmod exit 0, VmallocUsed after rmmod within
+# 64 kB of what it was before insmod (what the runs vmalloc'ed is gone;
+# kernel stacks make the noise), and no
+# kernel warning or crash in the guest's kernel log.
 #
 # KMOD_DIR (default $VMC_KMOD_DIR, else ./backends/kmod) holds vmrun.conf,
 # which the build writes: VMRUN_MODULE, VMRUN_GUEST, VMRUN_RELEASE and
@@ -241,6 +243,11 @@ finish() {
 }
 
 grc=- rrc=- src=-
+# kB the kernel has vmalloc'ed: after rmmod at most 64 kB more than
+# before insmod (process kernel stacks are vmalloc'ed and cached per CPU,
+# which moves the figure by 16 kB steps), or the module leaked.
+vmalloc_used() { sed -n 's/^VmallocUsed: *\([0-9]*\).*/\1/p' /proc/meminfo; }
+vmalloc_used > /out/vmalloc-before.txt
 insmod /vmcore.ko
 irc=$?
 if [ $irc != 0 ]; then
@@ -262,6 +269,7 @@ say "vmc-guest exit $grc"
 rmmod vmcore
 rrc=$?
 say "rmmod exit $rrc"
+vmalloc_used > /out/vmalloc-after.txt
 finish
 EOF
 chmod 755 "$root/init"
@@ -466,6 +474,16 @@ else
 	fi
 	[ "$grc" = 0 ] || fail "vmc-guest exited $grc (see $outdir/guest.log)"
 	[ "$rrc" = 0 ] || fail "rmmod vmcore exited $rrc"
+	vb=$(cat "$outdir/vmalloc-before.txt" 2>/dev/null)
+	va=$(cat "$outdir/vmalloc-after.txt" 2>/dev/null)
+	if [ -z "$vb" ] || [ -z "$va" ]; then
+		fail "no VmallocUsed figures came back"
+	elif [ $((va - vb)) -gt 64 ]; then
+		fail "VmallocUsed was $vb kB before insmod and $va kB after" \
+			"rmmod: the module leaked vmalloc'ed memory"
+	else
+		say "VmallocUsed $vb kB before insmod, $va kB after rmmod"
+	fi
 fi
 
 check_logs
