@@ -13,8 +13,10 @@
 #   -T  target (default diff: model + every in-process backend)
 #   -r  where new regression inputs go (default corpus/regress of this tree)
 #   -k  at the end, replay the corpus on the kernel module in a VM
-#       (vmcore-replay --backend kmod: backends/kmod/vmrun.sh, the module
-#       of this tree's build or $VMC_KMOD_DIR; log in OUTDIR/kmod.log)
+#       (vmcore-replay --backend kmod, with and without --observe: the
+#       kmod core against sim, then against the kernel's own vmalloc; the
+#       module of this tree's build or $VMC_KMOD_DIR; logs in
+#       OUTDIR/kmod-core.log and OUTDIR/kmod-diff.log)
 #
 # It builds the target itself (OUTDIR/bin) unless $VMC_FUZZ_BIN names a
 # libFuzzer binary already built (`make fuzz` passes the one configure
@@ -306,15 +308,26 @@ if [ $kmod = 1 ]; then
 		say "kmod replay skipped: $out/corpus is empty"
 	else
 		say "replaying $out/corpus on the kernel module in a VM"
-		VMC_VMRUN=${VMC_VMRUN:-$top/backends/kmod/vmrun.sh} \
-		VMC_KMOD_DIR=${VMC_KMOD_DIR:-$top/backends/kmod} \
-		    "$replay" --backend kmod --binary "$out"/corpus/* \
-		    > "$out/kmod.log" 2>&1
-		case $? in
-		0) say "kmod replay clean (see $out/kmod.log)" ;;
-		1) say "kmod replay reported failures (see $out/kmod.log)" ;;
-		*) say "kmod replay could not run: $(tail -n 1 "$out/kmod.log")" ;;
-		esac
+		# The core on kmod against a sim arena of the same shape, then
+		# the core against the kernel's own vmalloc (diff engine).
+		for mode in core diff; do
+			case $mode in
+			core) set -- ;;
+			diff) set -- --observe ;;
+			esac
+			VMC_VMRUN=${VMC_VMRUN:-$top/backends/kmod/vmrun.sh} \
+			VMC_KMOD_DIR=${VMC_KMOD_DIR:-$top/backends/kmod} \
+			    "$replay" --backend kmod "$@" --binary \
+			    "$out"/corpus/* > "$out/kmod-$mode.log" 2>&1
+			case $? in
+			0) say "kmod $mode replay clean ($(grep -c ': kmod .* ok' \
+			       "$out/kmod-$mode.log") inputs; $out/kmod-$mode.log)" ;;
+			1) say "kmod $mode replay reported failures (see" \
+			       "$out/kmod-$mode.log)" ;;
+			*) say "kmod $mode replay could not run:" \
+			       "$(tail -n 1 "$out/kmod-$mode.log")" ;;
+			esac
+		done
 	fi
 fi
 
