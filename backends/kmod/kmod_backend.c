@@ -52,8 +52,9 @@
  * 5. Access.  access() walks the shadow tables first (a page that is not
  *    present, or not writable for a write, is -EFAULT and never touched),
  *    then copies through the window's real address with
- *    copy_from_kernel_nofault() and a faultless store, so every byte goes through the
- *    kernel's MMU path.  probe() touches the real address only.
+ *    copy_from_kernel_nofault() and a store that cannot oops
+ *    (kb_store_nofault), so every byte goes through the CPU's MMU.
+ *    probe() touches the real address only.
  *
  * Locking: the core calls every slot under its arena lock; the module
  * serialises runs (kmod_dev.c).  The counters of what all instances hold

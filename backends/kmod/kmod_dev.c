@@ -86,7 +86,7 @@ static int kd_shape(struct vmc_kmod_shape *s, bool diff)
 	if (s->arena_size & ~PAGE_MASK || s->arena_size < 16 * PAGE_SIZE ||
 	    s->arena_size > KD_ARENA_MAX)
 		return -EINVAL;
-	if (s->nr_frames > totalram_pages() / 2)
+	if (s->nr_frames > totalram_pages() / 4)     /* two engines in a diff run */
 		return -EINVAL;
 	if (s->dev_frames > dm->size >> PAGE_SHIFT)
 		return -EINVAL;

@@ -54,7 +54,7 @@
  *    guest (OOM kills, allocation splats), the engine enforces
  *      - a page budget: pages it holds (vmalloc'ed pages, counted from
  *        what got mapped, and the pages it gives vmap and vm_map_ram)
- *        never exceed cfg->nr_frames (default 8192), capped at half the
+ *        never exceed cfg->nr_frames (default 8192), capped at a quarter of the
  *        guest's RAM.  A request of more pages than the budget in total
  *        is -ENOMEM exactly as in the core ("exceeds total pages"); one
  *        that does not fit what is left is -ENOMEM too.  The core also
@@ -66,13 +66,13 @@
  *        4 GiB).  The core's window also holds lazily freed ranges and
  *        fragments, so again it may fail earlier.  This bounds the page
  *        tables an ioremap loop can make the kernel build.
- *    Allocations are __vmalloc(size, KL_GFP): GFP_KERNEL with
- *    __GFP_NOWARN (an exhausted allocation fails quietly, no warn_alloc
- *    splat to fail the run's log check) and __GFP_RETRY_MAYFAIL (it may
- *    fail but never invokes the OOM killer, and unlike __GFP_NORETRY it
- *    reclaims hard before failing, so it does not fail spuriously where
- *    the budget says there is room).  vmalloc_node and vzalloc_node take
- *    no gfp; the budget keeps them far from exhaustion.
+ *    Allocations are the plain calls (vmalloc, vzalloc, vmalloc_node,
+ *    vzalloc_node) and vmalloc_huge(size, KL_GFP): GFP_KERNEL with
+ *    __GFP_NOWARN and __GFP_RETRY_MAYFAIL, the only one that takes a gfp.
+ *    The budget (at most a quarter of the guest's RAM; the runner's guest has
+ *    2 GiB for budgets of 32 or 256 MiB) keeps them all far from the
+ *    page allocator's exhaustion, where a failure would splat a warning
+ *    into the log the runner checks.
  *
  * 5. Known divergences (DIVERGENCES.md) are marked where they arise, by
  *    kl_known(): the result is flagged `ignore` with the reason (res->why),
@@ -97,7 +97,7 @@
  *    -EFAULT and never touches memory.
  *
  * 7. Observe mode: translation is vmalloc_to_page() (non-NULL: mapped)
- *    and page_to_pfn().  For BAR frames there is no memmap, but with
+ *    and vmalloc_to_pfn().  For BAR frames there is no memmap, but with
  *    SPARSEMEM_VMEMMAP both are address arithmetic that never dereference
  *    the struct page, so vmalloc_to_pfn works for ioremap areas; the
  *    engine never dereferences such a page.
@@ -243,10 +243,11 @@ static int kl_translate(void *ctx, unsigned long va, unsigned long *pfn)
 	(void)ctx;
 	if (!is_vmalloc_addr((void *)va))
 		return -EFAULT;
+	/* vmalloc_to_pfn() itself cannot say "not mapped": ask the page. */
 	pg = vmalloc_to_page((void *)va);
 	if (!pg)
 		return -EFAULT;
-	*pfn = page_to_pfn(pg);
+	*pfn = vmalloc_to_pfn((void *)va);
 	return 0;
 }
 
@@ -492,7 +493,7 @@ static void kl_vmalloc(struct kl_state *s, const struct vmc_op *op,
 	if (huge)
 		p = vmalloc_huge(size, KL_GFP | (zero ? __GFP_ZERO : 0));
 	else if (node == NUMA_NO_NODE)
-		p = __vmalloc(size, KL_GFP | (zero ? __GFP_ZERO : 0));
+		p = zero ? vzalloc(size) : vmalloc(size);
 	else
 		p = zero ? vzalloc_node(size, node) : vmalloc_node(size, node);
 	if (!p) {
@@ -695,7 +696,7 @@ static int kl_create(const struct vmc_engine_cfg *cfg, void **state)
 	}
 	s->areas = RB_ROOT;
 	s->frames_max = cfg->nr_frames ? cfg->nr_frames : KL_FRAMES_DEF;
-	s->frames_max = min(s->frames_max, totalram_pages() / 2);
+	s->frames_max = min(s->frames_max, totalram_pages() / 4);
 	s->arena = cfg->arena_size && cfg->arena_size < ULONG_MAX ?
 		   (unsigned long)cfg->arena_size : KL_ARENA_DEF;
 	s->space_max = min(s->arena, KL_SPACE_CAP);
