@@ -241,14 +241,18 @@ static void write_header(FILE *f, const char *kind, const char *base,
 	int status = res->err ? -res->err : r->status;
 
 	fprintf(f, "# kmod run=%s file=%s geometry=%.*s vstart=0x%" PRIx64
-		" vend=0x%" PRIx64 " frames=%u nodes=%" PRIu64
-		" dev_frames=%u ops=%" PRIu64 " status=%d truncated=%u"
+		" vend=0x%" PRIx64 " frames=%" PRIu64 " nodes=%" PRIu64
+		" dev_frames=%" PRIu64 " ops=%" PRIu64 " status=%d truncated=%u"
 		" dev_is_bar=%d\n",
 		kind, base,
 		r->geometry[0] ? (int)sizeof(r->geometry) : 1,
 		r->geometry[0] ? r->geometry : "-",
-		(uint64_t)r->vstart, (uint64_t)r->vend, DEFAULT_FRAMES,
-		header_nodes(), DEFAULT_DEV_FRAMES, (uint64_t)r->ops,
+		(uint64_t)r->vstart, (uint64_t)r->vend,
+		(uint64_t)(r->shape.nr_frames ? r->shape.nr_frames :
+			   DEFAULT_FRAMES),
+		header_nodes(),
+		(uint64_t)(r->shape.dev_frames ? r->shape.dev_frames :
+			   DEFAULT_DEV_FRAMES), (uint64_t)r->ops,
 		status, r->truncated, have_info ? (int)info.dev_is_bar : -1);
 	if (res->err)
 		fprintf(f, "# what: %s\n", res->why);

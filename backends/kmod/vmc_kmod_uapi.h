@@ -83,7 +83,7 @@ struct vmc_kmod_run {
 	__u64 stream_len;       /* its bytes, <= VMC_KMOD_STREAM_MAX */
 	__u64 trace;            /* user pointer to the trace buffer */
 	__u64 trace_len;        /* its bytes, <= VMC_KMOD_TRACE_MAX */
-	struct vmc_kmod_shape shape;
+	struct vmc_kmod_shape shape;    /* in; out: with the defaults used */
 	__u64 reserved[4];      /* must be zero */
 	/* out */
 	__u64 trace_used;       /* bytes of trace written (text, no NUL) */
