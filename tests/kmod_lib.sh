@@ -6,14 +6,17 @@
 # A kmod test needs what vmrun.sh needs: the module built (configure found
 # kernel headers, so the build tree has backends/kmod/vmrun.conf), the
 # kernel image it names, qemu-system-x86_64, busybox-static and cpio.
-# Without any of them the test is skipped (exit 77) and says which.
+# Without any of them the test is skipped and says which.
 
 srcdir=${srcdir:-.}
 replay=${VMC_REPLAY:-./fuzz/vmcore-replay}
 kmod_dir=${VMC_KMOD_DIR:-./backends/kmod}
 
+# Skip: TAP says why; exit 77 (automake's skip) when run by hand, 0 under
+# make check's TAP driver, which would count 77 as an error.
 kmod_skip() {
 	echo "1..0 # SKIP $*"
+	[ -n "${VMC_TAP_HARNESS:-}" ] && exit 0
 	exit 77
 }
 

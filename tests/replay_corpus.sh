@@ -15,6 +15,7 @@ if [ ! -x "$replay" ]; then
 fi
 if [ -z "$replay" ]; then
 	echo "1..0 # SKIP vmcore-replay not built"
+	[ -n "${VMC_TAP_HARNESS:-}" ] && exit 0   # the TAP driver: 77 = error
 	exit 77
 fi
 
@@ -28,6 +29,7 @@ for f in "$srcdir"/corpus/* "$srcdir"/corpus/bin/* "$srcdir"/corpus/regress/*; d
 done
 if [ "$n" -eq 0 ]; then
 	echo "1..0 # SKIP corpus/ is empty"
+	[ -n "${VMC_TAP_HARNESS:-}" ] && exit 0
 	exit 77
 fi
 
