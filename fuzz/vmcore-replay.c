@@ -711,6 +711,7 @@ static int kmod_replay(struct input *in, size_t nin, const struct opts *o)
 	for (i = 0; i < nin; i++) {
 		struct kmod_hdr h;
 		char *t = NULL;
+		size_t lines;
 		int r;
 
 		if (o->observe) {
@@ -724,14 +725,15 @@ static int kmod_replay(struct input *in, size_t nin, const struct opts *o)
 				       count_lines(t, "# skipped "));
 		} else {
 			r = kmod_report(out, &in[i], "core", o, &h, &t);
+			lines = count_lines(t, "");     /* before the compare
+							   cuts t into lines */
 			if (!r)
 				r = kmod_vs_sim(&in[i], &h, t, o);
 			if (!r && !o->trace)
 				printf("%s: kmod core ok: %zu trace lines, the "
 				       "same as sim's (%s, 0x%llx-0x%llx, %llu "
-				       "frames)\n", in[i].name,
-				       count_lines(t, ""), h.geometry,
-				       h.vstart, h.vend, h.frames);
+				       "frames)\n", in[i].name, lines,
+				       h.geometry, h.vstart, h.vend, h.frames);
 		}
 		free(t);
 		if (r > worst)
