@@ -28,8 +28,10 @@ kmod_require() {
 			"configure found no kernel headers (--with-linux)"
 	kernel=$(sed -n 's/^VMRUN_KERNEL=//p' "$kmod_dir/vmrun.conf")
 	kernel=${VMRUN_KERNEL:-$kernel}
-	[ -r "$kernel" ] || kmod_skip "no kernel image $kernel" \
+	[ -e "$kernel" ] || kmod_skip "no kernel image $kernel" \
 		"(Debian: apt-get install linux-image-amd64)"
+	[ -r "$kernel" ] || kmod_skip "kernel image $kernel is not readable" \
+		"(Debian installs it mode 0600: run as root)"
 	command -v qemu-system-x86_64 >/dev/null 2>&1 ||
 		kmod_skip "no qemu-system-x86_64 (apt-get install qemu-system-x86)"
 	[ -x /bin/busybox ] ||
