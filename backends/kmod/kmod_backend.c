@@ -47,7 +47,10 @@
  *    by pfn records every frame it handed out: kaddr() answers for those
  *    (page_address()) and for the device region (kmod_pci.c's mapping of
  *    the BAR), and NULL for anything else, and fini() frees whatever is
- *    left.  One node: the guest has one.
+ *    left.  A fresh frame is filled with 0xa5, the sim's and the model's
+ *    poison, so a stream that reads memory it never wrote (a vmalloc
+ *    without zeroing) sees the same bytes on every backend.  One node:
+ *    the guest has one.
  *
  * 5. Access.  access() walks the shadow tables first (a page that is not
  *    present, or not writable for a write, is -EFAULT and never touched),
@@ -78,6 +81,7 @@
 #define KB_DEV_DEF      1024UL
 #define KB_GFP          (GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 #define KB_ENTRIES      (PAGE_SIZE / sizeof(u64))
+#define KB_POISON       0xa5    /* fill of a fresh frame, as sim's */
 
 struct kb_state {
 	/* the window (theory 1) */
@@ -233,6 +237,9 @@ static int kb_frame_alloc(void *bs, int node, unsigned int order,
 	pg = alloc_pages(KB_GFP, order);
 	if (!pg)
 		return -ENOMEM;
+	/* The sim's (and the model's) fill of a fresh frame, so reading
+	   memory nobody wrote gives the same bytes on every backend. */
+	memset(page_address(pg), KB_POISON, PAGE_SIZE << order);
 	p = page_to_pfn(pg);
 	for (i = 0; i < n; i++) {
 		if (xa_err(xa_store(&k->frames, p + i,

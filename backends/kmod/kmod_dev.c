@@ -19,12 +19,14 @@
  * unwritable trace buffers are -EFAULT, the trace buffer's first byte
  * being written up front so a bad pointer fails before the run.  The
  * stream itself cannot be malformed: every byte string decodes to a
- * valid program.  Runs are serialised by one mutex: the backend keeps
+ * valid program.  Each run starts with the device region zeroed, as a
+ * fresh sim arena's is.  Runs are serialised by one mutex: the backend keeps
  * the window of the last run for the reply (kmod_backend_window), and a
  * run may take a good part of the guest's memory.
  */
 #include <linux/kernel.h>
 #include <linux/fs.h>
+#include <linux/io.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -200,6 +202,9 @@ static long kd_run(struct vmc_kmod_run __user *arg)
 	if (!rep || !t.buf || !ops)
 		goto out;
 
+	/* Every run starts from zeroed device memory, as a sim arena does
+	   (the BAR keeps what earlier runs wrote). */
+	memset_io(kmod_devmem()->kva, 0, kmod_devmem()->size);
 	neng = kd_spec(spec, &r);
 	if (neng > 1)
 		n = kd_drop_fail(ops, n);

@@ -85,7 +85,11 @@
  *    result is flagged (this engine lost sync, like the model after
  *    fail(meta)); diff runs drop fail() before they start (kmod_dev.c).
  *
- * 6. Data.  write and verify go through the returned address (memcpy, or
+ * 6. Data.  Memory nobody wrote holds what the core's backends put in a
+ *    fresh frame, 0xa5: areas not asked to be zeroed, and the pages given
+ *    to vmap and vm_map_ram, are filled with it, so a stream that reads
+ *    such memory reads the same bytes on both engines.
+ *    write and verify go through the returned address (memcpy, or
  *    the io accessors for ioremap) and are checked against the frame
  *    behind it: vmalloc_to_page() must give the frame the engine expects
  *    (the page it passed to vmap / vm_map_ram, the BAR frame
@@ -124,6 +128,7 @@
 #define KL_ARENA_DEF    (1UL << 30)             /* as the core's window */
 #define KL_SPACE_CAP    (4UL << 30)             /* page tables stay small */
 #define KL_MAX_ALLOC    BITS_PER_LONG           /* 6.1's VMAP_MAX_ALLOC */
+#define KL_POISON       0xa5    /* the core's backends fill fresh frames so */
 
 enum kl_kind { KL_VMALLOC, KL_VMAP, KL_IOREMAP, KL_RAM };
 
@@ -512,6 +517,8 @@ static void kl_vmalloc(struct kl_state *s, const struct vmc_op *op,
 			 "4 KiB leaves only";
 	}
 	a->held = a->span >> PAGE_SHIFT;
+	if (!zero)                      /* what the core's fresh frames hold */
+		memset(p, KL_POISON, a->span);
 	kl_result(s, op, a, res);
 	return;
 fail:
@@ -566,9 +573,10 @@ static void kl_map_pages(struct kl_state *s, const struct vmc_op *op,
 	if (!a || !pages)
 		goto fail_free;
 	for (i = 0; i < count; i++) {
-		pages[i] = alloc_page(KL_GFP | __GFP_ZERO);
+		pages[i] = alloc_page(KL_GFP);
 		if (!pages[i])
 			goto fail_free;
+		memset(page_address(pages[i]), KL_POISON, PAGE_SIZE);
 	}
 	if (ram)
 		p = vm_map_ram(pages, count,
