@@ -55,8 +55,9 @@ kmod_corpus() {
 
 # kmod_tap OUT RC WHAT FILE...: one TAP line per FILE from vmcore-replay's
 # output OUT (a FILE passed when OUT has "FILE: kmod WHAT ok"), then one
-# for the run as a whole (exit RC 0: the self-test, the kernel log and
-# rmmod were clean too).  Exits with the verdict.
+# for vmcore-replay's exit RC (0: every input passed, and the runner found
+# the self-test, the kernel log, the unload and VmallocUsed clean).  Exits
+# with the verdict.
 kmod_tap() {
 	out=$1 rc=$2 what=$3
 	shift 3
@@ -75,9 +76,10 @@ kmod_tap() {
 	done
 	i=$((i + 1))
 	if [ "$rc" -eq 0 ]; then
-		echo "ok $i - the VM run: self-test, kernel log and rmmod clean"
+		echo "ok $i - vmcore-replay exit 0: every input, and the VM" \
+			"run's self-test, kernel log, unload and VmallocUsed"
 	else
-		echo "not ok $i - the VM run (exit $rc)"
+		echo "not ok $i - vmcore-replay exit $rc"
 		grep '^vmrun\|^vmcore-replay' "$out" | sed 's/^/# /' | tail -n 30
 		failed=$((failed + 1))
 	fi
