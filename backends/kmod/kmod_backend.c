@@ -74,11 +74,8 @@
 #include <asm/tlbflush.h>
 
 #include "kmod.h"
+#include "vmc_kmod_uapi.h"
 
-#define KB_SPACE_DEF    (1UL << 30)             /* window: 1 GiB */
-#define KB_SPACE_MAX    (4UL << 30)
-#define KB_FRAMES_DEF   8192UL
-#define KB_DEV_DEF      1024UL
 #define KB_GFP          (GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 #define KB_ENTRIES      (PAGE_SIZE / sizeof(u64))
 #define KB_POISON       0xa5    /* fill of a fresh frame, as sim's */
@@ -543,12 +540,13 @@ static int kb_init(void *bs, const struct vmc_backend_config *cfg,
 
 	if (!cfg)
 		cfg = &defcfg;
-	space = cfg->space ? cfg->space : KB_SPACE_DEF;
-	k->nr_frames = cfg->nr_frames ? cfg->nr_frames : KB_FRAMES_DEF;
-	k->dev_frames = cfg->dev_frames ? cfg->dev_frames : KB_DEV_DEF;
+	space = cfg->space ? cfg->space : VMC_KMOD_DEF_ARENA;
+	k->nr_frames = cfg->nr_frames ? cfg->nr_frames : VMC_KMOD_DEF_FRAMES;
+	k->dev_frames = cfg->dev_frames ? cfg->dev_frames :
+					   VMC_KMOD_DEF_DEV_FRAMES;
 	if ((cfg->geometry && strcmp(cfg->geometry, la57 ? "la57" : "x86_64")) ||
 	    cfg->nr_nodes > 1 || !PAGE_ALIGNED(space) ||
-	    space < 4 * PAGE_SIZE || space > KB_SPACE_MAX ||
+	    space < 4 * PAGE_SIZE || space > VMC_KMOD_ARENA_MAX ||
 	    k->nr_frames < 1 || k->nr_frames > totalram_pages() / 2 ||
 	    k->dev_frames > dm->size >> PAGE_SHIFT)
 		return -EINVAL;

@@ -40,12 +40,6 @@
 #include "vmc_run.h"
 #include "vmcore.h"
 
-#define KD_ARENA_DEF    (1ULL << 30)
-#define KD_ARENA_MAX    (4ULL << 30)
-#define KD_FRAMES_DEF   8192ULL
-#define KD_FRAMES_DIFF  65536ULL        /* diff runs: far from exhaustion */
-#define KD_DEV_DEF      1024ULL
-
 static DEFINE_MUTEX(kd_lock);
 
 /* The trace buffer the sink fills; overflow sets `truncated`. */
@@ -80,13 +74,15 @@ static int kd_shape(struct vmc_kmod_shape *s, bool diff)
 	const struct kmod_devmem *dm = kmod_devmem();
 
 	if (!s->arena_size)
-		s->arena_size = KD_ARENA_DEF;
+		s->arena_size = VMC_KMOD_DEF_ARENA;
 	if (!s->nr_frames)
-		s->nr_frames = diff ? KD_FRAMES_DIFF : KD_FRAMES_DEF;
+		s->nr_frames = diff ? VMC_KMOD_DEF_FRAMES_DIFF :
+			       VMC_KMOD_DEF_FRAMES;
 	if (!s->dev_frames)
-		s->dev_frames = min_t(u64, KD_DEV_DEF, dm->size >> PAGE_SHIFT);
+		s->dev_frames = min_t(u64, VMC_KMOD_DEF_DEV_FRAMES,
+				      dm->size >> PAGE_SHIFT);
 	if (s->arena_size & ~PAGE_MASK || s->arena_size < 16 * PAGE_SIZE ||
-	    s->arena_size > KD_ARENA_MAX)
+	    s->arena_size > VMC_KMOD_ARENA_MAX)
 		return -EINVAL;
 	if (s->nr_frames > totalram_pages() / 4)     /* two engines in a diff run */
 		return -EINVAL;

@@ -122,11 +122,9 @@
 #include <linux/vmalloc.h>
 
 #include "kmod.h"
+#include "vmc_kmod_uapi.h"
 
 #define KL_GFP          (GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
-#define KL_FRAMES_DEF   8192UL                  /* as the core's default */
-#define KL_ARENA_DEF    (1UL << 30)             /* as the core's window */
-#define KL_SPACE_CAP    (4UL << 30)             /* page tables stay small */
 #define KL_MAX_ALLOC    BITS_PER_LONG           /* 6.1's VMAP_MAX_ALLOC */
 #define KL_POISON       0xa5    /* the core's backends fill fresh frames so */
 
@@ -703,11 +701,11 @@ static int kl_create(const struct vmc_engine_cfg *cfg, void **state)
 		return -ENOMEM;
 	}
 	s->areas = RB_ROOT;
-	s->frames_max = cfg->nr_frames ? cfg->nr_frames : KL_FRAMES_DEF;
+	s->frames_max = cfg->nr_frames ? cfg->nr_frames : VMC_KMOD_DEF_FRAMES;
 	s->frames_max = min(s->frames_max, totalram_pages() / 4);
 	s->arena = cfg->arena_size && cfg->arena_size < ULONG_MAX ?
-		   (unsigned long)cfg->arena_size : KL_ARENA_DEF;
-	s->space_max = min(s->arena, KL_SPACE_CAP);
+		   (unsigned long)cfg->arena_size : VMC_KMOD_DEF_ARENA;
+	s->space_max = min_t(unsigned long, s->arena, VMC_KMOD_ARENA_MAX);
 	s->observe = cfg->observe;
 	*state = s;
 	return 0;

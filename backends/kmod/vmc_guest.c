@@ -50,9 +50,6 @@
 #define ARRAY_SIZE(a)           (sizeof(a) / sizeof((a)[0]))
 #define TRACE_START             (1u << 20)
 
-/* The module's defaults (vmc_kmod_uapi.h): the shape a zero shape means. */
-#define DEFAULT_FRAMES          8192u
-#define DEFAULT_DEV_FRAMES      1024u
 
 /* A run kind: a name on the command line and what it asks the module. */
 struct run_kind {
@@ -249,10 +246,10 @@ static void write_header(FILE *f, const char *kind, const char *base,
 		r->geometry[0] ? r->geometry : "-",
 		(uint64_t)r->vstart, (uint64_t)r->vend,
 		(uint64_t)(r->shape.nr_frames ? r->shape.nr_frames :
-			   DEFAULT_FRAMES),
+			   VMC_KMOD_DEF_FRAMES),
 		header_nodes(),
 		(uint64_t)(r->shape.dev_frames ? r->shape.dev_frames :
-			   DEFAULT_DEV_FRAMES), (uint64_t)r->ops,
+			   VMC_KMOD_DEF_DEV_FRAMES), (uint64_t)r->ops,
 		status, r->truncated, have_info ? (int)info.dev_is_bar : -1);
 	if (res->err)
 		fprintf(f, "# what: %s\n", res->why);
@@ -543,7 +540,7 @@ static void test_random(int fd, const struct run_kind *k)
 	/* The core engine's default budget on every engine: a diff run's own
 	   (65536 frames) lets the random stream's big areas succeed, which
 	   costs seconds under TCG and tests nothing more here. */
-	r.shape.nr_frames = DEFAULT_FRAMES;
+	r.shape.nr_frames = VMC_KMOD_DEF_FRAMES;
 	rc = ioctl(fd, VMC_KMOD_IOC_RUN, &r);
 	tap(rc == 0 && (r.status == 0 || r.status == 1),
 	    "4 KiB random stream on %s: ioctl 0, status 0 or 1", k->name);

@@ -68,6 +68,13 @@
 #define VMC_KMOD_STREAM_MAX     (4u << 20)      /* bytes of op stream */
 #define VMC_KMOD_TRACE_MAX      (64u << 20)     /* bytes of trace buffer */
 
+/* The defaults a zero field of a shape stands for. */
+#define VMC_KMOD_DEF_ARENA      (1ULL << 30)    /* 1 GiB window */
+#define VMC_KMOD_DEF_FRAMES     8192ULL
+#define VMC_KMOD_DEF_FRAMES_DIFF 65536ULL       /* VMC_KMOD_ENGINE_DIFF */
+#define VMC_KMOD_DEF_DEV_FRAMES 1024ULL         /* 4 MiB: the whole BAR */
+#define VMC_KMOD_ARENA_MAX      (4ULL << 30)    /* largest arena_size */
+
 /* The shape of the arena the core engine gets (0 in a run: the default). */
 struct vmc_kmod_shape {
 	__u64 arena_size;       /* bytes of the window; default 1 GiB */
