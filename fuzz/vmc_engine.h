@@ -94,6 +94,12 @@ struct vmc_engine_ops {
 		     struct vmc_result *res);
 	/* Full invariant check (core: vmc_check); 0 or invariant number. */
 	int  (*check)(void *state, char *msg, size_t len);
+	/*
+	 * Incremental check of what the ops since the previous check changed
+	 * (core: vmc_check_changed); 0 or invariant number.  NULL: the
+	 * runner uses ->check.
+	 */
+	int  (*check_changed)(void *state, char *msg, size_t len);
 };
 
 /*

@@ -24,6 +24,17 @@
 				   area was freed (a double free whose answer
 				   depends on whether the address was reused);
 				   printed as a "# skipped" comment */
+/*
+ * Under VMC_RUN_CHECK: the full check (engine ->check) runs after every
+ * N-th op, at every check() op and at the end; the ops between get the
+ * engine's incremental ->check_changed (what the op changed), or the
+ * full check where an engine has none.  N = 0: VMC_RUN_EVERY_DEFAULT;
+ * N = 1: a full check after every op.
+ */
+#define VMC_RUN_EVERY_SHIFT 16
+#define VMC_RUN_EVERY_MAX 0xffffu
+#define VMC_RUN_EVERY(n) (((unsigned int)(n) & VMC_RUN_EVERY_MAX) << VMC_RUN_EVERY_SHIFT)
+#define VMC_RUN_EVERY_DEFAULT 64u
 
 /* Why a run stopped; filled by vmc_run when it returns 1. */
 struct vmc_run_report {
