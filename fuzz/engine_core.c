@@ -355,6 +355,17 @@ static int ec_check(void *state, char *msg, size_t len)
 	return bad;
 }
 
+static int ec_check_changed(void *state, char *msg, size_t len)
+{
+	struct ec_state *s = state;
+	struct vmc_violation v;
+	int bad = vmc_check_changed(s->a, &v);
+
+	if (bad && len)
+		snprintf(msg, len, "%s", v.msg);
+	return bad;
+}
+
 #ifndef __KERNEL__
 const struct vmc_engine_ops vmc_engine_core_sim = {
 	.name = "core:sim",
@@ -362,6 +373,7 @@ const struct vmc_engine_ops vmc_engine_core_sim = {
 	.destroy = ec_destroy,
 	.exec = ec_exec,
 	.check = ec_check,
+	.check_changed = ec_check_changed,
 };
 
 const struct vmc_engine_ops vmc_engine_core_mmap = {
@@ -370,6 +382,7 @@ const struct vmc_engine_ops vmc_engine_core_mmap = {
 	.destroy = ec_destroy,
 	.exec = ec_exec,
 	.check = ec_check,
+	.check_changed = ec_check_changed,
 };
 #endif /* !__KERNEL__ */
 
@@ -379,4 +392,5 @@ const struct vmc_engine_ops vmc_engine_core_kmod = {
 	.destroy = ec_destroy,
 	.exec = ec_exec,
 	.check = ec_check,
+	.check_changed = ec_check_changed,
 };

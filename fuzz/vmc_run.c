@@ -16,8 +16,10 @@
  * (a segfault on the mmap backend), not a result to compare.
  *
  * Comparison: err, has_addr, the offset when there is one, and for verify
- * the detail (which byte differs).  Check: every engine's ->check after
- * each op under VMC_RUN_CHECK, at every check() op, and once at the end.
+ * the detail (which byte differs).  Check: under VMC_RUN_CHECK every
+ * engine's incremental ->check_changed after each op and its full ->check
+ * after every N-th (VMC_RUN_EVERY(N), default VMC_RUN_EVERY_DEFAULT);
+ * the full check also at every check() op and once at the end.
  * The first mismatch or violation stops the run and is described in
  * struct vmc_run_report.
  *
@@ -241,20 +243,26 @@ static void rr_report_op(struct vmc_run_report *rep, size_t i,
 		snprintf(rep->op, sizeof(rep->op), "(end of stream)");
 }
 
-/* ->check on every engine; 0, or 1 with rep filled. */
+/*
+ * ->check on every engine (full), or ->check_changed where an engine has
+ * one (incremental); 0, or 1 with rep filled.
+ */
 static int rr_check(const struct vmc_engine_spec *eng, void **st, size_t neng,
-		    size_t i, const struct vmc_op *op, char *msg, size_t msglen,
-		    struct vmc_run_report *rep)
+		    size_t i, const struct vmc_op *op, bool full, char *msg,
+		    size_t msglen, struct vmc_run_report *rep)
 {
 	size_t e;
 
 	for (e = 0; e < neng; e++) {
+		int (*fn)(void *, char *, size_t) = eng[e].ops->check;
 		int bad;
 
-		if (!eng[e].ops->check)
+		if (!full && eng[e].ops->check_changed)
+			fn = eng[e].ops->check_changed;
+		if (!fn)
 			continue;
 		msg[0] = '\0';
-		bad = eng[e].ops->check(st[e], msg, msglen);
+		bad = fn(st[e], msg, msglen);
 		if (!bad)
 			continue;
 		rr_report_op(rep, i, op);
@@ -320,12 +328,16 @@ int vmc_run_sink(const struct vmc_op *ops, size_t n,
 		 struct vmc_run_report *rep)
 {
 	bool observe = (flags & VMC_RUN_OBSERVE) != 0;
+	size_t every = (flags >> VMC_RUN_EVERY_SHIFT) & VMC_RUN_EVERY_MAX;
+	bool full;
 	struct vmc_result *res = NULL;
 	struct rr_run *run;
 	void **st = NULL;
 	size_t i, e, ref, made = 0;
 	int ret = 0;
 
+	if (!every)
+		every = VMC_RUN_EVERY_DEFAULT;
 	memset(rep, 0, sizeof(*rep));
 	run = vmc_env_zalloc(sizeof(*run));
 	if (run) {
@@ -426,14 +438,16 @@ int vmc_run_sink(const struct vmc_op *ops, size_t n,
 					observe, run->line, sizeof(run->line));
 		}
 		rr_update(regs, &op, &res[ref]);
+		full = op.kind == VMC_OP_CHECK || (i + 1) % every == 0;
 		if (((flags & VMC_RUN_CHECK) || op.kind == VMC_OP_CHECK) &&
-		    rr_check(eng, st, neng, i, &ops[i], run->msg,
+		    rr_check(eng, st, neng, i, &ops[i], full, run->msg,
 			     sizeof(run->msg), rep)) {
 			ret = 1;
 			goto out;
 		}
 	}
-	if (rr_check(eng, st, neng, n, NULL, run->msg, sizeof(run->msg), rep))
+	if (rr_check(eng, st, neng, n, NULL, true, run->msg, sizeof(run->msg),
+		     rep))
 		ret = 1;
 out:
 	for (e = 0; e < made; e++)

@@ -15,9 +15,30 @@
  * only with itself.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vmc_run.h"
+
+/*
+ * $VMC_CHECK_EVERY=N: the full check every N ops where the caller did not
+ * choose (0 or unset: the default).  Read once.
+ */
+unsigned int vmc_run_env_every(void)
+{
+	static int done;
+	static unsigned int every;
+	const char *s;
+
+	if (!done) {
+		s = getenv("VMC_CHECK_EVERY");
+		every = s && *s ? (unsigned int)strtoul(s, NULL, 0) : 0;
+		if (every > VMC_RUN_EVERY_MAX)
+			every = VMC_RUN_EVERY_MAX;
+		done = 1;
+	}
+	return every;
+}
 
 static void rf_line(void *arg, const char *line)
 {
@@ -33,6 +54,8 @@ int vmc_run(const struct vmc_op *ops, size_t n,
 {
 	struct vmc_trace_sink sink = { rf_line, trace };
 
+	if (!(flags & (VMC_RUN_EVERY_MAX << VMC_RUN_EVERY_SHIFT)))
+		flags |= VMC_RUN_EVERY(vmc_run_env_every());
 	return vmc_run_sink(ops, n, eng, neng, flags,
 			    trace && (flags & VMC_RUN_TRACE) ? &sink : NULL,
 			    rep);

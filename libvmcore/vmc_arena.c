@@ -340,6 +340,8 @@ static int vmc_access(struct vmc_arena *a, const void *addr, void *buf,
 	if (va < a->start || va >= a->end || len > a->end - va)
 		return -EFAULT;
 	vmc_lock(&a->lock);
+	/* Accesses fill the TLB: the next vmc_check_changed() looks here. */
+	vmc_dirty_add(a, va & ~(VMC_PAGE_SIZE - 1), va + len);
 	err = vmc_bo_access(a, va, buf, len, write);
 	vmc_unlock(&a->lock);
 	return err;

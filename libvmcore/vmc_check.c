@@ -351,57 +351,64 @@ static int chk_vm_area(struct chk *c, struct vmc_va *va)
 	return 0;
 }
 
-static int chk_areas(struct chk *c)
+/* One busy range: what it carries is well formed (invariant 2). */
+static int chk_area(struct chk *c, struct vmc_va *va)
 {
 	struct vmc_arena *a = c->a;
-	struct vmc_list *pos;
+	int bad = 0;
 
-	vmc_list_for_each(pos, &a->vs.busy.head) {
-		struct vmc_va *va = chk_va_of(pos);
-		int bad = 0;
-
-		if (!vmc_page_aligned(va->va_start) ||
-		    !vmc_page_aligned(va->va_end))
-			return chk_fail(c, 2, "busy range 0x%lx-0x%lx (+0x%lx) "
-					"is not page aligned", va->va_start,
-					va->va_end, chk_off(c, va->va_start));
-		switch (va->kind) {
-		case VMC_VA_VM:
-			bad = chk_vm_area(c, va);
-			break;
-		case VMC_VA_BLOCK:
-			if (!va->u.vb || va->u.vb->va != va)
-				return chk_fail(c, 2, "vmap block range 0x%lx "
-						"(+0x%lx) and its block do not "
-						"point at each other",
-						va->va_start,
-						chk_off(c, va->va_start));
-			if (vmc_va_size(va) != a->vb_pages << VMC_PAGE_SHIFT)
-				return chk_fail(c, 2, "vmap block 0x%lx "
-						"(+0x%lx) is 0x%lx bytes, "
-						"expected 0x%lx", va->va_start,
-						chk_off(c, va->va_start),
-						vmc_va_size(va),
-						a->vb_pages << VMC_PAGE_SHIFT);
-			break;
-		case VMC_VA_RAM:
-			if (!va->u.ram ||
-			    vmc_va_size(va) !=
-			    (unsigned long)va->u.ram->count << VMC_PAGE_SHIFT)
-				return chk_fail(c, 2, "vm_map_ram range "
-						"0x%lx-0x%lx (+0x%lx) does not "
-						"match its record of %u pages",
-						va->va_start, va->va_end,
-						chk_off(c, va->va_start),
-						va->u.ram ? va->u.ram->count :
-						0u);
-			break;
-		default:
-			return chk_fail(c, 2, "busy range 0x%lx-0x%lx (+0x%lx) "
-					"carries nothing (kind %u)",
+	if (!vmc_page_aligned(va->va_start) ||
+	    !vmc_page_aligned(va->va_end))
+		return chk_fail(c, 2, "busy range 0x%lx-0x%lx (+0x%lx) "
+				"is not page aligned", va->va_start,
+				va->va_end, chk_off(c, va->va_start));
+	switch (va->kind) {
+	case VMC_VA_VM:
+		bad = chk_vm_area(c, va);
+		break;
+	case VMC_VA_BLOCK:
+		if (!va->u.vb || va->u.vb->va != va)
+			return chk_fail(c, 2, "vmap block range 0x%lx "
+					"(+0x%lx) and its block do not "
+					"point at each other",
+					va->va_start,
+					chk_off(c, va->va_start));
+		if (vmc_va_size(va) != a->vb_pages << VMC_PAGE_SHIFT)
+			return chk_fail(c, 2, "vmap block 0x%lx "
+					"(+0x%lx) is 0x%lx bytes, "
+					"expected 0x%lx", va->va_start,
+					chk_off(c, va->va_start),
+					vmc_va_size(va),
+					a->vb_pages << VMC_PAGE_SHIFT);
+		break;
+	case VMC_VA_RAM:
+		if (!va->u.ram ||
+		    vmc_va_size(va) !=
+		    (unsigned long)va->u.ram->count << VMC_PAGE_SHIFT)
+			return chk_fail(c, 2, "vm_map_ram range "
+					"0x%lx-0x%lx (+0x%lx) does not "
+					"match its record of %u pages",
 					va->va_start, va->va_end,
-					chk_off(c, va->va_start), va->kind);
-		}
+					chk_off(c, va->va_start),
+					va->u.ram ? va->u.ram->count :
+					0u);
+		break;
+	default:
+		return chk_fail(c, 2, "busy range 0x%lx-0x%lx (+0x%lx) "
+				"carries nothing (kind %u)",
+				va->va_start, va->va_end,
+				chk_off(c, va->va_start), va->kind);
+	}
+	return bad;
+}
+
+static int chk_areas(struct chk *c)
+{
+	struct vmc_list *pos;
+	int bad;
+
+	vmc_list_for_each(pos, &c->a->vs.busy.head) {
+		bad = chk_area(c, chk_va_of(pos));
 		if (bad)
 			return bad;
 	}
@@ -927,30 +934,38 @@ static int chk_data_area(struct chk *c, struct vmc_va *va)
  */
 #define CHK_BATCH 64u
 
+struct chk_win;
+
 struct chk_tlb_batch {
+	const struct chk_win *w;        /* only entries inside; NULL: all */
 	unsigned long skip, seen;
 	unsigned int n;
 	unsigned long va[CHK_BATCH];
 };
+
+static bool chk_in_win(const struct chk_win *w, unsigned long addr);
 
 static int chk_tlb_collect(void *arg, unsigned long va, unsigned long pfn)
 {
 	struct chk_tlb_batch *b = arg;
 
 	(void)pfn;
+	if (b->w && !chk_in_win(b->w, va))
+		return 0;
 	if (b->seen++ < b->skip)
 		return 0;
 	b->va[b->n++] = va;
 	return b->n == CHK_BATCH;
 }
 
-static int chk_data_tlb(struct chk *c)
+static int chk_data_tlb_win(struct chk *c, const struct chk_win *w)
 {
 	struct chk_tlb_batch b;
 	unsigned long skip = 0, pfn;
 	unsigned int i;
 	int bad;
 
+	b.w = w;
 	do {
 		b.skip = skip;
 		b.seen = 0;
@@ -972,6 +987,11 @@ static int chk_data_tlb(struct chk *c)
 	return 0;
 }
 
+static int chk_data_tlb(struct chk *c)
+{
+	return chk_data_tlb_win(c, NULL);
+}
+
 static int chk_data(struct chk *c)
 {
 	struct vmc_list *pos;
@@ -985,6 +1005,484 @@ static int chk_data(struct chk *c)
 			return bad;
 	}
 	return 0;
+}
+
+/* ---------- what changed: the dirty ranges ---------- */
+
+static bool chk_touch(unsigned long lo, unsigned long hi, unsigned long l2,
+		      unsigned long h2)
+{
+	return lo <= h2 && l2 <= hi;
+}
+
+/* Merge every range touching dirty[i] into it. */
+static void chk_dirty_coalesce(struct vmc_arena *a, unsigned int i)
+{
+	unsigned int j = 0;
+
+	while (j < a->nr_dirty) {
+		if (j != i && chk_touch(a->dirty[i].lo, a->dirty[i].hi,
+					a->dirty[j].lo, a->dirty[j].hi)) {
+			a->dirty[i].lo = VMC_MIN(a->dirty[i].lo, a->dirty[j].lo);
+			a->dirty[i].hi = VMC_MAX(a->dirty[i].hi, a->dirty[j].hi);
+			a->dirty[j] = a->dirty[--a->nr_dirty];
+			if (i == a->nr_dirty)
+				i = j;
+			j = 0;
+			continue;
+		}
+		j++;
+	}
+}
+
+void vmc_dirty_add(struct vmc_arena *a, unsigned long lo, unsigned long hi)
+{
+	unsigned long gap, best_gap = ~0UL;
+	unsigned int i, best = 0;
+
+	lo = VMC_MAX(lo, a->start);
+	hi = VMC_MIN(hi, a->end);
+	if (lo >= hi)
+		return;
+	for (i = 0; i < a->nr_dirty; i++) {
+		if (chk_touch(lo, hi, a->dirty[i].lo, a->dirty[i].hi))
+			break;
+		gap = a->dirty[i].hi < lo ? lo - a->dirty[i].hi :
+					    a->dirty[i].lo - hi;
+		if (gap < best_gap) {
+			best_gap = gap;
+			best = i;
+		}
+	}
+	if (i == a->nr_dirty && a->nr_dirty < VMC_DIRTY_MAX) {
+		a->dirty[a->nr_dirty].lo = lo;
+		a->dirty[a->nr_dirty].hi = hi;
+		a->nr_dirty++;
+		return;
+	}
+	if (i == a->nr_dirty)
+		i = best;       /* no room: grow the nearest range over the gap */
+	a->dirty[i].lo = VMC_MIN(a->dirty[i].lo, lo);
+	a->dirty[i].hi = VMC_MAX(a->dirty[i].hi, hi);
+	chk_dirty_coalesce(a, i);
+}
+
+/* ---------- vmc_check_changed: the invariants where things changed ---------- */
+
+/*
+ * Theory.  Every call that changes an arena names the address ranges it
+ * changed (vmc_dirty_add: a range allocated, freed or purged, entries
+ * mapped or unmapped, bytes read or written).  Everything an invariant
+ * relates is local to an address: a range's set and its neighbours, the
+ * leaves over it, the tree path above its node, the TLB entries inside
+ * it.  So checking each changed range, widened to the ranges on either
+ * side (a merge or a split changes those too), sees every violation the
+ * calls since the last check can have made there, with the same tests as
+ * the full check.  What is not local -- the count of nodes in a set, the
+ * black height of subtrees the rotations did not touch, a table linked
+ * twice, where frames went when the totals still balance -- is left to
+ * vmc_check(), which a harness runs every N calls and at the end.
+ *
+ * Frame accounting is O(1): the backend's count against the counters the
+ * core keeps.  The soft TLB is scanned once (a few hundred entries, a
+ * range test each) and only entries in a changed range are looked up.
+ */
+
+/* The one range of any set holding addr; reports 1 on none, 3 on several. */
+static struct vmc_va *chk_at(struct chk *c, unsigned long addr, int *bad)
+{
+	struct vmc_arena *a = c->a;
+	struct vmc_vaset *sets[3] = { &a->vs.free, &a->vs.busy, &a->vs.lazy };
+	static const unsigned char states[3] = { VMC_VA_FREE, VMC_VA_BUSY,
+						 VMC_VA_LAZY };
+	struct vmc_va *found = NULL, *va;
+	int i;
+
+	*bad = 0;
+	for (i = 0; i < 3; i++) {
+		va = vmc_vaset_find(sets[i], addr);
+		if (!va)
+			continue;
+		if (va->state != states[i]) {
+			*bad = chk_fail(c, 3, "range 0x%lx-0x%lx (+0x%lx) in the "
+					"%s set has state %u", va->va_start,
+					va->va_end, chk_off(c, va->va_start),
+					chk_state_name(states[i]), va->state);
+			return NULL;
+		}
+		if (found) {
+			*bad = chk_fail(c, 1, "%s range 0x%lx-0x%lx (+0x%lx) "
+					"overlaps %s range 0x%lx-0x%lx",
+					chk_state_name(va->state), va->va_start,
+					va->va_end, chk_off(c, va->va_start),
+					chk_state_name(found->state),
+					found->va_start, found->va_end);
+			return NULL;
+		}
+		found = va;
+	}
+	if (!found)
+		*bad = chk_fail(c, 1, "address 0x%lx (+0x%lx) is in no set",
+				addr, chk_off(c, addr));
+	return found;
+}
+
+static struct vmc_vaset *chk_set_of(struct vmc_arena *a, const struct vmc_va *va)
+{
+	if (va->state == VMC_VA_FREE)
+		return &a->vs.free;
+	return va->state == VMC_VA_BUSY ? &a->vs.busy : &a->vs.lazy;
+}
+
+static unsigned long chk_sms(const struct vmc_rb_node *n)
+{
+	return n ? vmc_rb_entry(n, struct vmc_va, rb)->subtree_max_size : 0;
+}
+
+/* One node's local rules: child links, key order, red-red, augment. */
+static int chk_rb_node(struct chk *c, const struct vmc_rb_node *n, bool aug,
+		       const char *name)
+{
+	const struct vmc_va *va = vmc_rb_entry(n, struct vmc_va, rb);
+	const struct vmc_rb_node *kid[2] = { n->left, n->right };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		const struct vmc_va *k;
+
+		if (!kid[i])
+			continue;
+		k = vmc_rb_entry(kid[i], struct vmc_va, rb);
+		if (kid[i]->parent != n)
+			return chk_fail(c, 3, "%s tree: child 0x%lx of 0x%lx "
+					"does not point back", name,
+					k->va_start, va->va_start);
+		if (i == 0 ? k->va_end > va->va_start :
+			     k->va_start < va->va_end)
+			return chk_fail(c, 3, "%s tree: 0x%lx-0x%lx is the %s "
+					"child of 0x%lx-0x%lx", name,
+					k->va_start, k->va_end,
+					i == 0 ? "left" : "right",
+					va->va_start, va->va_end);
+		if (n->red && kid[i]->red)
+			return chk_fail(c, 3, "%s tree: red node 0x%lx has a red "
+					"child 0x%lx", name, va->va_start,
+					k->va_start);
+	}
+	if (aug) {
+		unsigned long m = VMC_MAX(vmc_va_size(va),
+					  VMC_MAX(chk_sms(n->left),
+						  chk_sms(n->right)));
+
+		if (va->subtree_max_size != m)
+			return chk_fail(c, 3, "free block [0x%lx, 0x%lx): "
+					"subtree_max_size 0x%lx, expected 0x%lx",
+					va->va_start, va->va_end,
+					va->subtree_max_size, m);
+	}
+	return 0;
+}
+
+/*
+ * The path from va's node to the root, and every child of it (rotations
+ * move nodes to just beside the path): local rules, parent links, a black
+ * root, and, where va's node has an empty child, its black height equal
+ * to the leftmost path's.
+ */
+static int chk_rb_path(struct chk *c, struct vmc_vaset *s, struct vmc_va *va,
+		       bool aug, const char *name)
+{
+	const struct vmc_rb_node *n = &va->rb, *p, *top = NULL;
+	unsigned long blacks = 0, want = 0;
+	int bad;
+
+	for (p = n; p; p = p->parent) {
+		bad = chk_rb_node(c, p, aug, name);
+		if (!bad && p->left)
+			bad = chk_rb_node(c, p->left, aug, name);
+		if (!bad && p->right)
+			bad = chk_rb_node(c, p->right, aug, name);
+		if (bad)
+			return bad;
+		if (p->parent && p->parent->left != p && p->parent->right != p)
+			return chk_fail(c, 3, "%s tree: 0x%lx is not a child of "
+					"its parent", name,
+					vmc_rb_entry(p, struct vmc_va, rb)->va_start);
+		blacks += !p->red;
+		top = p;
+	}
+	if (top != s->root.node)
+		return chk_fail(c, 3, "%s range 0x%lx-0x%lx (+0x%lx) is not in "
+				"its tree", name, va->va_start, va->va_end,
+				chk_off(c, va->va_start));
+	if (top->red)
+		return chk_fail(c, 3, "%s tree: the root is red", name);
+	if (n->left && n->right)
+		return 0;
+	for (p = top; p; p = p->left)
+		want += !p->red;
+	if (blacks != want)
+		return chk_fail(c, 3, "%s tree: %lu black nodes above 0x%lx, %lu "
+				"on the leftmost path", name, blacks,
+				va->va_start, want);
+	return 0;
+}
+
+/* va's place in its set: list links, list and tree neighbours agree. */
+static int chk_local(struct chk *c, struct vmc_va *va)
+{
+	struct vmc_arena *a = c->a;
+	struct vmc_vaset *s = chk_set_of(a, va);
+	const char *name = chk_state_name(va->state);
+	struct vmc_va *prev = NULL, *next = NULL;
+	struct vmc_rb_node *rp, *rn;
+
+	if (va->list.next->prev != &va->list || va->list.prev->next != &va->list)
+		return chk_fail(c, 3, "%s list: broken link at 0x%lx-0x%lx", name,
+				va->va_start, va->va_end);
+	if (va->list.prev != &s->head)
+		prev = chk_va_of(va->list.prev);
+	if (va->list.next != &s->head)
+		next = chk_va_of(va->list.next);
+	if ((prev && prev->va_end > va->va_start) ||
+	    (next && next->va_start < va->va_end))
+		return chk_fail(c, 3, "%s list out of order around 0x%lx-0x%lx",
+				name, va->va_start, va->va_end);
+	rp = vmc_rb_prev(&va->rb);
+	rn = vmc_rb_next(&va->rb);
+	if (rp != (prev ? &prev->rb : NULL) || rn != (next ? &next->rb : NULL))
+		return chk_fail(c, 3, "%s list and tree differ at 0x%lx-0x%lx",
+				name, va->va_start, va->va_end);
+	return chk_rb_path(c, s, va, va->state == VMC_VA_FREE, name);
+}
+
+/* The changed ranges, widened to their neighbours, for one check. */
+struct chk_win {
+	unsigned int n;
+	unsigned long lo[VMC_DIRTY_MAX], hi[VMC_DIRTY_MAX];
+	unsigned long probes;           /* real-MMU probe sets left */
+};
+
+static bool chk_in_win(const struct chk_win *w, unsigned long addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < w->n; i++)
+		if (addr >= w->lo[i] && addr < w->hi[i])
+			return true;
+	return false;
+}
+
+/* Invariants 1 to 4 (and 5, 7 on a real MMU) over [lo, hi). */
+static int chk_window(struct chk *c, struct chk_win *w, unsigned long lo,
+		      unsigned long hi)
+{
+	struct vmc_arena *a = c->a;
+	struct vmc_va *va, *prev = NULL, *first_busy = NULL;
+	struct chk_leaves lw = { c, NULL, 0, 0 };
+	bool block = false;
+	char msg[sizeof(c->v->msg)];
+	unsigned long at;
+	int bad, err;
+
+	if (lo > a->start) {
+		va = chk_at(c, lo - 1, &bad);
+		if (bad)
+			return bad;
+		lo = va->va_start;
+	}
+	if (hi < a->end) {
+		va = chk_at(c, hi, &bad);
+		if (bad)
+			return bad;
+		hi = va->va_end;
+	}
+	w->lo[w->n] = lo;
+	w->hi[w->n] = hi;
+	w->n++;
+
+	/* In the full check's order: tiling (1), areas (2), sets (3). */
+	for (at = lo; at < hi; at = va->va_end) {
+		va = chk_at(c, at, &bad);
+		if (bad)
+			return bad;
+		if (va->va_start != at || va->va_end <= va->va_start)
+			return chk_fail(c, 1, "%s range 0x%lx-0x%lx (+0x%lx) "
+					"does not start where 0x%lx-0x%lx "
+					"ends", chk_state_name(va->state),
+					va->va_start, va->va_end,
+					chk_off(c, va->va_start),
+					prev ? prev->va_start : a->start,
+					at);
+		if (!vmc_page_aligned(va->va_start) ||
+		    !vmc_page_aligned(va->va_end))
+			return chk_fail(c, va->state == VMC_VA_BUSY ? 2 : 1,
+					"%s range 0x%lx-0x%lx (+0x%lx) is not "
+					"page aligned", chk_state_name(va->state),
+					va->va_start, va->va_end,
+					chk_off(c, va->va_start));
+		prev = va;
+	}
+	for (at = lo; at < hi; at = va->va_end) {
+		va = chk_at(c, at, &bad);
+		if (va->state != VMC_VA_BUSY)
+			continue;
+		bad = chk_area(c, va);
+		if (bad)
+			return bad;
+		if (!first_busy)
+			first_busy = va;
+		block |= va->kind == VMC_VA_BLOCK;
+	}
+	if (block) {
+		msg[0] = 0;
+		if (vmc_vb_validate(a, msg, sizeof(msg)))
+			return chk_fail(c, 2, "%s", msg);
+	}
+	prev = NULL;
+	for (at = lo; at < hi; at = va->va_end) {
+		va = chk_at(c, at, &bad);
+		bad = chk_local(c, va);
+		if (bad)
+			return bad;
+		if (prev && prev->state == VMC_VA_FREE &&
+		    va->state == VMC_VA_FREE)
+			return chk_fail(c, 3, "free blocks [0x%lx, 0x%lx) and "
+					"[0x%lx, 0x%lx) not merged",
+					prev->va_start, prev->va_end,
+					va->va_start, va->va_end);
+		prev = va;
+	}
+	msg[0] = 0;
+	if (vmc_pt_validate_range(a, lo, hi, msg, sizeof(msg)))
+		return chk_fail(c, 4, "page tables: %s", msg);
+	/* Leaves against the busy areas of the window, as chk_mappings. */
+	lw.pos = first_busy ? &first_busy->list : &a->vs.busy.head;
+	err = vmc_pt_for_each_leaf_range(a, lo, hi, chk_leaf, &lw);
+	if (lw.bad)
+		return lw.bad;
+	if (err)
+		return chk_fail(c, 4, "page-table walk failed (%d)", err);
+	for (; lw.pos != &a->vs.busy.head &&
+	       chk_va_of(lw.pos)->va_start < hi; lw.pos = lw.pos->next) {
+		bad = chk_area_done(&lw, chk_va_of(lw.pos));
+		if (bad)
+			return bad;
+		lw.mapped = 0;
+	}
+	if (a->info.features & VMC_BF_SOFT_TLB)
+		return 0;               /* TLB and data: chk_changed_tlb */
+	for (at = lo; at < hi; at = va->va_end) {
+		va = chk_at(c, at, &bad);
+		if (bad)
+			return bad;
+		if (vmc_bo_has_probe(a) && w->probes) {
+			w->probes--;
+			bad = chk_mmu_item(c, va, va->state == VMC_VA_BUSY ? 0 :
+					   va->state == VMC_VA_FREE ? 1 : 2);
+			if (bad)
+				return bad;
+		}
+		if (va->state == VMC_VA_BUSY) {
+			bad = chk_data_area(c, va);
+			if (bad)
+				return bad;
+		}
+	}
+	return 0;
+}
+
+struct chk_tlb_win {
+	struct chk *c;
+	const struct chk_win *w;
+};
+
+static int chk_tlb_entry_win(void *arg, unsigned long addr, unsigned long pfn)
+{
+	struct chk_tlb_win *t = arg;
+
+	if (!chk_in_win(t->w, addr))
+		return 0;
+	return chk_tlb_entry(t->c, addr, pfn);
+}
+
+/* Soft TLB: invariant 5 for the entries inside the windows. */
+static int chk_changed_tlb(struct chk *c, const struct chk_win *w)
+{
+	struct chk_tlb_win t = { c, w };
+	int ret;
+
+	if (!(c->a->info.features & VMC_BF_SOFT_TLB) || !w->n)
+		return 0;
+	ret = vmc_bo_tlb_for_each(c->a, chk_tlb_entry_win, &t);
+	if (ret && !c->v->invariant)
+		return chk_fail(c, 5, "TLB walk failed (%d)", ret);
+	return ret ? c->v->invariant : 0;
+}
+
+/* Invariant 6 in O(1): the backend's frames against the core's counters. */
+static int chk_frames_balance(struct chk *c)
+{
+	struct vmc_arena *a = c->a;
+	unsigned long used = vmc_bo_frames_used(a);
+	unsigned long want = a->frames_baseline + a->frames_data +
+			     a->frames_tables + a->frames_harness;
+
+	if (used != want)
+		return chk_fail(c, 6, "backend holds %lu frames, the core "
+				"accounts for %lu (baseline %lu + data %lu + "
+				"tables %lu + harness %lu)", used, want,
+				a->frames_baseline, a->frames_data,
+				a->frames_tables, a->frames_harness);
+	if (a->frames_arrays > a->frames_data)
+		return chk_fail(c, 6, "frames_arrays %lu exceeds frames_data "
+				"%lu", a->frames_arrays, a->frames_data);
+	return 0;
+}
+
+static int chk_changed(struct chk *c)
+{
+	struct vmc_arena *a = c->a;
+	struct chk_win w;
+	unsigned int i;
+	int bad;
+
+	w.n = 0;
+	w.probes = CHK_MMU_BUDGET;
+	for (i = 0; i < a->nr_dirty; i++) {
+		bad = chk_window(c, &w, a->dirty[i].lo, a->dirty[i].hi);
+		if (bad)
+			return bad;
+	}
+	bad = chk_changed_tlb(c, &w);
+	if (bad)
+		return bad;
+	bad = chk_frames_balance(c);
+	if (bad)
+		return bad;
+	if ((a->info.features & VMC_BF_SOFT_TLB) && w.n)
+		return chk_data_tlb_win(c, &w);
+	return 0;
+}
+
+int vmc_check_changed(struct vmc_arena *a, struct vmc_violation *v)
+{
+	struct vmc_violation local;
+	struct chk c;
+	int bad;
+
+	if (!v)
+		v = &local;
+	v->invariant = 0;
+	v->msg[0] = 0;
+	c.a = a;
+	c.v = v;
+	vmc_lock(&a->lock);
+	bad = chk_changed(&c);
+	if (!bad)
+		a->nr_dirty = 0;
+	vmc_unlock(&a->lock);
+	return bad;
 }
 
 /* ---------- the entry point ---------- */
@@ -1046,6 +1544,8 @@ int vmc_check(struct vmc_arena *a, struct vmc_violation *v)
 	c.v = v;
 	vmc_lock(&a->lock);
 	bad = chk_all(&c);
+	if (!bad)
+		a->nr_dirty = 0;       /* everything was looked at */
 	vmc_unlock(&a->lock);
 	return bad;
 }

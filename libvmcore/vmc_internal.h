@@ -180,6 +180,9 @@ struct vmc_vb {
 
 /* ---------- the arena ---------- */
 
+/* Changed ranges an arena remembers between two checks (vmc_check.c). */
+#define VMC_DIRTY_MAX 8u
+
 struct vmc_arena {
 	struct vmc_arena_config cfg;
 	const struct vmc_backend_ops *ops;
@@ -217,6 +220,13 @@ struct vmc_arena {
 	unsigned long frames_harness;
 	unsigned long nr_tlb_flushes;
 	unsigned long chk_mmu_next;     /* vmc_check: where real-MMU probes resume */
+	/*
+	 * What changed since the last check (vmc_check_changed): disjoint
+	 * address ranges, unordered; when a new one finds no room the two
+	 * nearest merge, so the ranges only ever grow to cover more.
+	 */
+	unsigned int nr_dirty;
+	struct { unsigned long lo, hi; } dirty[VMC_DIRTY_MAX];
 
 	unsigned long warnings;
 	int last_error;
@@ -234,6 +244,12 @@ void vmc_info(struct vmc_arena *a, const char *fmt, ...)
 void *vmc_fail(struct vmc_arena *a, int err);
 /* Under VMC_ARENA_DEBUG / VMC_DEBUG: full check, panic on violation. */
 void vmc_debug_check(struct vmc_arena *a, const char *op);
+/*
+ * Remember that [lo, hi) changed (vmc_check.c): every call that moves a
+ * range between sets, writes page-table entries or touches data says so,
+ * and vmc_check_changed() looks there.  Cheap: O(VMC_DIRTY_MAX).
+ */
+void vmc_dirty_add(struct vmc_arena *a, unsigned long lo, unsigned long hi);
 
 /* ---------- vmc_bops.c ---------- */
 
@@ -371,6 +387,13 @@ int  vmc_pt_for_each_leaf(struct vmc_arena *a,
 				    unsigned int level, unsigned long pfn,
 				    unsigned int prot),
 			  void *arg);
+/* vmc_pt_for_each_leaf over the leaves that map part of [lo, hi) only. */
+int  vmc_pt_for_each_leaf_range(struct vmc_arena *a, unsigned long lo,
+				unsigned long hi,
+				int (*fn)(void *arg, unsigned long va,
+					  unsigned int level, unsigned long pfn,
+					  unsigned int prot),
+				void *arg);
 /* Tables below the root reachable from the arena's range. */
 unsigned long vmc_pt_count_tables(struct vmc_arena *a);
 /* Free every table below the root in the arena's range (teardown). */
@@ -381,6 +404,9 @@ void vmc_pt_fini(struct vmc_arena *a);
  * 0 or that invariant number with a description in msg.
  */
 int  vmc_pt_validate(struct vmc_arena *a, char *msg, size_t len);
+/* The leaf rules of vmc_pt_validate for the leaves in [lo, hi) only (4). */
+int  vmc_pt_validate_range(struct vmc_arena *a, unsigned long lo,
+			   unsigned long hi, char *msg, size_t len);
 
 /* ---------- vmc_pages.c ---------- */
 

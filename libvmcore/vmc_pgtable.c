@@ -151,6 +151,7 @@ void vmc_pt_unmap(struct vmc_arena *a, unsigned long addr, unsigned long end)
 	VMC_VERIFY(a->start <= addr && addr <= end && end <= a->end);
 	if (addr == end)
 		return;
+	vmc_dirty_add(a, addr, end);
 	vmc_bo_batch_begin(a);
 	pt_unmap_level(a, vmc_bo_root(a), pt_top(a), addr, end, &mask);
 	vmc_bo_batch_end(a);
@@ -362,6 +363,7 @@ static int pt_map_run(struct pt_map *m, unsigned long addr, unsigned long end)
 
 	VMC_VERIFY(vmc_page_aligned(addr) && vmc_page_aligned(end));
 	VMC_VERIFY(a->start <= addr && addr < end && end <= a->end);
+	vmc_dirty_add(a, addr, end);
 	m->start = addr;
 	m->fail_at = addr;
 	m->mask = 0;
@@ -516,6 +518,19 @@ static int pt_visit(struct pt_visit *v)
 	return pt_visit_level(v, vmc_bo_root(a), pt_top(a), a->start, a->end);
 }
 
+/* The same over [lo, hi) clipped to the arena; nothing when that is empty. */
+static int pt_visit_range(struct pt_visit *v, unsigned long lo,
+			  unsigned long hi)
+{
+	struct vmc_arena *a = v->a;
+
+	lo = VMC_MAX(lo, a->start);
+	hi = VMC_MIN(hi, a->end);
+	if (lo >= hi)
+		return 0;
+	return pt_visit_level(v, vmc_bo_root(a), pt_top(a), lo, hi);
+}
+
 struct pt_leaf_cb {
 	struct pt_visit v;
 	int (*fn)(void *arg, unsigned long va, unsigned int level,
@@ -538,6 +553,16 @@ int vmc_pt_for_each_leaf(struct vmc_arena *a,
 				   unsigned int prot),
 			 void *arg)
 {
+	return vmc_pt_for_each_leaf_range(a, a->start, a->end, fn, arg);
+}
+
+int vmc_pt_for_each_leaf_range(struct vmc_arena *a, unsigned long lo,
+			       unsigned long hi,
+			       int (*fn)(void *arg, unsigned long va,
+					 unsigned int level, unsigned long pfn,
+					 unsigned int prot),
+			       void *arg)
+{
 	struct pt_leaf_cb c;
 
 	memset(&c, 0, sizeof(c));
@@ -545,7 +570,7 @@ int vmc_pt_for_each_leaf(struct vmc_arena *a,
 	c.v.leaf = pt_leaf_cb;
 	c.fn = fn;
 	c.arg = arg;
-	return pt_visit(&c.v);
+	return pt_visit_range(&c.v, lo, hi);
 }
 
 struct pt_count {
@@ -721,6 +746,19 @@ static void pt_sort(unsigned long *p, unsigned long n)
 		p[i] = t;
 		pt_sift(p, 0, i);
 	}
+}
+
+int vmc_pt_validate_range(struct vmc_arena *a, unsigned long lo,
+			  unsigned long hi, char *msg, size_t len)
+{
+	struct pt_check chk;
+
+	memset(&chk, 0, sizeof(chk));
+	chk.v.a = a;
+	chk.v.leaf = pt_check_leaf;
+	chk.msg = msg;
+	chk.len = len;
+	return pt_visit_range(&chk.v, lo, hi);
 }
 
 int vmc_pt_validate(struct vmc_arena *a, char *msg, size_t len)

@@ -324,6 +324,8 @@ int vmc_va_alloc(struct vmc_arena *a, unsigned long size,
 		vmc_va_purge(a);
 		err = va_alloc_once(a, &r, out);
 	}
+	if (!err)
+		vmc_dirty_add(a, (*out)->va_start, (*out)->va_end);
 	return err == -ENOENT ? -ENOMEM : err;
 }
 
@@ -397,6 +399,7 @@ static void va_free_insert(struct vmc_arena *a, struct vmc_va *va)
 void vmc_va_free(struct vmc_arena *a, struct vmc_va *va)
 {
 	VMC_VERIFY3U(va->state, ==, VMC_VA_BUSY);
+	vmc_dirty_add(a, va->va_start, va->va_end);
 	set_remove(a, &a->vs.busy, va);
 	va->state = VMC_VA_LAZY;
 	va->kind = VMC_VA_NONE;
@@ -410,6 +413,7 @@ void vmc_va_free(struct vmc_arena *a, struct vmc_va *va)
 void vmc_va_free_now(struct vmc_arena *a, struct vmc_va *va)
 {
 	VMC_VERIFY3U(va->state, ==, VMC_VA_BUSY);
+	vmc_dirty_add(a, va->va_start, va->va_end);
 	set_remove(a, &a->vs.busy, va);
 	va_free_insert(a, va);
 }
@@ -435,6 +439,7 @@ unsigned long vmc_va_purge(struct vmc_arena *a)
 		struct vmc_va *va = va_of_list(pos);
 
 		vmc_list_del(&va->list);
+		vmc_dirty_add(a, va->va_start, va->va_end);
 		va_free_insert(a, va);
 		n++;
 	}

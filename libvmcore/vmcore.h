@@ -230,6 +230,18 @@ void vmc_frame_free(struct vmc_arena *a, unsigned long pfn);
  * invariant violated, with a description in *v (if v is set).
  */
 int  vmc_check(struct vmc_arena *a, struct vmc_violation *v);
+/*
+ * The same invariants, checked over what changed since the previous
+ * vmc_check() or vmc_check_changed() only: the address ranges every call
+ * since then allocated, freed, purged, mapped, unmapped, read or wrote
+ * (with their neighbours), the tree paths above them, the TLB entries
+ * inside them, and the O(1) frame balance.  Its cost follows the work of
+ * those calls, not the size of the arena, so a harness can run it after
+ * every call and vmc_check() every N calls; what it cannot see from the
+ * changed ranges alone (a node count, a leak far away, a table reachable
+ * twice) vmc_check() sees.  Same return value and report.
+ */
+int  vmc_check_changed(struct vmc_arena *a, struct vmc_violation *v);
 
 /* --- fault injection --- */
 enum vmc_fault_kind {

@@ -53,14 +53,29 @@ static struct vmc_arena *mk(void)
 	return mk_geo(&vmc_sim_ops, NULL);
 }
 
-/* vmc_check, with the violation printed as a TAP comment. */
+/*
+ * vmc_check, with the violation printed as a TAP comment.  Every call also
+ * runs the incremental vmc_check_changed() first, as if the last call had
+ * changed the whole arena (the corruptions here are made by hand, so no
+ * call recorded where): it must name the same invariant, which shows that
+ * every check the full walk makes on these corruptions the per-range
+ * checks make too.  That they look only where a call changed something is
+ * test_incremental()'s business below.
+ */
 static int check(struct vmc_arena *a)
 {
-	struct vmc_violation v;
-	int r = vmc_check(a, &v);
+	struct vmc_violation v, vi;
+	int inc, r;
 
+	vmc_lock(&a->lock);
+	vmc_dirty_add(a, a->start, a->end);
+	vmc_unlock(&a->lock);
+	inc = vmc_check_changed(a, &vi);
+	r = vmc_check(a, &v);
 	if (r)
 		tap_diag("invariant %d: %s", v.invariant, v.msg);
+	if (!tap_ok(inc == r, "  the incremental check agrees (%d)", inc))
+		tap_diag("incremental: invariant %d: %s", vi.invariant, vi.msg);
 	return r;
 }
 
@@ -678,6 +693,50 @@ static void break_7(void)
 	vmc_arena_destroy(a);
 }
 
+/* ---------- the incremental check looks where calls changed things ---------- */
+
+static void test_incremental(void)
+{
+	struct vmc_arena *a = mk();
+	struct vmc_violation v;
+	struct vmc_vm *vm;
+	void *p, *gap, *q;
+
+	/* PPPg|.....64 pages.....g|Qg   P corrupted by hand, Q touched */
+	p = vmc_vmalloc(a, 3 * PG);
+	gap = vmc_vmalloc(a, 64 * PG);
+	q = vmc_vmalloc(a, PG);
+	vmc_lock(&a->lock);
+	vm = vm_at(a, p);
+	vmc_unlock(&a->lock);
+	if (!tap_ok(vm && gap && q && vmc_check(a, &v) == 0,
+		    "incremental: three areas, checked clean"))
+		return;
+	vm->pub.size += PG;             /* P's vm_struct disagrees (2) */
+	vmc_write(a, q, "x", 1);
+	tap_ok(vmc_check_changed(a, &v) == 0,
+	       "incremental: a corruption far from what calls changed is "
+	       "not looked at");
+	tap_ok(vmc_check(a, &v) == 2, "incremental: the full check finds it");
+	vmc_write(a, (char *)p + PG, "x", 1);
+	tap_ok(vmc_check_changed(a, &v) == 2,
+	       "incremental: once a call touches P, the incremental check "
+	       "alone finds it");
+	vm->pub.size -= PG;
+	tap_ok(vmc_check_changed(a, &v) == 0 && vmc_check(a, &v) == 0,
+	       "incremental: repaired, both check clean");
+	vmc_vfree(a, gap);
+	/* Freed: P's neighbour changed, so P is in the widened range. */
+	vm->pub.page_order = 9;
+	tap_ok(vmc_check_changed(a, &v) == 2,
+	       "incremental: a neighbour of a freed range is looked at too");
+	vm->pub.page_order = 0;
+	vmc_vfree(a, p);
+	vmc_vfree(a, q);
+	tap_ok(vmc_check(a, &v) == 0, "incremental: all freed checks clean");
+	vmc_arena_destroy(a);
+}
+
 int main(void)
 {
 	scenario(NULL);
@@ -690,5 +749,6 @@ int main(void)
 	break_5();
 	break_6();
 	break_7();
+	test_incremental();
 	return tap_done();
 }

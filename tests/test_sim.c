@@ -443,6 +443,24 @@ static void die_read_non_table(void)
 	ops->read(in.bs, pfn, 0, 0);
 }
 
+static void die_read_outside_ram(void)
+{
+	struct inst in;
+
+	open_inst(&in, NULL);
+	ops->read(in.bs, vmc_sim_ram_base_pfn(in.bs) + (1UL << 30), 0, 0);
+}
+
+static void die_write_non_table(void)
+{
+	struct inst in;
+	unsigned long pfn;
+
+	open_inst(&in, NULL);
+	ops->frame_alloc(in.bs, -1, 0, &pfn);
+	ops->write(in.bs, pfn, 0, 0, 0, 0);
+}
+
 static void live_clean(void)
 {
 	struct inst in;
@@ -463,7 +481,15 @@ static void test_deaths(void)
 	tap_ok(dies(die_wrong_order), "free with the wrong order panics");
 	tap_ok(dies(die_never_allocated), "free of a never-allocated pfn panics");
 	tap_ok(dies(die_table_as_frame), "frame_free of a table panics");
+	/* Reads pay only the bounds check in release builds (sim_geom.c slot()). */
+#ifdef VMC_DEBUG
 	tap_ok(dies(die_read_non_table), "read of a non-table frame panics");
+#else
+	tap_ok(!dies(die_read_non_table), "release: read of a non-table RAM frame "
+	       "is not checked (debug builds panic)");
+#endif
+	tap_ok(dies(die_read_outside_ram), "read of a pfn outside RAM panics");
+	tap_ok(dies(die_write_non_table), "write into a non-table frame panics");
 }
 
 /* --- entry formats ----------------------------------------------------- */
@@ -856,7 +882,7 @@ int main(void)
 	unsigned int i;
 
 	/* Keep in step with the checks below (tap_done flags a mismatch). */
-	tap_plan(181);
+	tap_plan(183);
 	test_defaults();
 	test_frames();
 	test_exhaust();

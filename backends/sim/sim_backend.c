@@ -162,7 +162,7 @@ void *sim_kaddr(void *bs, unsigned long pfn)
 	/* NULL outside the contract: the harness may ask (vmc_kaddr). */
 	if (!sim_ram_is_allocated(&s->ram, pfn) && !sim_ram_is_dev(&s->ram, pfn))
 		return NULL;
-	return sim_ram_ptr(&s->ram, pfn);
+	return sim_ram_data(&s->ram, pfn);
 }
 
 unsigned long sim_frames_used(void *bs)
@@ -333,7 +333,7 @@ static int sim_access(void *bs, unsigned long va, void *buf, size_t len,
 			return err;
 		if (write && !w)
 			return -EFAULT;
-		p = sim_ram_ptr(&s->ram, pfn);
+		p = sim_ram_data(&s->ram, pfn);
 		VMC_VERIFY(p != NULL);
 		if (write)
 			memcpy(p + off, b, n);

@@ -175,14 +175,24 @@ unsigned int sim_leaf_prot(const struct sim_geo *geo, vmc_pte_t e)
 
 /* --- tables ------------------------------------------------------------ */
 
+/*
+ * The entry idx of a table.  A bad level or index would address memory
+ * outside the table: that stays a cheap VERIFY in every build.  That the
+ * frame really is a table of this level costs a metadata load per entry
+ * read, on the hottest path of every walk, so only debug builds ask it
+ * here; release builds still catch a non-table frame where it matters:
+ * verify_entry() checks every table entry written, so a walk can only
+ * reach frames that were tables when they were linked, and the core's
+ * checker accounts every table (invariants 4 and 6).
+ */
 static unsigned char *slot(struct sim_state *s, unsigned long table,
 			   unsigned int level, unsigned int idx)
 {
 	const struct sim_geo *geo = &s->geo;
 
-	VMC_VERIFY3U(level, <, geo->g.levels);
-	VMC_VERIFY3U(idx, <, 1u << geo->g.bits[level]);
-	VMC_VERIFY(sim_ram_is_table(&s->ram, table, level));
+	VMC_VERIFY(level < geo->g.levels && idx < 1u << geo->g.bits[level] &&
+		   sim_ram_is_ram(&s->ram, table));
+	VMC_ASSERT(sim_ram_is_table(&s->ram, table, level));
 	return sim_ram_ptr(&s->ram, table) + (size_t)idx * geo->g.entry_size;
 }
 
@@ -236,8 +246,11 @@ static void verify_entry(struct sim_state *s, unsigned int level, vmc_pte_t e)
 void sim_table_write(struct sim_state *s, unsigned long table,
 		     unsigned int level, unsigned int idx, vmc_pte_t e)
 {
-	unsigned char *p = slot(s, table, level, idx);
+	unsigned char *p;
 
+	/* Writes are rarer than reads: they always check the table. */
+	VMC_VERIFY(sim_ram_is_table(&s->ram, table, level));
+	p = slot(s, table, level, idx);
 	verify_entry(s, level, e);
 	if (s->geo.g.entry_size == 4) {
 		uint32_t v = (uint32_t)e;

@@ -45,6 +45,7 @@ struct sim_frame {
 	uint8_t order;          /* heads: block order */
 	uint8_t level;          /* tables: level */
 	uint8_t node;
+	uint8_t poison;         /* allocated, its 0xa5 fill still owed (sim_ram_data) */
 };
 
 struct sim_node {
@@ -119,6 +120,22 @@ static inline unsigned char *sim_ram_ptr(struct sim_ram *r, unsigned long pfn)
 			return c + ((idx & (SIM_CHUNK_FRAMES - 1)) << VMC_PAGE_SHIFT);
 	}
 	return sim_ram_ptr_slow(r, pfn);
+}
+
+/*
+ * sim_ram_ptr() for a frame's data: pays the 0xa5 fill frame_alloc owes
+ * (sim_ram.c theory 5) first.  Every read or write of a data frame's
+ * bytes goes through here; page tables use sim_ram_ptr() (never owed).
+ */
+static inline unsigned char *sim_ram_data(struct sim_ram *r, unsigned long pfn)
+{
+	unsigned char *p = sim_ram_ptr(r, pfn);
+
+	if (p && sim_ram_is_ram(r, pfn) && r->meta[pfn - r->base_pfn].poison) {
+		memset(p, SIM_POISON, VMC_PAGE_SIZE);
+		r->meta[pfn - r->base_pfn].poison = 0;
+	}
+	return p;
 }
 bool sim_ram_is_allocated(const struct sim_ram *r, unsigned long pfn);
 int sim_ram_node_of(const struct sim_ram *r, unsigned long pfn);

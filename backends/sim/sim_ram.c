@@ -38,7 +38,14 @@
  *    order, a table freed as data -- is a vmcore bug and panics
  *    (VMC_VERIFY).  frame_alloc fills the block with 0xa5 so a caller that
  *    assumed zeroed memory reads garbage; table frames are zeroed, as the
- *    contract promises.
+ *    contract promises.  On our own storage the fill is lazy: frame_alloc
+ *    only marks the frames (sim_frame.poison) and sim_ram_data() fills a
+ *    marked frame the first time anyone looks at its bytes (kaddr, an
+ *    access through the MMU), so a vmalloc that takes 8192 frames and
+ *    then fails costs 8192 marks, not 32 MiB of memset.  Nobody can see
+ *    the difference: every path to a data frame's bytes goes through
+ *    sim_ram_data().  On caller-supplied storage (the mmap backend, whose
+ *    real MMU reads the memfd behind our back) the fill stays eager.
  *
  * 6. Host memory.  Frames live in 2 MiB host chunks (512 frames, order
  *    9), calloc'ed the first time a frame in them is allocated or reached
@@ -349,6 +356,22 @@ int sim_ram_alloc(struct sim_ram *r, int node, unsigned int order,
 
 	if (err)
 		return err;
+	if (!r->external) {
+		unsigned long i, n = 1UL << order;
+
+		/* The chunks must exist now: host memory runs out here. */
+		for (i = 0; i < n; i += SIM_CHUNK_FRAMES)
+			if (!chunk_frame(r->chunk, idx + i, r->nr_frames))
+				break;
+		if (i < n) {
+			ram_free(r, idx, order);
+			return -ENOMEM;
+		}
+		for (i = 0; i < n; i++)
+			r->meta[idx + i].poison = 1;
+		*pfn = r->base_pfn + idx;
+		return 0;
+	}
 	if (!fill(r, idx, 1UL << order, SIM_POISON)) {
 		ram_free(r, idx, order);
 		return -ENOMEM;
@@ -413,6 +436,7 @@ int sim_ram_table_alloc(struct sim_ram *r, unsigned int level,
 		ram_free(r, idx, 0);
 		return -ENOMEM;
 	}
+	r->meta[idx].poison = 0;
 	r->meta[idx].state = SIM_F_TABLE;
 	r->meta[idx].level = (uint8_t)level;
 	r->tables++;

@@ -1201,3 +1201,14 @@ int mdl_check(struct mdl *m, char *msg, size_t len)
 	}
 	return 0;
 }
+
+int mdl_check_balance(const struct mdl *m, char *msg, size_t len)
+{
+	if (m->ram.used != 1 + m->frames_data + m->ntab + m->frames_harness) {
+		snprintf(msg, len, "model: frames used %lu, expected 1 + data "
+			 "%lu + tables %zu + harness %lu", m->ram.used,
+			 m->frames_data, m->ntab, m->frames_harness);
+		return 6;
+	}
+	return 0;
+}
