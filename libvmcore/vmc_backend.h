@@ -254,6 +254,18 @@ struct vmc_backend_ops {
 	 * committed first.  Lets vmc_check() verify invariant 5 on a real MMU.
 	 */
 	int (*probe)(void *bs, unsigned long va, bool write);
+
+	/*
+	 * table_entries (optional): a read-only host view of the table at
+	 * pfn `table` of `level`: its 1 << geom.bits[level] entries of
+	 * geom.entry_size bytes each, in the backend's format, valid until the
+	 * next write to that table or its table_free; NULL when the backend
+	 * has none.  An entry whose bytes are all zero must be not present.
+	 * Lets a walk over whole tables (the checker's) skip the empty
+	 * entries without a read() call each.
+	 */
+	const void *(*table_entries)(void *bs, unsigned long table,
+				     unsigned int level);
 };
 
 /* Shift of the area one entry at `level` covers. */

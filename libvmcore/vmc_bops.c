@@ -217,6 +217,14 @@ void vmc_bo_table_free(struct vmc_arena *a, unsigned int level,
 	a->frames_tables--;
 }
 
+const void *vmc_bo_table_entries(struct vmc_arena *a, unsigned long table,
+				 unsigned int level)
+{
+	vmc_bo_check_level(a, level);
+	return a->ops->table_entries ?
+	       a->ops->table_entries(a->bs, table, level) : NULL;
+}
+
 vmc_pte_t vmc_bo_read(struct vmc_arena *a, unsigned long table,
 		      unsigned int level, unsigned int idx)
 {

@@ -293,6 +293,9 @@ int   vmc_bo_table_alloc(struct vmc_arena *a, unsigned int level,
 			 unsigned long *pfn);
 void  vmc_bo_table_free(struct vmc_arena *a, unsigned int level,
 			unsigned long pfn);
+/* table_entries, or NULL where the backend has no such view. */
+const void *vmc_bo_table_entries(struct vmc_arena *a, unsigned long table,
+				 unsigned int level);
 vmc_pte_t vmc_bo_read(struct vmc_arena *a, unsigned long table,
 		      unsigned int level, unsigned int idx);
 int   vmc_bo_write(struct vmc_arena *a, unsigned long table,

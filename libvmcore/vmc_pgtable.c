@@ -476,6 +476,27 @@ struct pt_visit {
 		    vmc_pte_t e);
 };
 
+/*
+ * The first index in [idx, last] whose entry is not all zero bytes
+ * (last + 1 if none), scanning a table_entries view.
+ */
+static unsigned int pt_skip_zero(const void *tv, unsigned int esize,
+				 unsigned int idx, unsigned int last)
+{
+	if (esize == 8) {
+		const uint64_t *p = tv;
+
+		while (idx <= last && !p[idx])
+			idx++;
+	} else {
+		const uint32_t *p = tv;
+
+		while (idx <= last && !p[idx])
+			idx++;
+	}
+	return idx;
+}
+
 static int pt_visit_level(struct pt_visit *v, unsigned long table,
 			  unsigned int level, unsigned long addr,
 			  unsigned long end)
@@ -483,12 +504,28 @@ static int pt_visit_level(struct pt_visit *v, unsigned long table,
 	struct vmc_arena *a = v->a;
 	const struct vmc_geometry *g = &a->info.geom;
 	unsigned long span = pt_span(g, level), next;
+	const void *tv = vmc_bo_table_entries(a, table, level);
+	unsigned int last = pt_index(g, level, end - 1);
 	int rc;
 
 	do {
-		vmc_pte_t e = vmc_bo_read(a, table, level,
-					  pt_index(g, level, addr));
+		unsigned int idx = pt_index(g, level, addr);
+		vmc_pte_t e;
 
+		if (tv) {
+			/* [addr, end) lies in this one table: idx..last. */
+			unsigned int j = pt_skip_zero(tv, g->entry_size, idx,
+						      last);
+
+			if (j > last)
+				return 0;
+			if (j != idx) {
+				addr = (addr & ~(span - 1)) +
+				       (unsigned long)(j - idx) * span;
+				idx = j;
+			}
+		}
+		e = vmc_bo_read(a, table, level, idx);
 		next = pt_next(addr, end, span);
 		if (!vmc_bo_present(a, level, e))
 			continue;
@@ -692,7 +729,22 @@ struct pt_check {
 	struct pt_visit v;
 	char *msg;
 	size_t len;
+	unsigned long n;                /* tables seen */
+	unsigned long *pfns;            /* their pfns, the first cap of them */
+	unsigned long cap;
 };
+
+static int pt_check_table(struct pt_visit *v, unsigned long pfn,
+			  unsigned int level)
+{
+	struct pt_check *c = (struct pt_check *)v;
+
+	(void)level;
+	if (c->pfns && c->n < c->cap)
+		c->pfns[c->n] = pfn;
+	c->n++;
+	return 0;
+}
 
 static int pt_check_leaf(struct pt_visit *v, unsigned long va,
 			 unsigned int level, vmc_pte_t e)
@@ -761,48 +813,46 @@ int vmc_pt_validate_range(struct vmc_arena *a, unsigned long lo,
 	return pt_visit_range(&chk.v, lo, hi);
 }
 
+
 int vmc_pt_validate(struct vmc_arena *a, char *msg, size_t len)
 {
 	struct pt_check chk;
-	struct pt_count cnt;
-	unsigned long i;
+	unsigned long i, n;
 	int rc;
 
 	memset(&chk, 0, sizeof(chk));
 	chk.v.a = a;
 	chk.v.leaf = pt_check_leaf;
+	chk.v.table = pt_check_table;
 	chk.msg = msg;
 	chk.len = len;
+	/*
+	 * One walk checks the leaves and collects the tables.  Room for the
+	 * tables the core accounts and one more: with more than that the
+	 * count is wrong (6) whatever else is.  Environment memory: the
+	 * checker must not consume injected faults.
+	 */
+	chk.cap = a->frames_tables + 1;
+	chk.pfns = vmc_env_zalloc(chk.cap * sizeof(*chk.pfns));
 	rc = pt_visit(&chk.v);
+	if (!rc && chk.pfns) {
+		/* Distinct tables: sort their pfns, look for neighbours. */
+		n = VMC_MIN(chk.n, chk.cap);
+		pt_sort(chk.pfns, n);
+		for (i = 1; i < n && !rc; i++) {
+			if (chk.pfns[i] != chk.pfns[i - 1])
+				continue;
+			pt_msg(msg, len, "table pfn 0x%lx is reachable twice",
+			       chk.pfns[i]);
+			rc = 4;
+		}
+	}
+	vmc_env_free(chk.pfns);
 	if (rc)
 		return rc;
-
-	/* Distinct tables: collect their pfns, sort, look for neighbours. */
-	memset(&cnt, 0, sizeof(cnt));
-	cnt.v.a = a;
-	cnt.v.table = pt_count_cb;
-	pt_visit(&cnt.v);
-	cnt.cap = cnt.n;
-	cnt.n = 0;
-	/* Environment memory: the checker must not consume injected faults. */
-	cnt.pfns = cnt.cap ? vmc_env_zalloc(cnt.cap * sizeof(*cnt.pfns)) : NULL;
-	if (cnt.pfns) {
-		pt_visit(&cnt.v);
-		pt_sort(cnt.pfns, cnt.cap);
-		for (i = 1; i < cnt.cap; i++) {
-			if (cnt.pfns[i] == cnt.pfns[i - 1]) {
-				pt_msg(msg, len, "table pfn 0x%lx is reachable "
-				       "twice", cnt.pfns[i]);
-				vmc_env_free(cnt.pfns);
-				return 4;
-			}
-		}
-		vmc_env_free(cnt.pfns);
-	}
-	cnt.n = cnt.cap;
-	if (cnt.n != a->frames_tables) {
+	if (chk.n != a->frames_tables) {
 		pt_msg(msg, len, "%lu page tables reachable in the arena, "
-		       "%lu accounted", cnt.n, a->frames_tables);
+		       "%lu accounted", chk.n, a->frames_tables);
 		return 6;
 	}
 	return 0;

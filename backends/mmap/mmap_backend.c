@@ -111,6 +111,12 @@ static vmc_pte_t mm_read(void *bs, unsigned long table, unsigned int level,
 	return sim_table_read(&M(bs)->s, table, level, idx);
 }
 
+static const void *mm_entries(void *bs, unsigned long table,
+			      unsigned int level)
+{
+	return sim_table_entries(&M(bs)->s, table, level);
+}
+
 static int mm_write(void *bs, unsigned long table, unsigned int level,
 		    unsigned int idx, vmc_pte_t e, unsigned long va)
 {
@@ -243,6 +249,7 @@ const struct vmc_backend_ops vmc_mmap_ops = {
 	.translate = mm_translate,
 	.tlb_for_each = NULL,
 	.probe = mm_ops_probe,
+	.table_entries = mm_entries,
 };
 
 /* --- test hooks (vmc_mmap.h) ------------------------------------------- */

@@ -283,6 +283,9 @@ int mm_write_leaf(struct mm_state *m, unsigned long table, unsigned int idx,
 		unsigned int prot = sim_leaf_prot(&m->s.geo, e);
 		int err;
 
+		/* The real MMU will read the memfd: pay the owed 0xa5 fill now. */
+		if (sim_ram_is_ram(r, pfn))
+			(void)sim_ram_data(r, pfn);
 		if (p->kind == MM_PEND_MAP && va == p->va + p->n * PS &&
 		    pfn == p->pfn + p->n && prot == p->prot &&
 		    sim_ram_is_ram(r, pfn) == sim_ram_is_ram(r, p->pfn)) {

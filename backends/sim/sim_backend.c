@@ -244,6 +244,12 @@ static vmc_pte_t sim_read(void *bs, unsigned long table, unsigned int level,
 	return sim_table_read(S(bs), table, level, idx);
 }
 
+static const void *sim_entries(void *bs, unsigned long table,
+			       unsigned int level)
+{
+	return sim_table_entries(S(bs), table, level);
+}
+
 static int sim_write(void *bs, unsigned long table, unsigned int level,
 		     unsigned int idx, vmc_pte_t e, unsigned long va)
 {
@@ -391,6 +397,7 @@ const struct vmc_backend_ops vmc_sim_ops = {
 	.access = sim_access,
 	.translate = sim_translate,
 	.tlb_for_each = sim_tlb_each,
+	.table_entries = sim_entries,
 };
 
 /* --- test hooks (vmc_sim.h) -------------------------------------------- */

@@ -196,6 +196,15 @@ static unsigned char *slot(struct sim_state *s, unsigned long table,
 	return sim_ram_ptr(&s->ram, table) + (size_t)idx * geo->g.entry_size;
 }
 
+/* The whole table, read-only (the table_entries slot): checked once. */
+const void *sim_table_entries(struct sim_state *s, unsigned long table,
+			      unsigned int level)
+{
+	VMC_VERIFY(level < s->geo.g.levels &&
+		   sim_ram_is_table(&s->ram, table, level));
+	return sim_ram_ptr(&s->ram, table);
+}
+
 vmc_pte_t sim_table_read(struct sim_state *s, unsigned long table,
 			 unsigned int level, unsigned int idx)
 {

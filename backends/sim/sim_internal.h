@@ -203,6 +203,8 @@ struct sim_state {
 	unsigned int batch_depth;
 };
 
+const void *sim_table_entries(struct sim_state *s, unsigned long table,
+			      unsigned int level);
 vmc_pte_t sim_table_read(struct sim_state *s, unsigned long table,
 			 unsigned int level, unsigned int idx);
 void sim_table_write(struct sim_state *s, unsigned long table,

@@ -44,8 +44,9 @@
  *    access through the MMU), so a vmalloc that takes 8192 frames and
  *    then fails costs 8192 marks, not 32 MiB of memset.  Nobody can see
  *    the difference: every path to a data frame's bytes goes through
- *    sim_ram_data().  On caller-supplied storage (the mmap backend, whose
- *    real MMU reads the memfd behind our back) the fill stays eager.
+ *    sim_ram_data(), also on caller-supplied storage: the mmap backend,
+ *    whose real MMU reads the memfd behind our back, calls it for every
+ *    frame before it mirrors a leaf to it.
  *
  * 6. Host memory.  Frames live in 2 MiB host chunks (512 frames, order
  *    9), calloc'ed the first time a frame in them is allocated or reached
@@ -77,11 +78,15 @@ bool sim_ram_is_dev(const struct sim_ram *r, unsigned long pfn)
 
 /*
  * Frame `idx` of a region of `total` frames held in chunk table `tab`:
- * materialise its chunk (zeroed) on first use.  NULL only if the host is
- * out of memory.
+ * materialise its chunk on first use, zeroed for the device region (it
+ * starts zeroed), left as the host gives it for RAM: no byte of a RAM
+ * frame is read before it is written (tables are zeroed when allocated,
+ * data frames get their 0xa5 first, theory 5), and not clearing 2 MiB
+ * per chunk is most of what creating a short-lived arena costs.  NULL
+ * only if the host is out of memory.
  */
 static unsigned char *chunk_frame(unsigned char **tab, unsigned long idx,
-				  unsigned long total)
+				  unsigned long total, bool zero)
 {
 	unsigned long c = idx >> SIM_CHUNK_ORDER;
 
@@ -91,7 +96,7 @@ static unsigned char *chunk_frame(unsigned char **tab, unsigned long idx,
 
 		if (n > SIM_CHUNK_FRAMES)
 			n = SIM_CHUNK_FRAMES;
-		tab[c] = calloc(n, VMC_PAGE_SIZE);
+		tab[c] = zero ? calloc(n, VMC_PAGE_SIZE) : malloc(n * VMC_PAGE_SIZE);
 		if (!tab[c])
 			return NULL;
 	}
@@ -102,9 +107,9 @@ static unsigned char *chunk_frame(unsigned char **tab, unsigned long idx,
 unsigned char *sim_ram_ptr_slow(struct sim_ram *r, unsigned long pfn)
 {
 	if (sim_ram_is_ram(r, pfn))
-		return chunk_frame(r->chunk, pfn - r->base_pfn, r->nr_frames);
+		return chunk_frame(r->chunk, pfn - r->base_pfn, r->nr_frames, false);
 	if (sim_ram_is_dev(r, pfn))
-		return chunk_frame(r->dchunk, pfn - r->dev_pfn, r->dev_frames);
+		return chunk_frame(r->dchunk, pfn - r->dev_pfn, r->dev_frames, true);
 	return NULL;
 }
 
@@ -113,7 +118,7 @@ static bool fill(struct sim_ram *r, unsigned long idx, unsigned long n, int c)
 {
 	while (n) {
 		unsigned long k = SIM_CHUNK_FRAMES - (idx & (SIM_CHUNK_FRAMES - 1));
-		unsigned char *p = chunk_frame(r->chunk, idx, r->nr_frames);
+		unsigned char *p = chunk_frame(r->chunk, idx, r->nr_frames, false);
 
 		if (!p)
 			return false;
@@ -352,30 +357,20 @@ int sim_ram_alloc(struct sim_ram *r, int node, unsigned int order,
 		  unsigned long *pfn)
 {
 	unsigned long idx;
+	unsigned long i, n = 1UL << order;
 	int err = ram_alloc(r, node, order, &idx);
 
 	if (err)
 		return err;
-	if (!r->external) {
-		unsigned long i, n = 1UL << order;
-
-		/* The chunks must exist now: host memory runs out here. */
-		for (i = 0; i < n; i += SIM_CHUNK_FRAMES)
-			if (!chunk_frame(r->chunk, idx + i, r->nr_frames))
-				break;
-		if (i < n) {
+	/* The chunks must exist now: host memory runs out here. */
+	for (i = 0; i < n; i += SIM_CHUNK_FRAMES)
+		if (!chunk_frame(r->chunk, idx + i, r->nr_frames, false)) {
 			ram_free(r, idx, order);
 			return -ENOMEM;
 		}
-		for (i = 0; i < n; i++)
-			r->meta[idx + i].poison = 1;
-		*pfn = r->base_pfn + idx;
-		return 0;
-	}
-	if (!fill(r, idx, 1UL << order, SIM_POISON)) {
-		ram_free(r, idx, order);
-		return -ENOMEM;
-	}
+	/* The 0xa5 fill is owed, paid by sim_ram_data() (theory 5). */
+	for (i = 0; i < n; i++)
+		r->meta[idx + i].poison = 1;
 	*pfn = r->base_pfn + idx;
 	return 0;
 }
