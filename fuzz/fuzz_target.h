@@ -96,7 +96,7 @@ static inline void vmc_fuzz_fail(const char *target, int rc,
 /*
  * The spec of the engine `ops` in the default group for `geometry`
  * (`nohuge` picks the nohuge group), so the single-backend targets use
- * the configuration the differential target uses: 1 GiB arena, 8192
+ * the configuration the differential target uses: 1 GiB arena, 2048
  * RAM frames, 2 nodes, 1024 device frames (see vmc_run.c).
  */
 static inline struct vmc_engine_spec

@@ -124,6 +124,34 @@ static inline uint8_t vmc_pattern_byte(uint64_t seed, uint64_t off)
 }
 
 /*
+ * buf[0..n) = the pattern bytes at off, off + 1, ...: the same bytes as
+ * vmc_pattern_byte(), one hash per 8-byte word instead of one per byte.
+ */
+static inline void vmc_pattern_fill(uint64_t seed, uint64_t off, uint8_t *buf,
+				    size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		uint64_t x, w = (off + i) >> 3;
+		unsigned int b = (unsigned int)((off + i) & 7);
+
+		if (!seed) {
+			x = 0;
+		} else {
+			x = seed * 0x9e3779b97f4a7c15ULL + w;
+			x ^= x >> 30;
+			x *= 0xbf58476d1ce4e5b9ULL;
+			x ^= x >> 27;
+			x *= 0x94d049bb133111ebULL;
+			x ^= x >> 31;
+		}
+		for (; b < 8 && i < n; b++, i++)
+			buf[i] = (uint8_t)(x >> (b * 8));
+	}
+}
+
+/*
  * write/verify of `op` on the area at `base`, the same for every engine:
  * the pattern goes through `access` (0 or a negative errno, like
  * vmc_write/vmc_read) in 4 KiB chunks, so a mismatch is reported before a

@@ -36,6 +36,14 @@
 #define VMC_RUN_EVERY(n) (((unsigned int)(n) & VMC_RUN_EVERY_MAX) << VMC_RUN_EVERY_SHIFT)
 #define VMC_RUN_EVERY_DEFAULT 64u
 
+/*
+ * RAM frames of the default configuration (the differential groups and
+ * vmcore-replay): 8 MiB, so a stream reaches exhaustion in a few ops and
+ * an arena-sized request fails after 2048 frame allocations, not 8192
+ * (frame churn of failing big requests was most of a fuzz input's cost).
+ */
+#define VMC_RUN_FRAMES 2048u
+
 /* Why a run stopped; filled by vmc_run when it returns 1. */
 struct vmc_run_report {
 	size_t index;                   /* op index (n: the final check) */

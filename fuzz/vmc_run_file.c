@@ -3,8 +3,9 @@
  * a FILE) over the sink-based vmc_run_sink of vmc_run.c, and the default
  * differential groups.
  *
- * Default groups (vmc_run_default_groups): every group runs with 8192
- * frames of RAM (32 MiB, small enough that streams reach exhaustion), two
+ * Default groups (vmc_run_default_groups): every group runs with
+ * VMC_RUN_FRAMES frames of RAM (8 MiB, small enough that streams reach
+ * exhaustion soon), two
  * nodes, 1024 device frames and a 1 GiB arena (i386: its whole 112 MiB
  * space), so "arena-sized" requests of the binary format are reachable:
  *   x86_64         model, core:sim
@@ -77,7 +78,7 @@ static void rr_add(struct vmc_run_group *g, const struct vmc_engine_ops *ops,
 	s->cfg.geometry = geometry;
 	s->cfg.nohuge = nohuge;
 	s->cfg.arena_size = arena;
-	s->cfg.nr_frames = 8192;
+	s->cfg.nr_frames = VMC_RUN_FRAMES;
 	s->cfg.nr_nodes = 2;
 	s->cfg.dev_frames = 1024;
 	s->label = label;

@@ -72,7 +72,7 @@ static const char usage[] =
 "  --nohuge        no huge leaves (sim and model)\n"
 "  --arena-start A the arena starts at absolute address A (sim, mmap)\n"
 "  --arena-size S  arena bytes (sim, mmap, model; default 1 GiB)\n"
-"  --frames N      RAM frames (default 8192)\n"
+"  --frames N      RAM frames (default 2048)\n"
 "  --nodes N       NUMA nodes (default 2)\n"
 "  --dev-frames N  device region frames (default 1024)\n"
 "  --observe       observe mode (sim, mmap): address results described by\n"
@@ -240,7 +240,7 @@ static int run(const char *name, const struct vmc_op *ops, size_t n,
 		spec.cfg.nohuge = o->nohuge;
 		spec.cfg.arena_size = strcmp(o->geometry, "i386") ?
 				      1ULL << 30 : 0;
-		spec.cfg.nr_frames = 8192;
+		spec.cfg.nr_frames = VMC_RUN_FRAMES;
 		spec.cfg.nr_nodes = 2;
 		spec.cfg.dev_frames = 1024;
 		if (o->arena_size)

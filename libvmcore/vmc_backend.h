@@ -266,6 +266,17 @@ struct vmc_backend_ops {
 	 */
 	const void *(*table_entries)(void *bs, unsigned long table,
 				     unsigned int level);
+
+	/*
+	 * tlb_for_each_range (optional, VMC_BF_SOFT_TLB): tlb_for_each for
+	 * the cached translations of pages in [lo, hi) only, in an order that
+	 * depends only on the TLB's contents.  Lets a check of a small range
+	 * look at a few sets instead of the whole TLB.
+	 */
+	int (*tlb_for_each_range)(void *bs, unsigned long lo, unsigned long hi,
+				  int (*fn)(void *arg, unsigned long va,
+					    unsigned long pfn),
+				  void *arg);
 };
 
 /* Shift of the area one entry at `level` covers. */

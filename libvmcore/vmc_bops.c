@@ -302,6 +302,37 @@ int vmc_bo_tlb_for_each(struct vmc_arena *a,
 	return a->ops->tlb_for_each(a->bs, fn, arg);
 }
 
+struct bo_tlb_range {
+	unsigned long lo, hi;
+	int (*fn)(void *arg, unsigned long va, unsigned long pfn);
+	void *arg;
+};
+
+static int bo_tlb_in_range(void *arg, unsigned long va, unsigned long pfn)
+{
+	struct bo_tlb_range *r = arg;
+
+	if (va < r->lo || va >= r->hi)
+		return 0;
+	return r->fn(r->arg, va, pfn);
+}
+
+int vmc_bo_tlb_for_each_range(struct vmc_arena *a, unsigned long lo,
+			      unsigned long hi,
+			      int (*fn)(void *arg, unsigned long va,
+					unsigned long pfn),
+			      void *arg)
+{
+	struct bo_tlb_range r = { lo, hi, fn, arg };
+
+	if (lo >= hi)
+		return 0;
+	if (a->ops->tlb_for_each_range)
+		return a->ops->tlb_for_each_range(a->bs, lo, hi, fn, arg);
+	/* The default: every entry, filtered. */
+	return vmc_bo_tlb_for_each(a, bo_tlb_in_range, &r);
+}
+
 bool vmc_bo_has_probe(struct vmc_arena *a)
 {
 	return a->ops->probe != NULL;

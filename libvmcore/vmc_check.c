@@ -930,43 +930,37 @@ static int chk_data_area(struct chk *c, struct vmc_va *va)
  */
 #define CHK_BATCH 64u
 
-struct chk_win;
-
 struct chk_tlb_batch {
-	const struct chk_win *w;        /* only entries inside; NULL: all */
 	unsigned long skip, seen;
 	unsigned int n;
 	unsigned long va[CHK_BATCH];
 };
-
-static bool chk_in_win(const struct chk_win *w, unsigned long addr);
 
 static int chk_tlb_collect(void *arg, unsigned long va, unsigned long pfn)
 {
 	struct chk_tlb_batch *b = arg;
 
 	(void)pfn;
-	if (b->w && !chk_in_win(b->w, va))
-		return 0;
 	if (b->seen++ < b->skip)
 		return 0;
 	b->va[b->n++] = va;
 	return b->n == CHK_BATCH;
 }
 
-static int chk_data_tlb_win(struct chk *c, const struct chk_win *w)
+/* The entries for pages in [lo, hi). */
+static int chk_data_tlb_range(struct chk *c, unsigned long lo,
+			      unsigned long hi)
 {
 	struct chk_tlb_batch b;
 	unsigned long skip = 0, pfn;
 	unsigned int i;
 	int bad;
 
-	b.w = w;
 	do {
 		b.skip = skip;
 		b.seen = 0;
 		b.n = 0;
-		vmc_bo_tlb_for_each(c->a, chk_tlb_collect, &b);
+		vmc_bo_tlb_for_each_range(c->a, lo, hi, chk_tlb_collect, &b);
 		for (i = 0; i < b.n; i++) {
 			struct vmc_va *va = vmc_vaset_find(&c->a->vs.busy,
 							 b.va[i]);
@@ -985,7 +979,7 @@ static int chk_data_tlb_win(struct chk *c, const struct chk_win *w)
 
 static int chk_data_tlb(struct chk *c)
 {
-	return chk_data_tlb_win(c, NULL);
+	return chk_data_tlb_range(c, c->a->start, c->a->end);
 }
 
 static int chk_data(struct chk *c)
@@ -1252,22 +1246,15 @@ static int chk_local(struct chk *c, struct vmc_va *va)
 	return chk_rb_path(c, s, va, va->state == VMC_VA_FREE, name);
 }
 
-/* The changed ranges, widened to their neighbours, for one check. */
+/*
+ * The changed ranges of one check, widened to the busy areas they touch:
+ * where TLB entries can have gone stale and data can have changed.
+ */
 struct chk_win {
 	unsigned int n;
 	unsigned long lo[VMC_DIRTY_MAX], hi[VMC_DIRTY_MAX];
 	unsigned long probes;           /* real-MMU probe sets left */
 };
-
-static bool chk_in_win(const struct chk_win *w, unsigned long addr)
-{
-	unsigned int i;
-
-	for (i = 0; i < w->n; i++)
-		if (addr >= w->lo[i] && addr < w->hi[i])
-			return true;
-	return false;
-}
 
 /* Invariants 1 to 4 (and 5, 7 on a real MMU) over [lo, hi). */
 static int chk_window(struct chk *c, struct chk_win *w, unsigned long lo,
@@ -1293,9 +1280,6 @@ static int chk_window(struct chk *c, struct chk_win *w, unsigned long lo,
 			return bad;
 		hi = va->va_end;
 	}
-	w->lo[w->n] = lo;
-	w->hi[w->n] = hi;
-	w->n++;
 
 	/* In the full check's order: tiling (1), areas (2), sets (3). */
 	for (at = lo; at < hi; at = va->va_end) {
@@ -1361,6 +1345,9 @@ static int chk_window(struct chk *c, struct chk_win *w, unsigned long lo,
 	va = chk_at(c, phi - 1, &bad);
 	if (va && va->state == VMC_VA_BUSY)
 		phi = va->va_end;
+	w->lo[w->n] = plo;
+	w->hi[w->n] = phi;
+	w->n++;
 	msg[0] = 0;
 	if (vmc_pt_validate_range(a, plo, phi, msg, sizeof(msg)))
 		return chk_fail(c, 4, "page tables: %s", msg);
@@ -1404,29 +1391,17 @@ static int chk_window(struct chk *c, struct chk_win *w, unsigned long lo,
 	return 0;
 }
 
-struct chk_tlb_win {
-	struct chk *c;
-	const struct chk_win *w;
-};
-
-static int chk_tlb_entry_win(void *arg, unsigned long addr, unsigned long pfn)
-{
-	struct chk_tlb_win *t = arg;
-
-	if (!chk_in_win(t->w, addr))
-		return 0;
-	return chk_tlb_entry(t->c, addr, pfn);
-}
-
 /* Soft TLB: invariant 5 for the entries inside the windows. */
 static int chk_changed_tlb(struct chk *c, const struct chk_win *w)
 {
-	struct chk_tlb_win t = { c, w };
-	int ret;
+	unsigned int i;
+	int ret = 0;
 
-	if (!(c->a->info.features & VMC_BF_SOFT_TLB) || !w->n)
+	if (!(c->a->info.features & VMC_BF_SOFT_TLB))
 		return 0;
-	ret = vmc_bo_tlb_for_each(c->a, chk_tlb_entry_win, &t);
+	for (i = 0; i < w->n && !ret; i++)
+		ret = vmc_bo_tlb_for_each_range(c->a, w->lo[i], w->hi[i],
+						chk_tlb_entry, c);
 	if (ret && !c->v->invariant)
 		return chk_fail(c, 5, "TLB walk failed (%d)", ret);
 	return ret ? c->v->invariant : 0;
@@ -1472,8 +1447,11 @@ static int chk_changed(struct chk *c)
 	bad = chk_frames_balance(c);
 	if (bad)
 		return bad;
-	if ((a->info.features & VMC_BF_SOFT_TLB) && w.n)
-		return chk_data_tlb_win(c, &w);
+	for (i = 0; i < w.n && (a->info.features & VMC_BF_SOFT_TLB); i++) {
+		bad = chk_data_tlb_range(c, w.lo[i], w.hi[i]);
+		if (bad)
+			return bad;
+	}
 	return 0;
 }
 

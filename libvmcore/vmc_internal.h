@@ -316,6 +316,12 @@ int   vmc_bo_tlb_for_each(struct vmc_arena *a,
 				    unsigned long pfn),
 			  void *arg);
 /* Has the backend a probe slot?  Then vmc_bo_probe() answers 0/-EFAULT. */
+/* tlb_for_each over the pages in [lo, hi) (every entry filtered by default). */
+int   vmc_bo_tlb_for_each_range(struct vmc_arena *a, unsigned long lo,
+				unsigned long hi,
+				int (*fn)(void *arg, unsigned long va,
+					  unsigned long pfn),
+				void *arg);
 bool  vmc_bo_has_probe(struct vmc_arena *a);
 /* Really touch va: 0, -EFAULT (faulted) or -EAGAIN (no verdict, no probe). */
 int   vmc_bo_probe(struct vmc_arena *a, unsigned long va, bool write);

@@ -17,6 +17,7 @@
  *      guard, in-page offset, alignment) on core:sim, through a trace
  *      sink; details compared instead of offsets; cfg.arena_start places
  *      the arena at an absolute address (absolute alignment).
+ *   8. the write/verify pattern: the fill equals its byte definition.
  */
 #define _POSIX_C_SOURCE 200809L  /* open_memstream */
 #include <errno.h>
@@ -647,9 +648,27 @@ static void test_observe(void)
 	free(ops);
 }
 
+/* 8. vmc_pattern_fill writes exactly the bytes vmc_pattern_byte names. */
+static void test_pattern(void)
+{
+	static const uint64_t seeds[] = { 0, 1, 7, 0xdeadbeefULL, ~0ULL };
+	uint8_t buf[37];
+	size_t s, o, i, diff = 0;
+
+	for (s = 0; s < sizeof(seeds) / sizeof(seeds[0]); s++)
+		for (o = 0; o < 19; o++) {
+			vmc_pattern_fill(seeds[s], o * 5 + 0xff9, buf, sizeof(buf));
+			for (i = 0; i < sizeof(buf); i++)
+				diff += buf[i] != vmc_pattern_byte(seeds[s],
+							o * 5 + 0xff9 + i);
+		}
+	tap_ok(diff == 0, "pattern: the word-at-a-time fill equals the byte "
+	       "definition (%zu bytes differ)", diff);
+}
+
 int main(void)
 {
-	tap_plan(28);
+	tap_plan(29);
 	test_text();
 	test_errors();
 	test_binary();
@@ -657,5 +676,6 @@ int main(void)
 	test_runner();
 	test_generated();
 	test_observe();
+	test_pattern();
 	return tap_done();
 }

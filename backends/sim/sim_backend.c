@@ -359,6 +359,14 @@ static int sim_translate(void *bs, unsigned long va, unsigned long *pfn)
 	return xlate(S(bs), va, pfn, &w);
 }
 
+static int sim_tlb_each_range(void *bs, unsigned long lo, unsigned long hi,
+			      int (*fn)(void *arg, unsigned long va,
+					unsigned long pfn),
+			      void *arg)
+{
+	return sim_tlb_for_each_range(&S(bs)->tlb, lo, hi, fn, arg);
+}
+
 static int sim_tlb_each(void *bs,
 			int (*fn)(void *arg, unsigned long va, unsigned long pfn),
 			void *arg)
@@ -398,6 +406,7 @@ const struct vmc_backend_ops vmc_sim_ops = {
 	.translate = sim_translate,
 	.tlb_for_each = sim_tlb_each,
 	.table_entries = sim_entries,
+	.tlb_for_each_range = sim_tlb_each_range,
 };
 
 /* --- test hooks (vmc_sim.h) -------------------------------------------- */

@@ -189,6 +189,11 @@ void sim_tlb_flush(struct sim_tlb *t, unsigned long start, unsigned long end);
 int sim_tlb_for_each(const struct sim_tlb *t,
 		     int (*fn)(void *arg, unsigned long va, unsigned long pfn),
 		     void *arg);
+int sim_tlb_for_each_range(const struct sim_tlb *t, unsigned long lo,
+			   unsigned long hi,
+			   int (*fn)(void *arg, unsigned long va,
+				     unsigned long pfn),
+			   void *arg);
 unsigned long sim_tlb_count(const struct sim_tlb *t);
 
 /* --- sim_backend.c ----------------------------------------------------- */

@@ -146,3 +146,47 @@ unsigned long sim_tlb_count(const struct sim_tlb *t)
 		n += t->e[i].valid;
 	return n;
 }
+
+/*
+ * The valid entries for pages in [lo, hi).  A range of fewer pages than
+ * there are sets is looked up page by page, each in its own set (a few
+ * ways); a larger one is a scan of every entry with a range test.
+ */
+int sim_tlb_for_each_range(const struct sim_tlb *t, unsigned long lo,
+			   unsigned long hi,
+			   int (*fn)(void *arg, unsigned long va,
+				     unsigned long pfn),
+			   void *arg)
+{
+	unsigned long i, va, w;
+	int ret;
+
+	lo &= ~(VMC_PAGE_SIZE - 1);
+	if (lo >= hi || !t->n)
+		return 0;
+	if ((hi - lo) >> VMC_PAGE_SHIFT < t->sets) {
+		for (va = lo; va < hi; va += VMC_PAGE_SIZE) {
+			const struct sim_tlb_entry *e;
+
+			unsigned long set;
+
+			e = set_of(t, va, &set);
+			for (w = 0; w < t->ways; w++) {
+				if (!e[w].valid || e[w].va != va)
+					continue;
+				ret = fn(arg, e[w].va, e[w].pfn);
+				if (ret)
+					return ret;
+			}
+		}
+		return 0;
+	}
+	for (i = 0; i < t->n; i++) {
+		if (!t->e[i].valid || t->e[i].va < lo || t->e[i].va >= hi)
+			continue;
+		ret = fn(arg, t->e[i].va, t->e[i].pfn);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
