@@ -106,21 +106,27 @@ struct vmc_engine_ops {
  * The data pattern of write/verify: byte `off` (from the register's
  * address) of pattern `seed`.  Seed 0 is all zero bytes, so
  * verify(rS, ..., seed=0) checks zero-filled memory.  Every engine writes
- * and checks exactly these bytes.
+ * and checks exactly these bytes: vmc_pattern_word(seed, off / 8), byte
+ * off % 8 of it (bits 8k to 8k + 7 are byte k).
  */
-static inline uint8_t vmc_pattern_byte(uint64_t seed, uint64_t off)
+static inline uint64_t vmc_pattern_word(uint64_t seed, uint64_t w)
 {
 	uint64_t x;
 
 	if (!seed)
 		return 0;
-	x = seed * 0x9e3779b97f4a7c15ULL + (off >> 3);
+	x = seed * 0x9e3779b97f4a7c15ULL + w;
 	x ^= x >> 30;
 	x *= 0xbf58476d1ce4e5b9ULL;
 	x ^= x >> 27;
 	x *= 0x94d049bb133111ebULL;
 	x ^= x >> 31;
-	return (uint8_t)(x >> ((off & 7) * 8));
+	return x;
+}
+
+static inline uint8_t vmc_pattern_byte(uint64_t seed, uint64_t off)
+{
+	return (uint8_t)(vmc_pattern_word(seed, off >> 3) >> ((off & 7) * 8));
 }
 
 /*
@@ -133,19 +139,17 @@ static inline void vmc_pattern_fill(uint64_t seed, uint64_t off, uint8_t *buf,
 	size_t i = 0;
 
 	while (i < n) {
-		uint64_t x, w = (off + i) >> 3;
+		uint64_t x = vmc_pattern_word(seed, (off + i) >> 3);
 		unsigned int b = (unsigned int)((off + i) & 7);
 
-		if (!seed) {
-			x = 0;
-		} else {
-			x = seed * 0x9e3779b97f4a7c15ULL + w;
-			x ^= x >> 30;
-			x *= 0xbf58476d1ce4e5b9ULL;
-			x ^= x >> 27;
-			x *= 0x94d049bb133111ebULL;
-			x ^= x >> 31;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		/* A whole word: byte b of the word is byte b in memory. */
+		if (!b && n - i >= 8) {
+			memcpy(buf + i, &x, 8);
+			i += 8;
+			continue;
 		}
+#endif
 		for (; b < 8 && i < n; b++, i++)
 			buf[i] = (uint8_t)(x >> (b * 8));
 	}
