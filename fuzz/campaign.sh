@@ -362,7 +362,7 @@ else
 	say "merging the corpus ($(count_files "$out"/queue.all/*) inputs)"
 	if ! with_progress "afl-cmin" "$out/merge.log" in_out afl-cmin \
 	    -i "$out/queue.all" -o "$out/corpus.merged" -m none \
-	    -t "${tmo}000" -- "$bin" @@; then
+	    -t "${tmo}000" -- "$bin"; then
 		# afl-cmin stops at an input that crashes or times out: find
 		# them, take them out as findings, and merge the rest.
 		say "afl-cmin refused the queue (a crash or a timeout in it): checking each input"
@@ -378,7 +378,7 @@ else
 		rm -rf "$out/corpus.merged"
 		with_progress "afl-cmin" "$out/merge.log" in_out afl-cmin \
 		    -i "$out/queue.all" -o "$out/corpus.merged" -m none \
-		    -t "${tmo}000" -- "$bin" @@ ||
+		    -t "${tmo}000" -- "$bin" ||
 		    say "warning: afl-cmin failed again (see $out/merge.log)"
 	fi
 	if [ -d "$out/corpus.merged" ]; then
@@ -423,7 +423,11 @@ minimise() {
 		    -timeout="$tmo" -artifact_prefix="$out/min/" \
 		    -exact_artifact_path="$2" "$1"
 	else
-		in_out afl-tmin -i "$1" -o "$2" -m none -t "${tmo}000" -- "$bin" @@
+		# No @@: the target's persistent loop takes the input from
+		# shared memory (with a file argument it replays it without a
+		# fork server, which afl-tmin and afl-cmin cannot drive).
+		in_out timeout 60 afl-tmin -i "$1" -o "$2" -m none \
+		    -t "${tmo}000" -- "$bin"
 	fi
 }
 
