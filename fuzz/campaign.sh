@@ -419,7 +419,10 @@ crash_key() {
 # minimise FILE MIN: the smallest input that still crashes the same way.
 minimise() {
 	if [ $engine = libfuzzer ]; then
-		in_out "$bin" -minimize_crash=1 -max_total_time=60 \
+		# -max_total_time bounds each step, not the whole; each
+		# smaller crash is in MIN as soon as it is found.
+		in_out timeout -k 5 150 "$bin" -minimize_crash=1 \
+		    -max_total_time=60 \
 		    -timeout="$tmo" -artifact_prefix="$out/min/" \
 		    -exact_artifact_path="$2" "$1"
 	else
