@@ -8,9 +8,12 @@
 # defines __AFL_FUZZ_TESTCASE_LEN, so fuzz_main.c runs the shared-memory
 # persistent loop (__AFL_FUZZ_INIT / __AFL_LOOP(10000)).  The binaries are
 # OUTDIR/fuzz_TARGET_afl (TARGET: diff, sim, mmap; default all three;
-# OUTDIR default ./afl-build).  Run one with
+# OUTDIR default $TMPDIR/vmcore-afl-build, outside the source tree; the
+# objects go under OUTDIR too), and their paths are printed.  Run one with
+# AFL's output outside the tree as well:
 #
-#   afl-fuzz -i corpus/bin -o afl-out -x fuzz/vmcore.dict -- afl-build/fuzz_diff_afl
+#   afl-fuzz -i corpus/bin -o /tmp/afl-out -x fuzz/vmcore.dict -- \
+#       /tmp/vmcore-afl-build/fuzz_diff_afl
 #
 # -a  AddressSanitizer + UBSan (AFL_USE_ASAN=1 AFL_USE_UBSAN=1): slower,
 #     finds more; afl-fuzz then needs -m none.
@@ -20,13 +23,13 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/fuzz/lib.sh"
 
-out=afl-build asan=0 cmplog=0
+out=${TMPDIR:-/tmp}/vmcore-afl-build asan=0 cmplog=0
 while getopts o:ac opt; do
 	case $opt in
 	o) out=$OPTARG ;;
 	a) asan=1 ;;
 	c) cmplog=1 ;;
-	*) sed -n '2,20s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	*) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))

@@ -339,9 +339,19 @@ static void ec_exec(void *state, const struct vmc_op *op,
 		vmc_fault_set(s->a, (enum vmc_fault_kind)(op->fail % 3),
 			      op->nth);
 		break;
-	default:        /* VMC_OP_CHECK: the runner calls ->check */
+	default:        /* VMC_OP_CHECK: the runner calls ->check;
+			   VMC_OP_VMALLOCINFO: ->vmallocinfo */
 		break;
 	}
+}
+
+/* The arena's /proc/vmallocinfo, addresses as offsets. */
+static void ec_vmallocinfo(void *state,
+			   void (*emit)(void *arg, const char *line), void *arg)
+{
+	struct ec_state *s = state;
+
+	vmc_vmallocinfo(s->a, true, emit, arg);
 }
 
 static int ec_check(void *state, char *msg, size_t len)
@@ -374,6 +384,7 @@ const struct vmc_engine_ops vmc_engine_core_sim = {
 	.exec = ec_exec,
 	.check = ec_check,
 	.check_changed = ec_check_changed,
+	.vmallocinfo = ec_vmallocinfo,
 };
 
 const struct vmc_engine_ops vmc_engine_core_mmap = {
@@ -383,6 +394,7 @@ const struct vmc_engine_ops vmc_engine_core_mmap = {
 	.exec = ec_exec,
 	.check = ec_check,
 	.check_changed = ec_check_changed,
+	.vmallocinfo = ec_vmallocinfo,
 };
 #endif /* !__KERNEL__ */
 
@@ -393,4 +405,5 @@ const struct vmc_engine_ops vmc_engine_core_kmod = {
 	.exec = ec_exec,
 	.check = ec_check,
 	.check_changed = ec_check_changed,
+	.vmallocinfo = ec_vmallocinfo,
 };

@@ -4,8 +4,9 @@
  * op and a dedup key and abort().
  *
  * Each input is decoded with the forgiving binary decoder (every byte
- * string is a program), cut to at most VMC_FUZZ_MAX_OPS ops (1024;
- * $VMC_FUZZ_MAX_OPS overrides it, read once), and run by vmc_run() on
+ * string is a program), cut to at most VMC_FUZZ_MAX_OPS ops (VMC_OP_MAX,
+ * 1024, the limit of every stream; $VMC_FUZZ_MAX_OPS may lower it, read
+ * once), and run by vmc_run() on
  * engines created for this input and destroyed after it: nothing survives
  * from one input to the next, which keeps AFL++ persistent mode stable and
  * lets LeakSanitizer see any leak.  Sizes need no cap of their own: the
@@ -32,7 +33,7 @@
 #include "vmc_run.h"
 
 #ifndef VMC_FUZZ_MAX_OPS
-#define VMC_FUZZ_MAX_OPS 1024
+#define VMC_FUZZ_MAX_OPS VMC_OP_MAX      /* the one op limit (vmc_op.h) */
 #endif
 
 static inline size_t vmc_fuzz_max_ops(void)

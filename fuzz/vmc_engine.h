@@ -100,6 +100,17 @@ struct vmc_engine_ops {
 	 * runner uses ->check.
 	 */
 	int  (*check_changed)(void *state, char *msg, size_t len);
+	/*
+	 * Appended for the vmallocinfo() op: the implementation's
+	 * /proc/vmallocinfo dump, one emit() call per line (addresses as
+	 * offsets from the arena start, so dumps of two backends compare).
+	 * Called by the runner after the op's own ->exec, only when there
+	 * is a trace sink.  NULL: the engine has no such dump (the model, the
+	 * kernel's own vmalloc); nothing is printed for it.
+	 */
+	void (*vmallocinfo)(void *state,
+			    void (*emit)(void *arg, const char *line),
+			    void *arg);
 };
 
 /*
@@ -205,6 +216,8 @@ void vmc_engine_observe(const struct vmc_op *op, unsigned long addr,
  *     detail "+0xOFF: got 0xGG want 0xWW" (first differing byte, OFF from
  *     the register's address), or the access error;
  *   purge, fail, check: err = 0 (the runner calls check() itself);
+ *   vmallocinfo: err = 0 for every engine (printed "ok"); the dump goes
+ *     to the trace as comment lines through ->vmallocinfo;
  *   vm_unmap_ram(rS) without pages: the runner fills in the page count
  *     of the vm_map_ram that set the register (0 if it did not), so
  *     engines see the same count;

@@ -66,6 +66,7 @@ const struct op_spec vmc_op_specs[VMC_OP_NR] = {
 	[VMC_OP_PURGE] = { "purge", 0, 0, { -1 }, 0 },
 	[VMC_OP_FAIL] = { "fail", 0, 0, { K_FRAMES, K_TABLES, K_META, -1 }, 0 },
 	[VMC_OP_CHECK] = { "check", 0, 0, { -1 }, 0 },
+	[VMC_OP_VMALLOCINFO] = { "vmallocinfo", 0, 0, { -1 }, 0 },
 };
 
 const char *vmc_op_name(enum vmc_op_kind kind)

@@ -29,7 +29,15 @@
 #endif
 
 #define VMC_OP_REGS 64          /* registers r0 .. r63 */
-#define VMC_OP_MAX  100000      /* ops in one stream at most */
+/*
+ * Ops in one stream at most, text or binary: the text parser refuses a
+ * longer text, vmc_op_decode_max says when a binary input holds more
+ * (vmcore-replay refuses it), and the fuzz targets run the first
+ * VMC_OP_MAX ops of an input (so does the kernel module).  A libFuzzer
+ * input of the shipped max_len (4096 bytes) holds about that many ops:
+ * the corpus averages four bytes an op.
+ */
+#define VMC_OP_MAX  1024
 
 enum vmc_op_kind {
 	VMC_OP_VMALLOC = 0,     /* rD = vmalloc(size, [align], [huge], [node], [zero]) */
@@ -50,6 +58,8 @@ enum vmc_op_kind {
 	VMC_OP_PURGE,           /* purge() */
 	VMC_OP_FAIL,            /* fail(frames=N | tables=N | meta=N) */
 	VMC_OP_CHECK,           /* check() */
+	VMC_OP_VMALLOCINFO,     /* vmallocinfo(): the /proc/vmallocinfo dump, as
+				   trace comments (engines that have one) */
 	VMC_OP_NR
 };
 
@@ -101,6 +111,13 @@ int vmc_op_format(const struct vmc_op *op, char *buf, size_t len);
  * vmc_env_zalloc: free them with vmc_env_free (free() in userspace).
  */
 struct vmc_op *vmc_op_decode(const uint8_t *data, size_t size, size_t *n);
+/*
+ * vmc_op_decode with at most `max` ops (capped at VMC_OP_MAX); *more is
+ * set to 1 when the bytes after the last op returned hold at least one
+ * more whole op (the input is over the limit), else 0.
+ */
+struct vmc_op *vmc_op_decode_max(const uint8_t *data, size_t size,
+				 size_t max, size_t *n, int *more);
 uint8_t *vmc_op_encode(const struct vmc_op *ops, size_t n, size_t *len);
 
 /* --- helpers (added with the codecs) --- */

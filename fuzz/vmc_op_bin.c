@@ -9,7 +9,12 @@
  * Every byte string is therefore a valid program, and a mutation of one
  * byte changes one field or re-reads the ops after it.
  *
- *   opcode   one byte: kind = byte % VMC_OP_NR.
+ *   opcode   one byte b: kind = b when b < VMC_OP_NR, else b % 18.  The
+ *            18 ops of the first format (vmalloc .. check) kept their
+ *            bytes 0..17 and their meaning for every b != 18; byte 18,
+ *            once a second spelling of vmalloc, is now vmallocinfo, so
+ *            existing inputs decode as before unless they hold a byte 18
+ *            where an opcode is read.
  *   REG      one byte b: b < 128 -> r(b % 8), else r((b - 128) % 64).
  *            Half the byte space lands on r0..r7, so random inputs reuse
  *            (and free, and double free) the same few registers.
@@ -54,7 +59,7 @@
  *   vm_map_ram     dst pages node         vm_unmap_ram  src pages
  *   vrealloc       dst src size
  *   write, verify  src off len seed
- *   purge, check   (nothing)              fail          kind(byte % 3) nth
+ *   purge, check, vmallocinfo   (nothing)  fail          kind(byte % 3) nth
  *
  * The encoder picks the shortest NUM form of each value, so
  * decode(encode(ops)) == ops for every op text can express, and
@@ -151,9 +156,17 @@ static int32_t bin_node(struct bin_in *in)
 	return (int32_t)(n - 1);
 }
 
+/* Opcodes above the op kinds fold onto the first format's 18 ops. */
+#define BIN_OP_FOLD 18
+
+static enum vmc_op_kind bin_kind(uint8_t b)
+{
+	return (enum vmc_op_kind)(b < VMC_OP_NR ? b : b % BIN_OP_FOLD);
+}
+
 static void bin_decode_op(struct bin_in *in, struct vmc_op *op)
 {
-	enum vmc_op_kind kind = (enum vmc_op_kind)(bin_byte(in) % VMC_OP_NR);
+	enum vmc_op_kind kind = bin_kind(bin_byte(in));
 	uint8_t fl;
 
 	vmc_op_init(op, kind);
@@ -218,13 +231,16 @@ static void bin_decode_op(struct bin_in *in, struct vmc_op *op)
 	}
 }
 
-struct vmc_op *vmc_op_decode(const uint8_t *data, size_t size, size_t *n)
+struct vmc_op *vmc_op_decode_max(const uint8_t *data, size_t size,
+				 size_t max, size_t *n, int *more)
 {
 	struct bin_in in = { data, data + size, 0 };
 	struct vmc_op *v = NULL, op;
 	size_t cnt = 0, cap = 0;
 
-	while (in.p < in.end && cnt < VMC_OP_MAX) {
+	if (max > VMC_OP_MAX)
+		max = VMC_OP_MAX;
+	while (in.p < in.end && cnt < max) {
 		bin_decode_op(&in, &op);
 		if (in.short_)
 			break;
@@ -244,10 +260,22 @@ struct vmc_op *vmc_op_decode(const uint8_t *data, size_t size, size_t *n)
 		op.line = (uint32_t)cnt + 1;
 		v[cnt++] = op;
 	}
+	*more = 0;
+	if (cnt == max && in.p < in.end) {
+		bin_decode_op(&in, &op);     /* a whole op past the limit? */
+		*more = !in.short_;
+	}
 	if (!v)
 		v = vmc_env_zalloc(sizeof(*v));
 	*n = v ? cnt : 0;
 	return v;
+}
+
+struct vmc_op *vmc_op_decode(const uint8_t *data, size_t size, size_t *n)
+{
+	int more;
+
+	return vmc_op_decode_max(data, size, VMC_OP_MAX, n, &more);
 }
 
 /* ---------- encoding ---------- */

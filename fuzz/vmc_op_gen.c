@@ -14,7 +14,8 @@
  *   - write then verify on live registers: a verify repeats the
  *     register's last write (still intact: it is the latest), or checks
  *     zeros in a zeroed allocation never written;
- *   - purge, check, and (default and edges) fail() of a near allocation.
+ *   - purge, check, vmallocinfo (1 %), and (default and edges) fail() of
+ *     a near allocation.
  * Everything comes from one xorshift64* state seeded by `seed`.
  */
 #include <stdlib.h>
@@ -356,6 +357,10 @@ struct vmc_op *vmc_op_gen(uint64_t seed, size_t nops,
 			gen_data(&g, op);
 		else if (r < 94) {
 			vmc_op_init(op, VMC_OP_PURGE);
+		} else if (r == 96) {
+			/* 1 %, in a slot that was check(): the same draws,
+			 * so a seed's stream is otherwise unchanged */
+			vmc_op_init(op, VMC_OP_VMALLOCINFO);
 		} else if (r < 97 || profile == VMC_GEN_SANE) {
 			vmc_op_init(op, VMC_OP_CHECK);
 		} else {

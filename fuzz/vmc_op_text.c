@@ -350,7 +350,11 @@ int vmc_op_parse(const char *text, size_t len, struct vmc_op **ops,
 		if (ps.p == ps.end || *ps.p == '#')
 			continue;
 		if (cnt == VMC_OP_MAX) {
-			op_error(&ps, ps.p, "more than %s ops", "100000");
+			char lim[24];
+
+			snprintf(lim, sizeof(lim), "%d", VMC_OP_MAX);
+			op_error(&ps, ps.p, "more than %s ops (the limit of "
+				 "one stream)", lim);
 			goto fail;
 		}
 		if (cnt == cap) {

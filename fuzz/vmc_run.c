@@ -94,7 +94,8 @@ int vmc_result_format_obs(const struct vmc_op *op,
 	if (vmc_op_has_dst(op->kind))
 		return snprintf(buf, len, "%s = NULL%s%s", o,
 				res->err ? " " : "", res->err ? e : "");
-	if (op->kind == VMC_OP_VERIFY && !res->err)
+	if ((op->kind == VMC_OP_VERIFY || op->kind == VMC_OP_VMALLOCINFO) &&
+	    !res->err)
 		return snprintf(buf, len, "%s = ok", o);
 	if (res->detail[0])
 		return snprintf(buf, len, "%s = %s (%s)", o, e, res->detail);
@@ -322,6 +323,44 @@ static void rr_emit_ignored(const struct vmc_trace_sink *sink,
 	}
 }
 
+/* One line of an engine's vmallocinfo dump: "# vmallocinfo [LABEL] LINE". */
+struct rr_info {
+	const struct vmc_trace_sink *sink;
+	const char *label;
+	char *line;
+	size_t len;
+	size_t lines;
+};
+
+static void rr_info_line(void *arg, const char *text)
+{
+	struct rr_info *ri = arg;
+
+	snprintf(ri->line, ri->len, "# vmallocinfo [%s] %s", ri->label, text);
+	rr_emit(ri->sink, ri->line);
+	ri->lines++;
+}
+
+/* After a vmallocinfo() op's line: the dump of every engine that has one
+ * ("(no areas)" when it is empty). */
+static void rr_emit_vmallocinfo(const struct vmc_trace_sink *sink,
+				const struct vmc_engine_spec *eng, void **st,
+				size_t neng, char *line, size_t len)
+{
+	struct rr_info ri = { sink, NULL, line, len, 0 };
+	size_t e;
+
+	for (e = 0; e < neng; e++) {
+		if (!eng[e].ops->vmallocinfo)
+			continue;
+		ri.label = rr_label(&eng[e]);
+		ri.lines = 0;
+		eng[e].ops->vmallocinfo(st[e], rr_info_line, &ri);
+		if (!ri.lines)
+			rr_info_line(&ri, "(no areas)");
+	}
+}
+
 int vmc_run_sink(const struct vmc_op *ops, size_t n,
 		 const struct vmc_engine_spec *eng, size_t neng,
 		 unsigned int flags, const struct vmc_trace_sink *sink,
@@ -436,6 +475,10 @@ int vmc_run_sink(const struct vmc_op *ops, size_t n,
 			rr_emit(sink, run->line);
 			rr_emit_ignored(sink, &ops[i], res, ref, eng, neng,
 					observe, run->line, sizeof(run->line));
+			if (op.kind == VMC_OP_VMALLOCINFO)
+				rr_emit_vmallocinfo(sink, eng, st, neng,
+						    run->line,
+						    sizeof(run->line));
 		}
 		rr_update(regs, &op, &res[ref]);
 		full = op.kind == VMC_OP_CHECK || (i + 1) % every == 0;

@@ -127,6 +127,11 @@ const struct vmc_run_group *vmc_run_default_groups(size_t *n);
 /* Run every default group; 0, or the first group's failure (1 / -1). */
 int vmc_run_groups(const struct vmc_op *ops, size_t n, unsigned int flags,
 		   FILE *trace, struct vmc_run_report *rep);
+/* The same with trace lines to `sink` (NULL: none), each group's preceded
+ * by "# group NAME". */
+int vmc_run_groups_sink(const struct vmc_op *ops, size_t n,
+			unsigned int flags, const struct vmc_trace_sink *sink,
+			struct vmc_run_report *rep);
 
 /* The engines (engine_core.c; fuzz/model/engine_model.c). */
 extern const struct vmc_engine_ops vmc_engine_core_sim;

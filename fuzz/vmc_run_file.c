@@ -122,18 +122,22 @@ const struct vmc_run_group *vmc_run_default_groups(size_t *n)
 	return rr_groups;
 }
 
-int vmc_run_groups(const struct vmc_op *ops, size_t n, unsigned int flags,
-		   FILE *trace, struct vmc_run_report *rep)
+int vmc_run_groups_sink(const struct vmc_op *ops, size_t n,
+			unsigned int flags, const struct vmc_trace_sink *sink,
+			struct vmc_run_report *rep)
 {
 	const struct vmc_run_group *g;
+	char head[80];
 	size_t ng, i;
 	int ret;
 
 	g = vmc_run_default_groups(&ng);
 	for (i = 0; i < ng; i++) {
-		if (trace && (flags & VMC_RUN_TRACE))
-			fprintf(trace, "# group %s\n", g[i].name);
-		ret = vmc_run(ops, n, g[i].spec, g[i].n, flags, trace, rep);
+		if (sink) {
+			snprintf(head, sizeof(head), "# group %s", g[i].name);
+			sink->line(sink->arg, head);
+		}
+		ret = vmc_run_sink(ops, n, g[i].spec, g[i].n, flags, sink, rep);
 		if (ret) {
 			char what[sizeof(rep->what)];
 
@@ -146,3 +150,12 @@ int vmc_run_groups(const struct vmc_op *ops, size_t n, unsigned int flags,
 	return 0;
 }
 
+int vmc_run_groups(const struct vmc_op *ops, size_t n, unsigned int flags,
+		   FILE *trace, struct vmc_run_report *rep)
+{
+	struct vmc_trace_sink sink = { rf_line, trace };
+
+	return vmc_run_groups_sink(ops, n, flags,
+				   trace && (flags & VMC_RUN_TRACE) ? &sink :
+				   NULL, rep);
+}

@@ -1,17 +1,23 @@
 /*
  * vmcore-replay - run op streams (text or binary) through the engines,
- * print them, convert them, or generate them.
+ * print them, convert them, or generate them.  The op language, every
+ * option and the exit status are documented in vmcore-replay(1)
+ * (fuzz/vmcore-replay.1); keep the two in step.
  *
  * Input format: a file is read as text when every byte is printable ASCII
- * or white space and its first non-blank character is '#' or a letter
- * (an empty file is text: no ops); anything else is binary.  --text and
- * --binary force one.  A text file that does not parse is an error
- * (exit 2, "FILE:LINE:COL: message").
+ * or white space and its first non-blank character is '#' or a letter;
+ * anything else is binary.  --text and --binary force one.  "-" is
+ * standard input (once).  A text file that does not parse is an error
+ * (exit 2, "FILE:LINE:COL: message"); so are a directory, an input with
+ * no ops (empty, only comments, or bytes that hold no whole op) and a
+ * binary input with more than VMC_OP_MAX ops, the limit of every stream
+ * (--truncate runs its first VMC_OP_MAX ops, as the fuzz targets do).
  *
  * Exit status: 0 all streams ran clean; 1 a mismatch or a broken
  * invariant (the message names the file, the op's line and the first
  * differing trace lines or the invariant); 2 usage, I/O or parse errors,
- * or an engine that cannot be set up.
+ * or an engine that cannot be set up (the message names the setting it
+ * refused and the rule).
  *
  * The kernel module (--backend kmod).  The streams run in a VM through
  * the runner backends/kmod/vmrun.sh ($VMC_VMRUN, default the source
@@ -28,9 +34,9 @@
  * frames; no huge leaves).  --observe runs "diff" instead: the core and
  * the kernel's own vmalloc in lock step in the module, compared on what
  * does not depend on placement; known divergences (DIVERGENCES.md) are
- * counted, any other difference fails.  --backend all does the kmod core
- * run too when a kernel is at hand (vmrun.conf and qemu-system-x86_64;
- * --no-kmod: never).
+ * counted, any other difference fails.  --backend all boots no VM unless
+ * asked: with --with-kmod it does the kmod core run too (and says so
+ * before booting), which then needs vmrun.conf and qemu-system-x86_64.
  * The runner exits 0 clean, 1 a run failed or the guest log had a
  * WARN/BUG/oops, 2 it could not set up (and says why); so does this.
  * When a run failed or traces differ the scratch directory is kept and
@@ -59,15 +65,28 @@
 #define VMC_KMOD_DIR_DEFAULT "backends/kmod"
 #endif
 
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+/* The usage text names the op limit: keep it VMC_OP_MAX. */
+#define VMC_STR2(x) #x
+#define VMC_STR(x) VMC_STR2(x)
+
 static const char usage[] =
 "usage: vmcore-replay [options] FILE...\n"
 "       vmcore-replay [options] --seed N --ops N\n"
-"Run op streams (DESIGN.md section 5) and compare the engines' traces.\n"
+"Run op streams (text or binary; FILE - is standard input) and compare\n"
+"the engines' traces.  The op language, its binary form and every option\n"
+"are documented in vmcore-replay(1): man vmcore-replay (in the source\n"
+"tree: man fuzz/vmcore-replay.1).  A stream has at most " VMC_STR(VMC_OP_MAX) " ops, text\n"
+"or binary; a longer input is refused.\n"
 "  --backend B     sim | mmap | model | kmod | all (default all: every\n"
 "                  default differential group, model + core engines per\n"
-"                  geometry, and the kmod core against sim when a kernel\n"
-"                  and qemu are at hand); kmod: the kernel module in a VM\n"
-"  --no-kmod       with all: never run kmod\n"
+"                  geometry; boots no VM); kmod: the kernel module in a VM\n"
+"  --with-kmod     with all: also run the kmod core against sim, booting\n"
+"                  a VM (needs the module built and qemu-system-x86_64)\n"
+"  --no-kmod       with all: no VM (the default; accepted for old scripts)\n"
 "  --geometry G    x86_64 (default) | la57 | i386 (sim and model)\n"
 "  --nohuge        no huge leaves (sim and model)\n"
 "  --arena-start A the arena starts at absolute address A (sim, mmap)\n"
@@ -79,29 +98,39 @@ static const char usage[] =
 "                  pages mapped, guard, in-page offset and alignment; kmod:\n"
 "                  the core and the kernel's vmalloc compared that way\n"
 "  --trace         print every op with its result\n"
-"  --check-every   full invariant check after every op (always at the end)\n"
+"  --check-every N full invariant check every N ops (1: after every op;\n"
+"                  1..65535), incremental checks between; without it the\n"
+"                  full check runs at check() ops and at the end only\n"
+"  --vmallocinfo   print each core engine's /proc/vmallocinfo dump at the\n"
+"                  end of each stream (as the op vmallocinfo() does)\n"
+"  --truncate      run the first " VMC_STR(VMC_OP_MAX) " ops of a longer binary input (as the\n"
+"                  fuzz targets do) instead of refusing it\n"
 "  --print         print the streams as canonical text; run nothing\n"
 "  --encode        write the streams in binary to stdout; run nothing\n"
 "  --text          read every FILE as text\n"
 "  --binary        read every FILE as binary\n"
 "  --seed N        generate a random stream from seed N (with --ops)\n"
-"  --ops N         length of the generated stream (default 1000)\n"
+"  --ops N         length of the generated stream (default 1000, at most\n"
+"                  " VMC_STR(VMC_OP_MAX) ")\n"
 "  --profile P     generator mix: default | sane | edges\n"
 "  --help          this text\n"
+"  --version       the version of vmcore\n"
 "Environment: VMC_VMRUN (the VM runner), VMC_KMOD_DIR (the module's\n"
 "build directory), TMPDIR.\n"
-"Exit: 0 clean, 1 mismatch or broken invariant, 2 usage or parse error.\n";
+"Exit: 0 clean, 1 mismatch or broken invariant, 2 usage, input or parse\n"
+"error, or an engine that cannot be set up.\n";
 
 struct opts {
 	const char *backend, *geometry;
-	int nohuge, trace, check, print, encode, force; /* force: 't' / 'b' */
+	int nohuge, trace, print, encode, force; /* force: 't' / 'b' */
+	unsigned int check;             /* --check-every N: N, 0 without */
 	int have_seed;
 	unsigned long long seed, nops;
 	enum vmc_gen_profile profile;
 	/* arena shape; 0 (unset): the defaults of run() */
 	unsigned long long arena_start, arena_size, frames, nodes, dev_frames;
 	int shaped;                     /* any of them given */
-	int observe, no_kmod;
+	int observe, with_kmod, vmallocinfo, truncate;
 };
 
 /* One input, loaded (kmod runs need them all at once). */
@@ -112,14 +141,12 @@ struct input {
 	char tag[80];                   /* its name in the scratch dir */
 };
 
-static int read_file(const char *path, char **buf, size_t *len)
+/* All of f; 0 or a negative errno. */
+static int read_stream(FILE *f, char **buf, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
 	size_t cap = 4096, n = 0;
 	char *b;
 
-	if (!f)
-		return -errno;
 	b = malloc(cap);
 	while (b) {
 		size_t got = fread(b + n, 1, cap - n, f);
@@ -136,15 +163,29 @@ static int read_file(const char *path, char **buf, size_t *len)
 			b = nb;
 		}
 	}
-	if (!b || ferror(f)) {
+	if (!b)
+		return -ENOMEM;
+	if (ferror(f)) {
+		int err = errno ? -errno : -EIO;
+
 		free(b);
-		fclose(f);
-		return -EIO;
+		return err;
 	}
-	fclose(f);
 	*buf = b;
 	*len = n;
 	return 0;
+}
+
+static int read_file(const char *path, char **buf, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = read_stream(f, buf, len);
+	fclose(f);
+	return ret;
 }
 
 static int looks_like_text(const char *b, size_t len)
@@ -169,26 +210,38 @@ static int looks_like_text(const char *b, size_t len)
 	return 1;
 }
 
-/* The ops of one file; 0, or 2 after printing the error. */
+/* The ops of one file ("-": standard input); 0, or 2 after printing the
+ * error. */
 static int load(const char *path, const struct opts *o, struct vmc_op **ops,
 		size_t *n)
 {
+	const char *name = strcmp(path, "-") ? path : "(standard input)";
 	char *buf = NULL, err[256];
+	struct stat st;
 	size_t len = 0;
-	int ret = read_file(path, &buf, &len);
+	int ret, more = 0, text;
 
-	if (ret) {
-		fprintf(stderr, "vmcore-replay: %s: %s\n", path, strerror(-ret));
+	if (strcmp(path, "-") && !stat(path, &st) && S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "vmcore-replay: %s: is a directory; give the "
+			"files in it (%s/*)\n", path, path);
 		return 2;
 	}
-	if (o->force == 't' || (o->force != 'b' && looks_like_text(buf, len))) {
+	ret = strcmp(path, "-") ? read_file(path, &buf, &len) :
+				  read_stream(stdin, &buf, &len);
+	if (ret) {
+		fprintf(stderr, "vmcore-replay: %s: %s\n", name, strerror(-ret));
+		return 2;
+	}
+	text = o->force == 't' || (o->force != 'b' && looks_like_text(buf, len));
+	if (text) {
 		if (vmc_op_parse(buf, len, ops, n, err, sizeof(err))) {
-			fprintf(stderr, "%s:%s\n", path, err);
+			fprintf(stderr, "%s:%s\n", name, err);
 			free(buf);
 			return 2;
 		}
 	} else {
-		*ops = vmc_op_decode((const uint8_t *)buf, len, n);
+		*ops = vmc_op_decode_max((const uint8_t *)buf, len, VMC_OP_MAX,
+					 n, &more);
 		if (!*ops) {
 			fprintf(stderr, "vmcore-replay: out of memory\n");
 			free(buf);
@@ -196,6 +249,32 @@ static int load(const char *path, const struct opts *o, struct vmc_op **ops,
 		}
 	}
 	free(buf);
+	if (more && !o->truncate) {
+		fprintf(stderr, "vmcore-replay: %s: binary input of more than %d "
+			"ops (the limit of a stream); refused (--truncate runs "
+			"its first %d ops, as the fuzz targets do)\n", name,
+			VMC_OP_MAX, VMC_OP_MAX);
+		free(*ops);
+		return 2;
+	}
+	if (more)
+		fprintf(stderr, "vmcore-replay: %s: --truncate: only the first "
+			"%d ops of a longer binary input\n", name, VMC_OP_MAX);
+	if (!*n) {
+		if (!len)
+			fprintf(stderr, "vmcore-replay: %s: empty input (0 bytes): "
+				"no ops to run\n", name);
+		else if (text)
+			fprintf(stderr, "vmcore-replay: %s: no ops: %zu bytes of "
+				"text, only blank lines and comments\n", name,
+				len);
+		else
+			fprintf(stderr, "vmcore-replay: %s: no ops: %zu byte%s of "
+				"binary, holding no whole op (an op cut short "
+				"is dropped)\n", name, len, len == 1 ? "" : "s");
+		free(*ops);
+		return 2;
+	}
 	return 0;
 }
 
@@ -222,50 +301,156 @@ static int emit(const struct vmc_op *ops, size_t n, const struct opts *o)
 	return 0;
 }
 
+/* Runner flags of the options. */
+static unsigned int run_flags(const struct opts *o)
+{
+	return (o->trace ? VMC_RUN_TRACE : 0) |
+	       (o->check ? VMC_RUN_CHECK | VMC_RUN_EVERY(o->check) : 0) |
+	       (o->observe ? VMC_RUN_OBSERVE : 0);
+}
+
+/* The one engine of --backend sim, mmap or model, shaped by the options
+ * (unset ones at their defaults). */
+static void make_spec(const struct opts *o, struct vmc_engine_spec *spec)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->cfg.geometry = o->geometry;
+	spec->cfg.nohuge = o->nohuge;
+	spec->cfg.arena_size = strcmp(o->geometry, "i386") ? 1ULL << 30 : 0;
+	spec->cfg.nr_frames = VMC_RUN_FRAMES;
+	spec->cfg.nr_nodes = 2;
+	spec->cfg.dev_frames = 1024;
+	if (o->arena_size)
+		spec->cfg.arena_size = o->arena_size;
+	if (o->frames)
+		spec->cfg.nr_frames = (unsigned long)o->frames;
+	if (o->nodes)
+		spec->cfg.nr_nodes = (unsigned int)o->nodes;
+	if (o->dev_frames)
+		spec->cfg.dev_frames = (unsigned long)o->dev_frames;
+	spec->cfg.arena_start = o->arena_start;
+	spec->label = o->backend;
+	if (!strcmp(o->backend, "sim")) {
+		spec->ops = &vmc_engine_core_sim;
+	} else if (!strcmp(o->backend, "mmap")) {
+		spec->ops = &vmc_engine_core_mmap;
+		spec->cfg.nohuge = true;
+	} else {
+		spec->ops = &vmc_engine_model;
+	}
+}
+
+/*
+ * The engine refused its configuration: find the setting to blame by
+ * creating it again with each given setting back at its default, and say
+ * what that setting must be.
+ */
+static void explain_create(const struct opts *o)
+{
+	static const struct {
+		const char *opt, *rule;
+	} rules[] = {
+		{ "--arena-start", "the start must be page aligned (4 KiB) and "
+		  "inside the geometry's vmalloc space (x86_64 "
+		  "0xffffc90000000000-0xffffe90000000000, la57 "
+		  "0xffa0000000000000 + 12800 TiB, i386 "
+		  "0xf8800000-0xff7fe000)" },
+		{ "--arena-size", "the size must be a multiple of 4 KiB and "
+		  "fit in the vmalloc space from the arena's start (x86_64 "
+		  "32 TiB, la57 12800 TiB, i386 0x6ffe000 bytes in all)" },
+		{ "--frames", "every node needs a frame, and RAM (which starts "
+		  "at 1 GiB) and the device region after it must fit the "
+		  "geometry's physical addresses (x86_64 and la57 2^40 frames, "
+		  "i386 2^20)" },
+		{ "--nodes", "1 to 16 nodes, and no more nodes than frames" },
+		{ "--dev-frames", "the device region must fit the geometry's "
+		  "physical addresses after RAM (i386: 2^20 frames in all)" },
+	};
+	struct vmc_engine_spec spec;
+	struct opts t;
+	void *st;
+	unsigned long long *v[5], val;
+	char num[32];
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		t = *o;
+		v[0] = &t.arena_start;
+		v[1] = &t.arena_size;
+		v[2] = &t.frames;
+		v[3] = &t.nodes;
+		v[4] = &t.dev_frames;
+		if (!*v[i])
+			continue;
+		val = *v[i];
+		*v[i] = 0;
+		make_spec(&t, &spec);
+		st = NULL;
+		err = spec.ops->create(&spec.cfg, &st);
+		if (err)
+			continue;
+		spec.ops->destroy(st);
+		snprintf(num, sizeof(num), i < 2 ? "%#llx" : "%llu", val);
+		fprintf(stderr, "vmcore-replay: the %s engine refused %s %s "
+			"(%s geometry; with the default it is accepted): %s\n",
+			o->backend, rules[i].opt, num, o->geometry,
+			rules[i].rule);
+		return;
+	}
+	fprintf(stderr, "vmcore-replay: the %s engine (%s geometry) refused "
+		"the arena shape as a whole: no single one of --arena-start, "
+		"--arena-size, --frames, --nodes, --dev-frames set back to its "
+		"default makes it acceptable\n", o->backend, o->geometry);
+}
+
+/* Trace lines to stdout: all of them (--trace), or only the vmallocinfo
+ * dumps. */
+static void out_line(void *arg, const char *line)
+{
+	const int *all = arg;
+
+	if (*all || !strncmp(line, "# vmallocinfo ", 14)) {
+		fputs(line, stdout);
+		fputc('\n', stdout);
+	}
+}
+
+static int has_vmallocinfo(const struct vmc_op *ops, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ops[i].kind == VMC_OP_VMALLOCINFO)
+			return 1;
+	return 0;
+}
+
 static int run(const char *name, const struct vmc_op *ops, size_t n,
 	       const struct opts *o)
 {
-	unsigned int flags = (o->trace ? VMC_RUN_TRACE : 0) |
-			     (o->check ? VMC_RUN_CHECK : 0) |
-			     (o->observe ? VMC_RUN_OBSERVE : 0);
+	int all = o->trace;
+	struct vmc_trace_sink out = { out_line, &all };
+	const struct vmc_trace_sink *sink = NULL;
 	struct vmc_run_report rep;
 	struct vmc_engine_spec spec;
 	int ret;
 
+	/* No sink, no trace formatting: only when something is printed. */
+	if (o->trace || has_vmallocinfo(ops, n))
+		sink = &out;
 	if (!strcmp(o->backend, "all")) {
-		ret = vmc_run_groups(ops, n, flags, stdout, &rep);
+		ret = vmc_run_groups_sink(ops, n, run_flags(o), sink, &rep);
 	} else {
-		memset(&spec, 0, sizeof(spec));
-		spec.cfg.geometry = o->geometry;
-		spec.cfg.nohuge = o->nohuge;
-		spec.cfg.arena_size = strcmp(o->geometry, "i386") ?
-				      1ULL << 30 : 0;
-		spec.cfg.nr_frames = VMC_RUN_FRAMES;
-		spec.cfg.nr_nodes = 2;
-		spec.cfg.dev_frames = 1024;
-		if (o->arena_size)
-			spec.cfg.arena_size = o->arena_size;
-		if (o->frames)
-			spec.cfg.nr_frames = (unsigned long)o->frames;
-		if (o->nodes)
-			spec.cfg.nr_nodes = (unsigned int)o->nodes;
-		if (o->dev_frames)
-			spec.cfg.dev_frames = (unsigned long)o->dev_frames;
-		spec.cfg.arena_start = o->arena_start;
-		spec.label = o->backend;
-		if (!strcmp(o->backend, "sim")) {
-			spec.ops = &vmc_engine_core_sim;
-		} else if (!strcmp(o->backend, "mmap")) {
-			spec.ops = &vmc_engine_core_mmap;
-			spec.cfg.nohuge = true;
-		} else {
-			spec.ops = &vmc_engine_model;
-		}
-		ret = vmc_run(ops, n, &spec, 1, flags, stdout, &rep);
+		make_spec(o, &spec);
+		ret = vmc_run_sink(ops, n, &spec, 1, run_flags(o), sink, &rep);
 	}
 	fflush(stdout);
 	if (ret < 0) {
 		fprintf(stderr, "vmcore-replay: %s: %s\n", name, rep.what);
+		if (strcmp(o->backend, "all") &&
+		    !strncmp(rep.what, "cannot create engine", 20))
+			explain_create(o);
 		return 2;
 	}
 	if (ret) {
@@ -502,7 +687,8 @@ static int kmod_vs_sim(const struct input *in, const struct kmod_hdr *h,
 	spec.cfg.nr_nodes = (unsigned int)(h->nodes ? h->nodes : 1);
 	spec.cfg.dev_frames = (unsigned long)h->dev_frames;
 	ret = vmc_run_sink(in->ops, in->n, &spec, 1,
-			   o->check ? VMC_RUN_CHECK : 0, &sink, &rep);
+			   run_flags(o) & ~(VMC_RUN_TRACE | VMC_RUN_OBSERVE),
+			   &sink, &rep);
 	if (ret < 0 || m.oom) {
 		fprintf(stderr, "vmcore-replay: %s: sim shaped like kmod "
 			"(%s, 0x%llx-0x%llx): %s\n", in->name, h->geometry,
@@ -584,6 +770,13 @@ static int kmod_report(const char *out, const struct input *in,
 		printf("# file %s (kmod %s)\n%s", in->name, run_name, t);
 		if (*t && t[strlen(t) - 1] != '\n')
 			putchar('\n');
+	} else {
+		const char *l;
+
+		/* the vmallocinfo dumps are printed all the same */
+		for (l = t; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+			if (!strncmp(l, "# vmallocinfo ", 14))
+				printf("%.*s\n", (int)strcspn(l, "\n"), l);
 	}
 	if (!h->have_status || h->status) {
 		char *p = t, *l, *last = NULL;
@@ -770,6 +963,7 @@ static int parse_ull(const char *s, unsigned long long *v)
 static const char *const takes_value[] = {
 	"--backend", "--geometry", "--seed", "--ops", "--profile",
 	"--arena-start", "--arena-size", "--frames", "--nodes", "--dev-frames",
+	"--check-every",
 	NULL,
 };
 
@@ -783,12 +977,29 @@ static int takes(const char *a)
 	return 0;
 }
 
+/* --vmallocinfo: one vmallocinfo() op after the stream's last; 0 or 2. */
+static int add_vmallocinfo(struct input *in)
+{
+	struct vmc_op *v = realloc(in->ops, (in->n + 1) * sizeof(*v));
+
+	if (!v) {
+		fprintf(stderr, "vmcore-replay: out of memory\n");
+		return 2;
+	}
+	in->ops = v;
+	vmc_op_init(&v[in->n], VMC_OP_VMALLOCINFO);
+	v[in->n].line = in->n ? v[in->n - 1].line + 1 : 1;
+	in->n++;
+	return 0;
+}
+
 /* Inputs in order: the generated stream, then every FILE; one that does
  * not load is reported and left out.  0, or the worst load error (2). */
 static int load_all(int argc, char **argv, const struct opts *o,
 		    struct input *in, size_t *nin, char *seedname)
 {
 	int i, after = 0, ret, worst = 0;
+	int info = o->vmallocinfo && !o->print && !o->encode;
 
 	*nin = 0;
 	if (o->have_seed) {
@@ -799,6 +1010,8 @@ static int load_all(int argc, char **argv, const struct opts *o,
 			fprintf(stderr, "vmcore-replay: out of memory\n");
 			return 2;
 		}
+		if (info && add_vmallocinfo(&in[0]))
+			return 2;
 		(*nin)++;
 	}
 	for (i = 1; i < argc; i++) {
@@ -809,8 +1022,11 @@ static int load_all(int argc, char **argv, const struct opts *o,
 				i++;
 			continue;
 		}
-		in[*nin].name = argv[i];
+		in[*nin].name = strcmp(argv[i], "-") ? argv[i] :
+				"(standard input)";
 		ret = load(argv[i], o, &in[*nin].ops, &in[*nin].n);
+		if (!ret && info)
+			ret = add_vmallocinfo(&in[*nin]);
 		if (ret) {
 			worst = ret;
 			continue;
@@ -825,6 +1041,7 @@ int main(int argc, char **argv)
 	struct input *in = NULL;
 	struct opts o;
 	int i, nfiles = 0, worst = 0, kmod = 0, ret;
+	int nstdin = 0;
 	size_t nin = 0, j;
 	char seedname[64], conf[4200];
 
@@ -844,6 +1061,9 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			fputs(usage, stdout);
+			return 0;
+		} else if (!strcmp(a, "--version")) {
+			printf("vmcore-replay (vmcore) %s\n", PACKAGE_VERSION);
 			return 0;
 		} else if (!strcmp(a, "--backend")) {
 			o.backend = val;
@@ -867,8 +1087,14 @@ int main(int argc, char **argv)
 				goto badnum;
 			o.have_seed = 1;
 		} else if (!strcmp(a, "--ops")) {
-			if (parse_ull(val, &o.nops) || o.nops > VMC_OP_MAX)
+			if (parse_ull(val, &o.nops))
 				goto badnum;
+			if (o.nops > VMC_OP_MAX) {
+				fprintf(stderr, "vmcore-replay: --ops %s: at "
+					"most %d (the op limit of a stream)\n",
+					val, VMC_OP_MAX);
+				return 2;
+			}
 		} else if (!strcmp(a, "--profile")) {
 			if (!strcmp(val, "default"))
 				o.profile = VMC_GEN_DEFAULT;
@@ -893,11 +1119,27 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--observe")) {
 			o.observe = 1;
 		} else if (!strcmp(a, "--no-kmod")) {
-			o.no_kmod = 1;
+			o.with_kmod = 0;        /* the default */
+		} else if (!strcmp(a, "--with-kmod")) {
+			o.with_kmod = 1;
+		} else if (!strcmp(a, "--vmallocinfo")) {
+			o.vmallocinfo = 1;
+		} else if (!strcmp(a, "--truncate")) {
+			o.truncate = 1;
 		} else if (!strcmp(a, "--trace")) {
 			o.trace = 1;
 		} else if (!strcmp(a, "--check-every")) {
-			o.check = 1;
+			unsigned long long every;
+
+			if (parse_ull(val, &every) || !every ||
+			    every > VMC_RUN_EVERY_MAX) {
+				fprintf(stderr, "vmcore-replay: --check-every "
+					"takes a number of ops, 1 to %u (1: a "
+					"full check after every op), not '%s'\n",
+					VMC_RUN_EVERY_MAX, val);
+				return 2;
+			}
+			o.check = (unsigned int)every;
 		} else if (!strcmp(a, "--print")) {
 			o.print = 1;
 		} else if (!strcmp(a, "--encode")) {
@@ -914,6 +1156,11 @@ int main(int argc, char **argv)
 				a, usage);
 			return 2;
 		} else {
+			if (!strcmp(a, "-") && nstdin++) {
+				fprintf(stderr, "vmcore-replay: - (standard "
+					"input) can be given once\n");
+				return 2;
+			}
 			nfiles++;
 			continue;
 		}
@@ -933,6 +1180,16 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(o.backend, "mmap") && !vmc_backend_find("mmap")) {
 		fprintf(stderr, "vmcore-replay: this build has no mmap backend\n");
+		return 2;
+	}
+	if (!strcmp(o.backend, "mmap") && strcmp(o.geometry, "x86_64")) {
+		fprintf(stderr, "vmcore-replay: --geometry %s: the mmap backend "
+			"has the host's geometry only (x86_64)\n", o.geometry);
+		return 2;
+	}
+	if (o.with_kmod && strcmp(o.backend, "all")) {
+		fprintf(stderr, "vmcore-replay: --with-kmod goes with --backend "
+			"all (--backend kmod runs the module alone)\n");
 		return 2;
 	}
 	if (o.print || o.encode) {
@@ -965,17 +1222,22 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		kmod = 1;
-	} else if (!o.print && !o.encode && !strcmp(o.backend, "all") &&
-		   !o.no_kmod) {
-		if (!kmod_built(conf, sizeof(conf)))
-			fprintf(stderr, "vmcore-replay: kmod skipped: no %s "
-				"(no kernel headers at configure, or not "
-				"built)\n", conf);
-		else if (!in_path("qemu-system-x86_64"))
-			fprintf(stderr, "vmcore-replay: kmod skipped: no "
+	} else if (!o.print && !o.encode && o.with_kmod) {
+		if (!kmod_built(conf, sizeof(conf))) {
+			fprintf(stderr, "vmcore-replay: --with-kmod: no %s "
+				"(configure found no kernel headers, or the "
+				"module is not built)\n", conf);
+			return 2;
+		}
+		if (!in_path("qemu-system-x86_64")) {
+			fprintf(stderr, "vmcore-replay: --with-kmod: no "
 				"qemu-system-x86_64 in PATH\n");
-		else
-			kmod = 1;
+			return 2;
+		}
+		fprintf(stderr, "vmcore-replay: --with-kmod: after the "
+			"in-process runs, one VM boot (qemu) runs every input "
+			"on the kmod core; leave out --with-kmod to skip it\n");
+		kmod = 1;
 	}
 	in = calloc((size_t)nfiles + 1, sizeof(*in));
 	if (!in) {

@@ -63,6 +63,7 @@ static const char *const canon[] = {
 	"fail(tables=0)",
 	"fail(meta=18446744073709551615)",
 	"check()",
+	"vmallocinfo()",
 };
 #define NCANON (sizeof(canon) / sizeof(canon[0]))
 
@@ -293,9 +294,10 @@ static void test_binary(void)
 
 	ok = 1;
 	for (i = 0; i < 12; i++) {
-		gen = vmc_op_gen(100 + i, 2000, (enum vmc_gen_profile)(i % 3));
-		if (!gen || !bin_roundtrip(gen, 2000) ||
-		    !text_roundtrip(gen, 2000))
+		gen = vmc_op_gen(100 + i, VMC_OP_MAX,
+				 (enum vmc_gen_profile)(i % 3));
+		if (!gen || !bin_roundtrip(gen, VMC_OP_MAX) ||
+		    !text_roundtrip(gen, VMC_OP_MAX))
 			ok = 0;
 		free(gen);
 	}
@@ -666,9 +668,136 @@ static void test_pattern(void)
 	       "definition (%zu bytes differ)", diff);
 }
 
+/*
+ * The op limit (VMC_OP_MAX, the same for text and binary), the opcode
+ * bytes (18 is vmallocinfo, the rest keep their first-format meaning),
+ * and vmallocinfo() in the runner: "ok" on every engine, the core's dump
+ * as comments, none from the model.
+ */
+static void test_limit_and_vmallocinfo(void)
+{
+	uint8_t bytes[VMC_OP_MAX + 2], op20[21], *enc;
+	struct vmc_op *ops, info;
+	struct vmc_engine_spec e[2];
+	struct vmc_run_report rep;
+	struct vmc_trace_sink sink;
+	struct sbuf sb;
+	char err[128], *text;
+	size_t n, i, len;
+	int more, ok, r;
+
+	memset(bytes, VMC_OP_PURGE, sizeof(bytes));     /* one byte an op */
+	ops = vmc_op_decode_max(bytes, VMC_OP_MAX, VMC_OP_MAX, &n, &more);
+	tap_ok(ops && n == VMC_OP_MAX && !more,
+	       "limit: %d one-byte ops decode whole, not over the limit",
+	       VMC_OP_MAX);
+	free(ops);
+	ops = vmc_op_decode_max(bytes, VMC_OP_MAX + 1, VMC_OP_MAX, &n, &more);
+	tap_ok(ops && n == VMC_OP_MAX && more,
+	       "limit: one more whole op is reported as over the limit");
+	free(ops);
+	bytes[VMC_OP_MAX] = VMC_OP_VMALLOC;                 /* cut short */
+	ops = vmc_op_decode_max(bytes, VMC_OP_MAX + 1, VMC_OP_MAX, &n, &more);
+	tap_ok(ops && n == VMC_OP_MAX && !more,
+	       "limit: a partial op after the last is not over the limit");
+	free(ops);
+	memset(bytes, VMC_OP_PURGE, sizeof(bytes));
+	ops = vmc_op_decode(bytes, VMC_OP_MAX + 2, &n);
+	tap_ok(ops && n == VMC_OP_MAX,
+	       "limit: vmc_op_decode cuts at the limit (the fuzz targets)");
+	free(ops);
+
+	text = malloc((VMC_OP_MAX + 1) * 8 + 1);
+	for (i = 0, len = 0; i <= VMC_OP_MAX; i++, len += 8)
+		memcpy(text + len, "purge()\n", 8);
+	r = vmc_op_parse(text, len - 8, &ops, &n, err, sizeof(err));
+	ok = !r && n == VMC_OP_MAX;
+	if (!r)
+		free(ops);
+	r = vmc_op_parse(text, len, &ops, &n, err, sizeof(err));
+	tap_ok(ok && r && !strcmp(err, "1025:1: more than 1024 ops (the limit "
+				  "of one stream)"),
+	       "limit: text takes %d ops and refuses one more (%s)",
+	       VMC_OP_MAX, r ? err : "parsed");
+	if (!r)
+		free(ops);
+	free(text);
+
+	/* opcodes: b < VMC_OP_NR is kind b, above that b % 18 */
+	ok = 1;
+	memset(op20, 0, sizeof(op20));
+	for (i = 0; i < 256; i++) {
+		op20[0] = (uint8_t)i;
+		ops = vmc_op_decode(op20, sizeof(op20), &n);
+		if (!ops || !n || (unsigned int)ops[0].kind !=
+		    (i < VMC_OP_NR ? i : i % 18)) {
+			tap_diag("opcode %zu -> %d", i, n ? (int)ops[0].kind : -1);
+			ok = 0;
+		}
+		free(ops);
+	}
+	tap_ok(ok && VMC_OP_VMALLOCINFO == 18 && VMC_OP_NR == 19,
+	       "binary: opcode 18 is vmallocinfo, every other byte decodes as "
+	       "before it was added");
+	vmc_op_init(&info, VMC_OP_VMALLOCINFO);
+	enc = vmc_op_encode(&info, 1, &len);
+	ops = enc ? vmc_op_decode(enc, len, &n) : NULL;
+	tap_ok(enc && len == 1 && enc[0] == 18 && ops && n == 1 &&
+	       vmc_op_equal(&ops[0], &info),
+	       "binary: vmallocinfo() encodes as the one byte 18 and back");
+	free(enc);
+	free(ops);
+
+	{
+		static const char t[] =
+			"r0 = vmalloc(size=0x5000)\n"
+			"vmallocinfo()\n"
+			"vfree(r0)\n"
+			"purge()\n"
+			"vmallocinfo()\n";
+
+		r = vmc_op_parse(t, strlen(t), &ops, &n, err, sizeof(err));
+		e[0] = spec(&vmc_engine_model, "model");
+		e[1] = spec(&vmc_engine_core_sim, "core:sim");
+		memset(&sb, 0, sizeof(sb));
+		sink.line = sbuf_line;
+		sink.arg = &sb;
+		r = r ? -2 : vmc_run_sink(ops, n, e, 2, VMC_RUN_CHECK, &sink,
+					  &rep);
+		ok = r == 0 &&
+		       strstr(sb.text, "vmallocinfo() = ok\n# vmallocinfo "
+			      "[core:sim] +0x0000000000000000-"
+			      "+0x0000000000006000   24576 vmalloc pages=5 "
+			      "vmalloc N0=5\nvfree(r0) = 0\n") &&
+		       strstr(sb.text, "purge() = 0\nvmallocinfo() = ok\n"
+			      "# vmallocinfo [core:sim] (no areas)\n") &&
+		       !strstr(sb.text, "[model]");
+		if (!ok)
+			tap_diag("trace:\n%s%s", sb.text, r ? rep.what : "");
+		tap_ok(ok, "vmallocinfo(): ok on model and core, the core's "
+		       "dump as comments, none from the model");
+		r = vmc_run_sink(ops, n, e, 2, VMC_RUN_CHECK, NULL, &rep);
+		tap_ok(r == 0, "vmallocinfo(): runs clean without a sink too "
+		       "(the fuzz targets)");
+		free(ops);
+	}
+	{
+		struct vmc_op *g = vmc_op_gen(1, 1000, VMC_GEN_DEFAULT);
+		size_t cnt = 0;
+
+		for (i = 0; g && i < 1000; i++)
+			cnt += g[i].kind == VMC_OP_VMALLOCINFO;
+		tap_ok(cnt > 0 && cnt < 30,
+		       "generator: vmallocinfo() at a low weight (%zu of 1000)",
+		       cnt);
+		free(g);
+	}
+}
+
+
 int main(void)
 {
-	tap_plan(29);
+	tap_plan(39);
 	test_text();
 	test_errors();
 	test_binary();
@@ -677,5 +806,6 @@ int main(void)
 	test_generated();
 	test_observe();
 	test_pattern();
+	test_limit_and_vmallocinfo();
 	return tap_done();
 }
