@@ -36,6 +36,34 @@
 #define VMC_FUZZ_MAX_OPS VMC_OP_MAX      /* the one op limit (vmc_op.h) */
 #endif
 
+/*
+ * The full check's period, from "-check_every=N" on the fuzzer's command
+ * line (libFuzzer warns about a flag it does not know and goes on;
+ * OSS-Fuzz passes the .options entry check_every = N that way), else
+ * $VMC_CHECK_EVERY, else VMC_RUN_EVERY_DEFAULT.  Between two full checks
+ * every op gets the incremental check of what it changed.
+ */
+static unsigned int vmc_fuzz_every;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	int i;
+
+	for (i = 1; argv && *argv && i < *argc; i++) {
+		const char *a = (*argv)[i];
+		unsigned long n;
+
+		if (strncmp(a, "-check_every=", 13))
+			continue;
+		n = strtoul(a + 13, NULL, 0);
+		vmc_fuzz_every = n > VMC_RUN_EVERY_MAX ? VMC_RUN_EVERY_MAX :
+				 (unsigned int)n;
+	}
+	return 0;
+}
+
 static inline size_t vmc_fuzz_max_ops(void)
 {
 	static size_t max;
@@ -133,6 +161,7 @@ static inline int vmc_fuzz_one(const char *target, const uint8_t *data,
 			size_t size, const struct vmc_engine_spec *eng,
 			size_t neng)
 {
+	unsigned int flags = VMC_RUN_CHECK | VMC_RUN_EVERY(vmc_fuzz_every);
 	struct vmc_run_report rep;
 	struct vmc_op *ops;
 	size_t n;
@@ -145,9 +174,9 @@ static inline int vmc_fuzz_one(const char *target, const uint8_t *data,
 		n = vmc_fuzz_max_ops();
 	memset(&rep, 0, sizeof(rep));
 	if (neng)
-		rc = vmc_run(ops, n, eng, neng, VMC_RUN_CHECK, NULL, &rep);
+		rc = vmc_run(ops, n, eng, neng, flags, NULL, &rep);
 	else
-		rc = vmc_run_groups(ops, n, VMC_RUN_CHECK, NULL, &rep);
+		rc = vmc_run_groups(ops, n, flags, NULL, &rep);
 	free(ops);
 	if (rc != 0)
 		vmc_fuzz_fail(target, rc, &rep);

@@ -383,6 +383,21 @@ static const struct vmc_engine_ops liar = {
 	.destroy = NULL, .exec = liar_exec, .check = liar_check,
 };
 
+/* core:sim counting its full and incremental checks. */
+static int counted_full, counted_changed;
+
+static int counted_check(void *st, char *msg, size_t len)
+{
+	counted_full++;
+	return vmc_engine_core_sim.check(st, msg, len);
+}
+
+static int counted_check_changed(void *st, char *msg, size_t len)
+{
+	counted_changed++;
+	return vmc_engine_core_sim.check_changed(st, msg, len);
+}
+
 static struct vmc_engine_spec spec(const struct vmc_engine_ops *ops,
 				   const char *label)
 {
@@ -466,6 +481,23 @@ static void test_runner(void)
 	tap_ok(r == 1 && rep.invariant == 6 && rep.index == n && !rep.line,
 	       "runner: without --check-every the final check still runs");
 	liar_check_after = -1;
+
+	/* 8 ops, the full check after every 4th (ops 4 and 8) and at the end. */
+	{
+		struct vmc_engine_ops counted = vmc_engine_core_sim;
+
+		counted.check = counted_check;
+		counted.check_changed = counted_check_changed;
+		e[1] = spec(&counted, "counted");
+		counted_full = counted_changed = 0;
+		r = vmc_run(ops, n, e, 2, VMC_RUN_CHECK | VMC_RUN_EVERY(4), NULL,
+			    &rep);
+		tap_ok(r == 0 && n == 8 && counted_full == 3 &&
+		       counted_changed == 6,
+		       "runner: VMC_RUN_EVERY(4) over %zu ops: %d full checks, "
+		       "%d incremental (want 3, 6)", n, counted_full,
+		       counted_changed);
+	}
 	free(ops);
 }
 
@@ -797,7 +829,7 @@ static void test_limit_and_vmallocinfo(void)
 
 int main(void)
 {
-	tap_plan(39);
+	tap_plan(40);
 	test_text();
 	test_errors();
 	test_binary();
