@@ -88,6 +88,7 @@ struct bench {
 	unsigned int cpus;
 	double progress_s;
 	int json;
+	int check;                      /* --check: vmc_check and balance at the end */
 	struct vmb_core core;
 	struct worker *w;
 	pthread_mutex_t plock;
@@ -444,6 +445,8 @@ static void usage(FILE *f)
 "  --backend=sim|mmap     (default: $VMC_BACKEND or sim)\n"
 "  --geometry=x86_64|la57|i386   --frames=N   --cpus=N   --seed=N\n"
 "  --json                 one JSON document instead of the text lines\n"
+"  --check                at the end: every invariant holds and nothing is\n"
+"                         left mapped or held (exit 1 if not)\n"
 "  --progress=SECONDS     progress interval on stderr (10)\n"
 "  --list                 the workloads, their bits and what they do\n");
 }
@@ -464,7 +467,7 @@ static int parse_num(const char *s, uint64_t *v)
 
 static int add_tests(struct bench *b, const char *list, int *named)
 {
-	char buf[256], *tok, *save;
+	char buf[4096], *tok, *save;
 
 	snprintf(buf, sizeof(buf), "%s", list);
 	if (!*named)
@@ -509,6 +512,10 @@ static int parse_args(struct bench *b, int argc, char **argv)
 		}
 		if (!strcmp(a, "--json")) {
 			b->json = 1;
+			continue;
+		}
+		if (!strcmp(a, "--check")) {
+			b->check = 1;
 			continue;
 		}
 		if (!strcmp(a, "--all")) {
@@ -586,6 +593,33 @@ static int parse_args(struct bench *b, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * --check: after a run the arena must be as it began: every invariant
+ * holds (a purge first, so lazily freed areas go), no busy area, no data
+ * frame, no frame held for vmap.  On stderr, so --json stays one document.
+ */
+static int check_end(struct bench *b)
+{
+	struct vmc_violation v;
+	struct vmc_stats st;
+	int inv;
+
+	vmc_purge(b->core.a);
+	inv = vmc_check(b->core.a, &v);
+	vmc_get_stats(b->core.a, &st);
+	if (inv || st.nr_busy || st.frames_data || st.frames_harness) {
+		fprintf(stderr, "vmcore-bench: check: FAILED: invariant %d%s%s, "
+			"%lu busy areas, %lu data frames, %lu held frames\n",
+			inv, inv ? ": " : "", inv ? v.msg : "", st.nr_busy,
+			st.frames_data, st.frames_harness);
+		return 1;
+	}
+	fprintf(stderr, "vmcore-bench: check: ok (invariants hold, nothing "
+		"left busy or held; %lu purges, %lu TLB flushes)\n",
+		st.nr_purges, st.nr_tlb_flushes);
+	return 0;
+}
+
 static unsigned long fls_u(unsigned int x)
 {
 	unsigned long n = 0;
@@ -598,7 +632,7 @@ static unsigned long fls_u(unsigned int x)
 /* Frames the selected workloads need, times the workers, plus tables. */
 static unsigned long frames_needed(const struct bench *b)
 {
-	unsigned long need = 0, n;
+	unsigned long need = 0, tables = 0, n;
 	unsigned int j;
 
 	for (j = 0; j < vmb_nr_workloads; j++) {
@@ -609,9 +643,13 @@ static unsigned long frames_needed(const struct bench *b)
 			n = 2 * fls_u(b->cpus) * (32UL << 20) / PG + 64;
 		if (n > need)
 			need = n;
+		if (vmb_workloads[j].tables)
+			tables += vmb_workloads[j].tables(&b->p,
+							  vmb_workloads[j].arg);
 	}
 	need *= (unsigned long)b->p.nr_threads;
-	return need + need / 8 + 4096;
+	tables *= (unsigned long)b->p.nr_threads;
+	return need + need / 8 + tables + 4096;
 }
 
 int main(int argc, char **argv)
@@ -696,6 +734,8 @@ int main(int argc, char **argv)
 			    !(vmb_workloads[j].expect_fail &&
 			      b->w[i].res[j].status == VMB_FAIL))
 				bad = 1;
+	if (b->check && check_end(b))
+		bad = 1;
 	vmb_core_fini(&b->core);
 	for (i = 0; i < b->p.nr_threads; i++)
 		free(b->w[i].res);
