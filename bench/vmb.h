@@ -62,12 +62,13 @@ struct vmb_params {
 
 /*
  * An engine: one allocator the workloads run on.  `ctx` is the engine's
- * own state.  Every slot may be NULL (then `why` says why) except vmalloc,
+ * own state.  Every slot may be NULL (why_not says why) except vmalloc,
  * vfree and poke.
  */
 struct vmb_engine {
 	const char *name;               /* "core" or "linux" */
-	const char *why;                /* why NULL slots are NULL */
+	/* why a slot is NULL (NULL: "not available on this engine") */
+	const char *(*why_not)(const char *slot);
 	/* vmalloc; with align > 0 __vmalloc_node(size, align, ...); NULL on
 	   failure */
 	void *(*vmalloc)(void *ctx, unsigned long size, unsigned long align,
@@ -172,6 +173,14 @@ int vmb_run_one(struct vmb_run *r, unsigned int i);
 
 /* The order the tests run in: 0..n-1, shuffled unless sequential. */
 void vmb_order(const struct vmb_params *p, uint64_t *rng, int *order);
+
+/*
+ * Frames an arena needs for the selected tests run by p->nr_threads
+ * workers on `cpus` CPUs: the largest need of one test (tests run one
+ * after another) times the workers, an eighth more, the page tables the
+ * tests leave behind, and 4096 for tables and page arrays.
+ */
+unsigned long vmb_frames_needed(const struct vmb_params *p, unsigned int cpus);
 
 /* Clamp the parameters the way test_vmalloc.c's init does. */
 void vmb_params_fix(struct vmb_params *p);

@@ -178,7 +178,6 @@ static unsigned int c_nr_cpus(void *ctx)
 
 static const struct vmb_engine vmb_core_template = {
 	.name = "core",
-	.why = "not built into this engine",
 	.vmalloc = c_vmalloc,
 	.vmalloc_align = c_vmalloc,
 	.vfree = c_vfree,

@@ -87,7 +87,8 @@ static int need(struct vmb_run *r, const void *slot, const char *what)
 	if (slot)
 		return 0;
 	snprintf(r->why, sizeof(r->why), "%s: %s", what,
-		 r->e->why ? r->e->why : "not available on this engine");
+		 r->e->why_not ? r->e->why_not(what) :
+		 "not available on this engine");
 	return 1;
 }
 #define NEED(r, slot) do { if (need(r, (r)->e->slot, #slot)) \
@@ -229,7 +230,7 @@ static unsigned long fr_full_fit(const struct vmb_params *p, long arg)
 {
 	(void)p;
 	(void)arg;
-	/* the driver's arenas have one CPU unless told otherwise: 2 x 8192 */
+	/* one CPU; vmb_frames_needed() scales it with the CPUs */
 	return 2 * junk_length(1) + 64;
 }
 
@@ -918,4 +919,27 @@ void vmb_params_fix(struct vmb_params *p)
 		p->test_repeat_count = 1;
 	if (p->test_loop_count <= 0)
 		p->test_loop_count = 1;
+}
+
+unsigned long vmb_frames_needed(const struct vmb_params *p, unsigned int cpus)
+{
+	unsigned long need = 0, tables = 0, n;
+	unsigned int j;
+
+	for (j = 0; j < vmb_nr_workloads; j++) {
+		const struct vmb_workload *w = &vmb_workloads[j];
+
+		if (!(p->run_test_mask >> j & 1))
+			continue;
+		n = w->frames(p, w->arg);
+		if (w->fn == wl_full_fit)       /* junk_length follows the CPUs */
+			n = 2 * junk_length(cpus) + 64;
+		if (n > need)
+			need = n;
+		if (w->tables)
+			tables += w->tables(p, w->arg);
+	}
+	need *= (unsigned long)p->nr_threads;
+	tables *= (unsigned long)p->nr_threads;
+	return need + need / 8 + tables + 4096;
 }

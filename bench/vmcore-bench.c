@@ -217,6 +217,13 @@ static int u_floor(void *ctx, unsigned long loops)
 	return rv;
 }
 
+static const char *u_why_not(const char *slot)
+{
+	if (!strcmp(slot, "floor"))
+		return "only the mmap backend has a system-call floor";
+	return "not on this backend";
+}
+
 /* --- running --- */
 
 static void run_test(struct worker *w, struct vmb_run *r, unsigned int i)
@@ -620,36 +627,10 @@ static int check_end(struct bench *b)
 	return 0;
 }
 
-static unsigned long fls_u(unsigned int x)
-{
-	unsigned long n = 0;
-
-	for (; x; x >>= 1)
-		n++;
-	return n;
-}
-
-/* Frames the selected workloads need, times the workers, plus tables. */
+/* Frames for the selected workloads (vmb_frames_needed). */
 static unsigned long frames_needed(const struct bench *b)
 {
-	unsigned long need = 0, tables = 0, n;
-	unsigned int j;
-
-	for (j = 0; j < vmb_nr_workloads; j++) {
-		if (!(b->p.run_test_mask >> j & 1))
-			continue;
-		n = vmb_workloads[j].frames(&b->p, vmb_workloads[j].arg);
-		if (!strcmp(vmb_workloads[j].name, "full_fit_alloc_test"))
-			n = 2 * fls_u(b->cpus) * (32UL << 20) / PG + 64;
-		if (n > need)
-			need = n;
-		if (vmb_workloads[j].tables)
-			tables += vmb_workloads[j].tables(&b->p,
-							  vmb_workloads[j].arg);
-	}
-	need *= (unsigned long)b->p.nr_threads;
-	tables *= (unsigned long)b->p.nr_threads;
-	return need + need / 8 + tables + 4096;
+	return vmb_frames_needed(&b->p, b->cpus);
 }
 
 int main(int argc, char **argv)
@@ -699,7 +680,7 @@ int main(int argc, char **argv)
 	b->core.e.meta_bytes = u_meta_bytes;
 	if (!strcmp(b->backend, "mmap"))
 		b->core.e.floor = u_floor;
-	b->core.e.why = "not on this backend";
+	b->core.e.why_not = u_why_not;
 	pthread_mutex_init(&b->plock, NULL);
 	b->w = calloc((size_t)b->p.nr_threads, sizeof(*b->w));
 	if (!b->w)
