@@ -24,7 +24,7 @@
  *    - stores go through the engine's poke (vmc_write on libvmcore);
  *    - random numbers are our xorshift64* seeded by --seed (the kernel's
  *      get_random_u8 / prandom_u32_max), so a run replays;
- *    - THREAD_ALIGN is x86-64's 16 KiB (THREAD_SIZE without KASAN);
+ *    - VMB_THREAD_ALIGN is x86-64's 16 KiB (THREAD_SIZE without KASAN);
  *    - kvfree_rcu has no RCU here: freed objects wait in a batch that is
  *      drained as a grace period would drain it.  1-arg: a page of
  *      pointers (510 of them, a kvfree_rcu_bulk_data's worth) filled and
@@ -40,8 +40,8 @@
  */
 #include "vmb.h"
 
-#define PG              4096UL
-#define THREAD_ALIGN    (16UL << 10)    /* x86-64 THREAD_SIZE */
+#define VMB_PG              4096UL
+#define VMB_THREAD_ALIGN    (16UL << 10)    /* x86-64 THREAD_SIZE */
 #define KVFREE_BATCH    510             /* pointers per bulk page */
 #define SCULLV_ORDER    4               /* quantum 16 pages */
 #define SCULLV_QSET     500
@@ -130,7 +130,7 @@ static unsigned int fls_u(unsigned int x)
 
 static unsigned long junk_length(unsigned int ncpus)
 {
-	return fls_u(ncpus ? ncpus : 1) * (32UL * 1024 * 1024 / PG);
+	return fls_u(ncpus ? ncpus : 1) * (32UL * 1024 * 1024 / VMB_PG);
 }
 
 /*
@@ -145,7 +145,7 @@ static int pair_loop(struct vmb_run *r, unsigned long size,
 
 	loop_begin(r);
 	for (i = 0; i < n; i++) {
-		void *p = align > PG ?
+		void *p = align > VMB_PG ?
 			e->vmalloc_align(r->ctx, size, align, flags) :
 			e->vmalloc(r->ctx, size, align, flags);
 
@@ -168,7 +168,7 @@ static int pair_loop(struct vmb_run *r, unsigned long size,
 static int wl_fix_size(struct vmb_run *r, long arg)
 {
 	(void)arg;
-	return pair_loop(r, npages(r->p) * PG, 0,
+	return pair_loop(r, npages(r->p) * VMB_PG, 0,
 			 r->p->use_huge ? VMB_HUGE : 0, loops(r));
 }
 
@@ -194,8 +194,8 @@ static int wl_full_fit(struct vmb_run *r, long arg)
 		goto out;
 	}
 	for (i = 0; i < n; i++, made++) {
-		ptr[i] = e->vmalloc(r->ctx, PG, 0, 0);
-		junk[i] = e->vmalloc(r->ctx, PG, 0, 0);
+		ptr[i] = e->vmalloc(r->ctx, VMB_PG, 0, 0);
+		junk[i] = e->vmalloc(r->ctx, VMB_PG, 0, 0);
 		if (!ptr[i] || !junk[i]) {
 			rv = fail(r, "set-up vmalloc", (long)i);
 			made++;
@@ -212,7 +212,7 @@ static int wl_full_fit(struct vmb_run *r, long arg)
 		junk[i] = NULL;
 	}
 	r->live = n;
-	rv = pair_loop(r, PG, 0, 0, loops(r));
+	rv = pair_loop(r, VMB_PG, 0, 0, loops(r));
 free_junk:
 	for (i = 0; i < made; i++)
 		if (junk[i])
@@ -259,8 +259,8 @@ static int with_live(struct vmb_run *r, unsigned long n, bool bare,
 	if (e->meta_bytes)
 		m0 = e->meta_bytes(r->ctx);
 	for (made = 0; made < n; made++) {
-		ptr[made] = bare ? e->reserve(r->ctx, PG) :
-			e->vmalloc(r->ctx, PG, 0, 0);
+		ptr[made] = bare ? e->reserve(r->ctx, VMB_PG) :
+			e->vmalloc(r->ctx, VMB_PG, 0, 0);
 		if (!ptr[made]) {
 			rv = fail(r, bare ? "reserve" : "set-up vmalloc",
 				  (long)made);
@@ -296,12 +296,12 @@ static int body_busy_pair(struct vmb_run *r)
 
 	loop_begin(r);
 	for (i = 0; i < n; i++) {
-		void *p1 = e->vmalloc(r->ctx, 100 * PG, 0, 0);
+		void *p1 = e->vmalloc(r->ctx, 100 * VMB_PG, 0, 0);
 		void *p2;
 
 		if (!p1)
 			return fail(r, "vmalloc(100 pages)", i);
-		p2 = e->vmalloc(r->ctx, PG, 0, 0);
+		p2 = e->vmalloc(r->ctx, VMB_PG, 0, 0);
 		if (!p2) {
 			e->vfree(r->ctx, p1);
 			return fail(r, "vmalloc(1 page)", i);
@@ -322,7 +322,7 @@ static int body_busy_pair(struct vmb_run *r)
 
 static int body_pair(struct vmb_run *r)
 {
-	return pair_loop(r, PG, 0, 0, loops(r));
+	return pair_loop(r, VMB_PG, 0, 0, loops(r));
 }
 
 static int wl_long_busy_list(struct vmb_run *r, long arg)
@@ -347,7 +347,7 @@ static int wl_random_size(struct vmb_run *r, long arg)
 	loop_begin(r);
 	for (i = 0; i < n; i++) {
 		unsigned int k = rnd_below(r, 100) + 1;
-		void *p = e->vmalloc(r->ctx, k * PG, 0, 0);
+		void *p = e->vmalloc(r->ctx, k * VMB_PG, 0, 0);
 
 		if (!p)
 			return fail(r, "vmalloc", i);
@@ -374,7 +374,7 @@ static unsigned long fr_small(const struct vmb_params *p, long arg)
 static void *valign(struct vmb_run *r, unsigned long size,
 		    unsigned long align)
 {
-	if (align > PG)
+	if (align > VMB_PG)
 		return r->e->vmalloc_align(r->ctx, size, align, VMB_ZERO);
 	return r->e->vmalloc(r->ctx, size, align, VMB_ZERO);
 }
@@ -383,7 +383,7 @@ static int wl_fix_align(struct vmb_run *r, long arg)
 {
 	(void)arg;
 	NEED(r, vmalloc_align);
-	return pair_loop(r, 5 * PG, THREAD_ALIGN << 1, VMB_ZERO, loops(r));
+	return pair_loop(r, 5 * VMB_PG, VMB_THREAD_ALIGN << 1, VMB_ZERO, loops(r));
 }
 
 static int wl_random_size_align(struct vmb_run *r, long arg)
@@ -397,7 +397,7 @@ static int wl_random_size_align(struct vmb_run *r, long arg)
 	for (i = 0; i < n; i++) {
 		unsigned int rnd = (unsigned int)(rnd64(r) >> 56);
 		unsigned long align = 1UL << (rnd % 23);
-		unsigned long size = ((rnd % 10) + 1) * PG;
+		unsigned long size = ((rnd % 10) + 1) * VMB_PG;
 		void *p = valign(r, size, align);
 
 		if (!p)
@@ -428,7 +428,7 @@ static int wl_align_shift(struct vmb_run *r, long arg)
 	NEED(r, vmalloc_align);
 	loop_begin(r);
 	for (i = 0; i < 64; i++) {
-		void *p = valign(r, PG, 1UL << i);
+		void *p = valign(r, VMB_PG, 1UL << i);
 
 		if (!p) {
 			loop_end(r, (unsigned long)i);
@@ -453,15 +453,17 @@ static int wl_pcpu(struct vmb_run *r, long arg)
 static int wl_kvfree_rcu_1(struct vmb_run *r, long arg)
 {
 	const struct vmb_engine *e = r->e;
-	void *batch[KVFREE_BATCH];
+	void **batch = vmc_env_zalloc(KVFREE_BATCH * sizeof(*batch));
 	long i, n = loops(r);
 	unsigned int k = 0, j;
 	int rv = VMB_PASS;
 
 	(void)arg;
+	if (!batch)
+		return fail(r, "bulk page", 0);
 	loop_begin(r);
 	for (i = 0; i < n; i++) {
-		void *p = e->vmalloc(r->ctx, PG, 0, 0);
+		void *p = e->vmalloc(r->ctx, VMB_PG, 0, 0);
 
 		if (!p) {
 			rv = fail(r, "vmalloc", i);
@@ -485,6 +487,7 @@ static int wl_kvfree_rcu_1(struct vmb_run *r, long arg)
 	}
 	for (j = 0; j < k; j++)
 		e->vfree(r->ctx, batch[j]);
+	vmc_env_free(batch);
 	if (rv == VMB_PASS)
 		loop_end(r, (unsigned long)n);
 	return rv;
@@ -518,7 +521,7 @@ static int wl_kvfree_rcu_2(struct vmb_run *r, long arg)
 	NEED(r, peek);
 	loop_begin(r);
 	for (i = 0; i < n; i++) {
-		void *p = e->vmalloc(r->ctx, PG, 0, 0);
+		void *p = e->vmalloc(r->ctx, VMB_PG, 0, 0);
 
 		if (!p) {
 			rv = fail(r, "vmalloc", i);
@@ -626,7 +629,7 @@ static int wl_vrealloc(struct vmb_run *r, long arg)
 	NEED(r, peek);
 	loop_begin(r);
 	for (i = 0; i < n; i++) {
-		void *p = e->vrealloc(r->ctx, NULL, PG);
+		void *p = e->vrealloc(r->ctx, NULL, VMB_PG);
 		unsigned char c = 0;
 
 		if (!p)
@@ -637,7 +640,7 @@ static int wl_vrealloc(struct vmb_run *r, long arg)
 		}
 		/* grow past the page, shrink back, grow inside the area */
 		for (s = 0; s < 3; s++) {
-			void *q = e->vrealloc(r->ctx, p, steps[s] * PG);
+			void *q = e->vrealloc(r->ctx, p, steps[s] * VMB_PG);
 
 			if (!q || e->peek(r->ctx, q, 0, &c, 1) || c != 'a') {
 				e->vfree(r->ctx, q ? q : p);
@@ -660,7 +663,7 @@ static int wl_vrealloc(struct vmb_run *r, long arg)
 static int wl_scullv(struct vmb_run *r, long arg)
 {
 	const struct vmb_engine *e = r->e;
-	const unsigned long qbytes = PG << SCULLV_ORDER;
+	const unsigned long qbytes = VMB_PG << SCULLV_ORDER;
 	void **q = vmc_env_zalloc(SCULLV_QSET * sizeof(*q));
 	long i, n = loops(r);
 	unsigned int k = 0, j;
@@ -677,7 +680,7 @@ static int wl_scullv(struct vmb_run *r, long arg)
 			rv = fail(r, "vmalloc(quantum)", i);
 			break;
 		}
-		for (pg = 0; pg < qbytes; pg += PG)
+		for (pg = 0; pg < qbytes; pg += VMB_PG)
 			if (poke1(r, q[k], pg, (unsigned char)i))
 				rv = fail(r, "store", i);
 		k++;
@@ -740,7 +743,7 @@ static unsigned long tab_align(const struct vmb_params *p, long arg)
 static int wl_align_pair(struct vmb_run *r, long arg)
 {
 	NEED(r, vmalloc_align);
-	return pair_loop(r, PG, 1UL << arg, 0, loops(r));
+	return pair_loop(r, VMB_PG, 1UL << arg, 0, loops(r));
 }
 
 static int wl_vmap_pair(struct vmb_run *r, long arg)
@@ -761,8 +764,8 @@ static int wl_ioremap_pair(struct vmb_run *r, long arg)
 	loop_begin(r);
 	for (i = 0; i < n; i++) {
 		/* an unaligned physical start, as drivers pass BAR offsets */
-		void *v = e->ioremap(r->ctx, (unsigned long)(i & 15) * PG + 0x10,
-				     PG);
+		void *v = e->ioremap(r->ctx, (unsigned long)(i & 15) * VMB_PG + 0x10,
+				     VMB_PG);
 
 		if (!v)
 			return fail(r, "ioremap", i);
@@ -785,7 +788,7 @@ static int wl_purge(struct vmb_run *r, long arg)
 	if (r->e->sub_open(r->ctx, (unsigned long)arg, &s.ctx))
 		return fail(r, "arena with lazy_max_pages", arg);
 	p0 = r->e->nr_purges(s.ctx);
-	rv = pair_loop(&s, PG, 0, 0, loops(r));
+	rv = pair_loop(&s, VMB_PG, 0, 0, loops(r));
 	s.purges = r->e->nr_purges(s.ctx) - p0;
 	r->e->sub_close(s.ctx);
 	s.ctx = r->ctx;
@@ -806,7 +809,7 @@ static int wl_floor(struct vmb_run *r, long arg)
 
 #define TV(n, f, fr, w)     { #n, f, 0, fr, NULL, w, 0 }
 #define OWN(n, f, a, fr, w) { n, f, a, fr, NULL, w, 0 }
-#define ALIGN(k)  { "align_2^" #k "_pair_test", wl_align_pair, k, fr_small, \
+#define WL_ALIGN(k)  { "align_2^" #k "_pair_test", wl_align_pair, k, fr_small, \
 	tab_align, "1-page vmalloc + store + vfree at align 2^" #k, 0 }
 #define LIVE(n, s) OWN("live_" s "_pair_test", wl_live_pair, n, fr_small, \
 	"1-page pair beside " s " live areas (get_vm_area, no pages)")
@@ -824,7 +827,7 @@ const struct vmb_workload vmb_workloads[] = {
 	TV(random_size_alloc_test, wl_random_size, fr_small,
 	   "vmalloc of 1..100 random pages + store + vfree"),
 	TV(fix_align_alloc_test, wl_fix_align, fr_small,
-	   "__vmalloc_node(5 pages, THREAD_ALIGN << 1, zeroed) + vfree"),
+	   "__vmalloc_node(5 pages, VMB_THREAD_ALIGN << 1, zeroed) + vfree"),
 	TV(random_size_align_alloc_test, wl_random_size_align,
 	   fr_random_size_align,
 	   "__vmalloc_node(1..10 pages, align 2^0..2^22, zeroed) + vfree"),
@@ -848,10 +851,10 @@ const struct vmb_workload vmb_workloads[] = {
 	    "1-page pair beside 15000 busy 1-page vmalloc areas"),
 	LIVE(100L, "1e2"), LIVE(1000L, "1e3"), LIVE(10000L, "1e4"),
 	LIVE(100000L, "1e5"), LIVE(1000000L, "1e6"),
-	ALIGN(12), ALIGN(13), ALIGN(14), ALIGN(15), ALIGN(16), ALIGN(17),
-	ALIGN(18), ALIGN(19), ALIGN(20), ALIGN(21), ALIGN(22), ALIGN(23),
-	ALIGN(24), ALIGN(25), ALIGN(26), ALIGN(27), ALIGN(28), ALIGN(29),
-	ALIGN(30),
+	WL_ALIGN(12), WL_ALIGN(13), WL_ALIGN(14), WL_ALIGN(15), WL_ALIGN(16),
+	WL_ALIGN(17), WL_ALIGN(18), WL_ALIGN(19), WL_ALIGN(20), WL_ALIGN(21),
+	WL_ALIGN(22), WL_ALIGN(23), WL_ALIGN(24), WL_ALIGN(25), WL_ALIGN(26),
+	WL_ALIGN(27), WL_ALIGN(28), WL_ALIGN(29), WL_ALIGN(30),
 	OWN("vmap_pair_test", wl_vmap_pair, 0, fr_map,
 	    "vmap(nr_pages held pages) + store + vunmap"),
 	OWN("ioremap_pair_test", wl_ioremap_pair, 0, fr_small,
