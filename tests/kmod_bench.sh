@@ -34,6 +34,11 @@ ok $rc "vmrun.sh -B exit 0 (VM run clean, vmc-bench exit 0)"
 [ -s "$b" ] || { echo "Bail out! no bench.txt came back"; exit 1; }
 grep -q '^# timings under TCG are emulated: only the ratios' "$b"
 ok $? "the output says that only the ratios of one boot mean something"
+st=$tmp/vm/bench-selftest.tap
+plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$st" 2>/dev/null)
+[ -n "$plan" ] && [ "$(grep -c '^ok ' "$st")" = "$plan" ]
+ok $? "vmc-bench -T: all ${plan:-?} boundary checks of the bench ioctl ok"
+grep -v '^ok ' "$st" 2>/dev/null | grep -v '^1\.\.' | sed 's/^/# /'
 sum_re='^Summary: [a-z0-9_^]* passed: [0-9]* failed: [0-9]* repeat: 2 loops: 3 avg: [0-9]* usec$'
 un_re='^Summary: [a-z0-9_^]* \(unsupported\|skipped\): ..*$'
 for eng in kmod-core kernel; do

@@ -4,6 +4,7 @@
  * runs: one VMC_KMOD_IOC_BENCH (vmc_kmod_bench.h), printed the way
  * vmcore-bench and Linux's test_vmalloc print.
  *
+ *   vmc-bench -T      the ioctl boundary as TAP (bad requests refused)
  *   vmc-bench [test_loop_count=N] [test_repeat_count=N] [nr_pages=N]
  *             [use_huge=0|1] [run_test_mask=M] [seed=N] [budget_ms=N]
  *             [nr_frames=N]
@@ -120,6 +121,106 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* ---------- -T: the ioctl's boundary, as TAP ---------- */
+
+static struct vmc_kmod_bench_results st_out;
+
+static void st_good(struct vmc_kmod_bench *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->test_loop_count = 2;
+	b->test_repeat_count = 1;
+	b->run_test_mask = 1;           /* fix_size_alloc_test */
+	b->results = (uintptr_t)&st_out;
+	b->results_len = sizeof(st_out);
+}
+
+/* Break one field of a good request (case i of self_test's table). */
+static void st_break(struct vmc_kmod_bench *b, unsigned int i)
+{
+	switch (i) {
+	case 0: b->test_loop_count = 0; break;
+	case 1: b->test_loop_count = VMC_KMOD_BENCH_LOOPS_MAX + 1; break;
+	case 2: b->test_repeat_count = 0; break;
+	case 3: b->test_repeat_count = VMC_KMOD_BENCH_REPEAT_MAX + 1; break;
+	case 4: b->nr_pages = VMC_KMOD_BENCH_PAGES_MAX + 1; break;
+	case 5: b->use_huge = 2; break;
+	case 6: b->run_test_mask = 1ULL << 63; break;
+	case 7: b->budget_ms = VMC_KMOD_BENCH_BUDGET_MAX_MS + 1; break;
+	case 8: b->flags = 1; break;
+	case 9: b->reserved[3] = 1; break;
+	case 10: b->results_len--; break;
+	case 11: b->nr_frames = 1ULL << 40; break;
+	case 12: b->results = 8; break;
+	}
+}
+
+/*
+ * Every malformed request starts from a good one and breaks one field, so
+ * a refusal can only be for that; then the good one must run, and a run
+ * with a 1 ms budget must come back cancelled rather than minutes later.
+ */
+static int self_test(void)
+{
+	static const struct {
+		const char *what;
+		int err;
+	} cases[] = {
+		{ "test_loop_count 0", EINVAL },
+		{ "test_loop_count over the limit", EINVAL },
+		{ "test_repeat_count 0", EINVAL },
+		{ "test_repeat_count over the limit", EINVAL },
+		{ "nr_pages over the limit", EINVAL },
+		{ "use_huge 2", EINVAL },
+		{ "a mask bit past the table", EINVAL },
+		{ "budget_ms over the limit", EINVAL },
+		{ "unknown flags", EINVAL },
+		{ "reserved[3] set", EINVAL },
+		{ "results_len one short", EINVAL },
+		{ "nr_frames more than a quarter of RAM", EINVAL },
+		{ "results pointer unwritable", EFAULT },
+	};
+	const unsigned int n = sizeof(cases) / sizeof(cases[0]);
+	struct vmc_kmod_bench b;
+	unsigned int i, t = 0;
+	int fd = open(VMC_KMOD_DEVICE, O_RDWR), bad = 0, rc;
+
+	if (fd < 0) {
+		printf("Bail out! %s: %s\n", VMC_KMOD_DEVICE, strerror(errno));
+		return 2;
+	}
+	printf("1..%u\n", n + 2);
+	for (i = 0; i < n; i++) {
+		st_good(&b);
+		st_break(&b, i);
+		rc = ioctl(fd, VMC_KMOD_IOC_BENCH, &b) ? errno : 0;
+		printf("%sok %u - %s is %s (got %s)\n",
+		       rc == cases[i].err ? "" : "not ", ++t, cases[i].what,
+		       strerror(cases[i].err), rc ? strerror(rc) : "success");
+		bad |= rc != cases[i].err;
+	}
+	st_good(&b);
+	rc = ioctl(fd, VMC_KMOD_IOC_BENCH, &b) ? errno : 0;
+	if (!rc && (st_out.res[0][0].status || st_out.res[1][0].status ||
+		    b.cancelled))
+		rc = -1;
+	printf("%sok %u - a good request runs fix_size_alloc_test on both "
+	       "engines\n", rc ? "not " : "", ++t);
+	bad |= rc != 0;
+	st_good(&b);
+	b.test_loop_count = VMC_KMOD_BENCH_LOOPS_MAX;
+	b.test_repeat_count = VMC_KMOD_BENCH_REPEAT_MAX;
+	b.run_test_mask = 0;            /* the default set: hours at this size */
+	b.budget_ms = 1;
+	rc = ioctl(fd, VMC_KMOD_IOC_BENCH, &b) ? errno : 0;
+	printf("%sok %u - a 1 ms budget cuts a long run short (cancelled=%u, "
+	       "%s)\n", !rc && b.cancelled ? "" : "not ", ++t, b.cancelled,
+	       rc ? strerror(rc) : "ioctl ok");
+	bad |= rc || !b.cancelled;
+	close(fd);
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	static struct vmc_kmod_bench_results out;
@@ -128,6 +229,8 @@ int main(int argc, char **argv)
 	unsigned int e, i, k;
 	int fd, bad = 0;
 
+	if (argc == 2 && !strcmp(argv[1], "-T"))
+		return self_test();
 	memset(&b, 0, sizeof(b));
 	b.test_loop_count = 1000;
 	b.test_repeat_count = 4;

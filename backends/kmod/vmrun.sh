@@ -14,7 +14,8 @@
 # full invariant check after every op.  Each run of FILE leaves
 # OUTDIR/BASENAME.RUN.trace: a "# kmod key=value ..." header, then the trace.
 #
-# -B: bench mode.  No inputs; the guest runs vmc-bench PARAMS
+# -B: bench mode.  No inputs; the guest checks the bench ioctl's boundary
+# (vmc-bench -T, OUTDIR/bench-selftest.tap) and runs vmc-bench PARAMS
 # (test_loop_count=N test_repeat_count=N ..., see vmc_bench_guest.c): the
 # workloads of bench/vmb_wl.c on the core and on the kernel's own vmalloc
 # in this one boot, alternating.  Its output comes back as OUTDIR/bench.txt
@@ -292,8 +293,11 @@ fi
 src=$?
 say "self-test exit $src"
 if [ -n "$BENCH" ]; then
+	/vmc-bench -T > /out/bench-selftest.tap 2>&1
+	trc=$?
 	/vmc-bench $BENCH > /out/bench.txt 2> /out/guest.log
 	grc=$?
+	[ $trc = 0 ] || grc=1
 else
 	/vmc-guest $CHECK -e "$RUNS" -o /out /in/* > /out/guest.log 2>&1
 	grc=$?
@@ -482,6 +486,9 @@ src=$(end_field selftest)
 [ -f "$outdir/guest.log" ] && cat "$outdir/guest.log"
 if [ -n "$bench" ]; then
 	if [ -f "$outdir/bench.txt" ]; then
+		grep -q "^not ok" "$outdir/bench-selftest.tap" 2>/dev/null &&
+			fail "the bench ioctl self-test failed:" \
+				"$(grep "^not ok" "$outdir/bench-selftest.tap")"
 		cat "$outdir/bench.txt"
 		[ "$accel" = tcg ] && say "accel tcg: the times above are emulated;" \
 			"only the core/kernel ratios of this one boot mean something"
