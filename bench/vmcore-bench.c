@@ -57,6 +57,13 @@
 
 #define PG VMC_PAGE_SIZE
 
+/* --enable-debug: a full vmc_check() after every call; timings mean little */
+#ifdef VMC_DEBUG
+#define VMB_DEBUG_BUILD 1
+#else
+#define VMB_DEBUG_BUILD 0
+#endif
+
 struct tres {                           /* one test of one worker */
 	int status;                     /* VMB_* of the last repeat that
 					   did not pass, else VMB_PASS */
@@ -367,9 +374,9 @@ static void print_text(struct bench *b)
 		}
 	}
 	printf("vmcore-bench: backend=%s geometry=%s frames=%lu cpus=%u "
-	       "peak_rss_kb=%ld\n", b->backend,
+	       "peak_rss_kb=%ld debug=%d\n", b->backend,
 	       b->geometry ? b->geometry : "x86_64", b->frames, b->cpus,
-	       peak_rss_kb());
+	       peak_rss_kb(), VMB_DEBUG_BUILD);
 }
 
 static void json_str(const char *s)
@@ -455,7 +462,8 @@ static void usage(FILE *f)
 "  --check                at the end: every invariant holds and nothing is\n"
 "                         left mapped or held (exit 1 if not)\n"
 "  --progress=SECONDS     progress interval on stderr (10)\n"
-"  --list                 the workloads, their bits and what they do\n");
+"  --list                 the workloads, their bits and what they do\n"
+"  --build-info           debug=1 if built with --enable-debug\n");
 }
 
 static int parse_num(const char *s, uint64_t *v)
@@ -515,6 +523,10 @@ static int parse_args(struct bench *b, int argc, char **argv)
 				printf("%2u 0x%012llx %-32s %s\n", j,
 				       1ULL << j, vmb_workloads[j].name,
 				       vmb_workloads[j].what);
+			exit(0);
+		}
+		if (!strcmp(a, "--build-info")) {
+			printf("vmcore-bench: build debug=%d\n", VMB_DEBUG_BUILD);
 			exit(0);
 		}
 		if (!strcmp(a, "--json")) {
@@ -685,6 +697,10 @@ int main(int argc, char **argv)
 	b->w = calloc((size_t)b->p.nr_threads, sizeof(*b->w));
 	if (!b->w)
 		return 2;
+	if (VMB_DEBUG_BUILD)
+		fprintf(stderr, "vmcore-bench: a debug build (--enable-debug: a "
+			"full vmc_check after every call): timings mean "
+			"little\n");
 	b->t_start = b->last_progress = clock_ns(CLOCK_MONOTONIC);
 	for (i = 0; i < b->p.nr_threads; i++) {
 		struct worker *w = &b->w[i];
