@@ -134,33 +134,74 @@ static unsigned long junk_length(unsigned int ncpus)
 }
 
 /*
+ * A timed loop: `n` calls of step(r, i, arg), each one iteration that
+ * returns VMB_PASS to go on or another VMB_* having freed what it made;
+ * the host is asked every 256 iterations whether to stop.
+ */
+typedef int (*vmb_step)(struct vmb_run *r, long i, void *arg);
+
+static int steps(struct vmb_run *r, long n, vmb_step step, void *arg)
+{
+	long i;
+	int rv;
+
+	loop_begin(r);
+	for (i = 0; i < n; i++) {
+		rv = step(r, i, arg);
+		if (rv != VMB_PASS)
+			return rv;
+		if (vmb_tick(r, i, n))
+			return VMB_CANCELLED;
+	}
+	loop_end(r, (unsigned long)n);
+	return VMB_PASS;
+}
+
+/* The end of most iterations: one store into p (the kernel's
+   `*((__u8 *)p) = 1`), then vfree. */
+static int store_free(struct vmb_run *r, void *p, const char *what, long i)
+{
+	int err;
+
+	if (!p)
+		return fail(r, what, i);
+	err = poke1(r, p, 0, 1);
+	r->e->vfree(r->ctx, p);
+	return err ? fail(r, "store", i) : VMB_PASS;
+}
+
+/* __vmalloc_node(size, align, ...) for align > PAGE_SIZE, else vmalloc */
+static void *vmb_valloc(struct vmb_run *r, unsigned long size,
+		    unsigned long align, unsigned int flags)
+{
+	if (align > VMB_PG)
+		return r->e->vmalloc_align(r->ctx, size, align, flags);
+	return r->e->vmalloc(r->ctx, size, align, flags);
+}
+
+struct pair_arg {
+	unsigned long size, align;
+	unsigned int flags;
+};
+
+static int pair_step(struct vmb_run *r, long i, void *arg)
+{
+	const struct pair_arg *a = arg;
+
+	return store_free(r, vmb_valloc(r, a->size, a->align, a->flags),
+			  "vmalloc", i);
+}
+
+/*
  * The one-page pair, the unit of most sweeps: vmalloc (aligned when
  * align > 0), one store, vfree; `n` times, timed as the loop.
  */
 static int pair_loop(struct vmb_run *r, unsigned long size,
 		     unsigned long align, unsigned int flags, long n)
 {
-	const struct vmb_engine *e = r->e;
-	long i;
+	struct pair_arg a = { size, align, flags };
 
-	loop_begin(r);
-	for (i = 0; i < n; i++) {
-		void *p = align > VMB_PG ?
-			e->vmalloc_align(r->ctx, size, align, flags) :
-			e->vmalloc(r->ctx, size, align, flags);
-
-		if (!p)
-			return fail(r, "vmalloc", i);
-		if (poke1(r, p, 0, 1)) {
-			e->vfree(r->ctx, p);
-			return fail(r, "store", i);
-		}
-		e->vfree(r->ctx, p);
-		if (vmb_tick(r, i, n))
-			return VMB_CANCELLED;
-	}
-	loop_end(r, (unsigned long)n);
-	return VMB_PASS;
+	return steps(r, n, pair_step, &a);
 }
 
 /* --- the test_vmalloc.c cases --- */
@@ -289,35 +330,33 @@ out:
 	return rv;
 }
 
-static int body_busy_pair(struct vmb_run *r)
+static int busy_step(struct vmb_run *r, long i, void *arg)
 {
 	const struct vmb_engine *e = r->e;
-	long i, n = loops(r);
+	void *p1 = e->vmalloc(r->ctx, 100 * VMB_PG, 0, 0);
+	void *p2;
+	int err;
 
-	loop_begin(r);
-	for (i = 0; i < n; i++) {
-		void *p1 = e->vmalloc(r->ctx, 100 * VMB_PG, 0, 0);
-		void *p2;
-
-		if (!p1)
-			return fail(r, "vmalloc(100 pages)", i);
-		p2 = e->vmalloc(r->ctx, VMB_PG, 0, 0);
-		if (!p2) {
-			e->vfree(r->ctx, p1);
-			return fail(r, "vmalloc(1 page)", i);
-		}
-		if (poke1(r, p1, 0, 0) || poke1(r, p2, 0, 1)) {
-			e->vfree(r->ctx, p1);
-			e->vfree(r->ctx, p2);
-			return fail(r, "store", i);
-		}
+	(void)arg;
+	if (!p1)
+		return fail(r, "vmalloc(100 pages)", i);
+	p2 = e->vmalloc(r->ctx, VMB_PG, 0, 0);
+	if (!p2) {
 		e->vfree(r->ctx, p1);
-		e->vfree(r->ctx, p2);
-		if (vmb_tick(r, i, n))
-			return VMB_CANCELLED;
+		return fail(r, "vmalloc(1 page)", i);
 	}
-	loop_end(r, (unsigned long)n);
-	return VMB_PASS;
+	err = poke1(r, p1, 0, 0);
+	e->vfree(r->ctx, p1);
+	if (err) {
+		e->vfree(r->ctx, p2);
+		return fail(r, "store", i);
+	}
+	return store_free(r, p2, "vmalloc(1 page)", i);
+}
+
+static int body_busy_pair(struct vmb_run *r)
+{
+	return steps(r, loops(r), busy_step, NULL);
 }
 
 static int body_pair(struct vmb_run *r)
@@ -338,29 +377,19 @@ static unsigned long fr_long_busy_list(const struct vmb_params *p, long arg)
 	return 15000 + 101;
 }
 
-static int wl_random_size(struct vmb_run *r, long arg)
+static int random_size_step(struct vmb_run *r, long i, void *arg)
 {
-	const struct vmb_engine *e = r->e;
-	long i, n = loops(r);
+	unsigned int k = rnd_below(r, 100) + 1;
 
 	(void)arg;
-	loop_begin(r);
-	for (i = 0; i < n; i++) {
-		unsigned int k = rnd_below(r, 100) + 1;
-		void *p = e->vmalloc(r->ctx, k * VMB_PG, 0, 0);
+	return store_free(r, r->e->vmalloc(r->ctx, k * VMB_PG, 0, 0),
+			  "vmalloc", i);
+}
 
-		if (!p)
-			return fail(r, "vmalloc", i);
-		if (poke1(r, p, 0, 1)) {
-			e->vfree(r->ctx, p);
-			return fail(r, "store", i);
-		}
-		e->vfree(r->ctx, p);
-		if (vmb_tick(r, i, n))
-			return VMB_CANCELLED;
-	}
-	loop_end(r, (unsigned long)n);
-	return VMB_PASS;
+static int wl_random_size(struct vmb_run *r, long arg)
+{
+	(void)arg;
+	return steps(r, loops(r), random_size_step, NULL);
 }
 
 static unsigned long fr_small(const struct vmb_params *p, long arg)
@@ -370,44 +399,35 @@ static unsigned long fr_small(const struct vmb_params *p, long arg)
 	return 128;
 }
 
-/* __vmalloc_node(size, align, GFP_KERNEL | __GFP_ZERO, 0, caller) */
-static void *valign(struct vmb_run *r, unsigned long size,
-		    unsigned long align)
-{
-	if (align > VMB_PG)
-		return r->e->vmalloc_align(r->ctx, size, align, VMB_ZERO);
-	return r->e->vmalloc(r->ctx, size, align, VMB_ZERO);
-}
-
 static int wl_fix_align(struct vmb_run *r, long arg)
 {
 	(void)arg;
 	NEED(r, vmalloc_align);
-	return pair_loop(r, 5 * VMB_PG, VMB_THREAD_ALIGN << 1, VMB_ZERO, loops(r));
+	return pair_loop(r, 5 * VMB_PG, VMB_THREAD_ALIGN << 1, VMB_ZERO,
+			 loops(r));
+}
+
+/* __vmalloc_node(1..10 pages, 2^0..2^22, __GFP_ZERO) and vfree: no store,
+   as in the kernel's */
+static int random_size_align_step(struct vmb_run *r, long i, void *arg)
+{
+	unsigned int rnd = (unsigned int)(rnd64(r) >> 56);
+	unsigned long align = 1UL << (rnd % 23);
+	unsigned long size = ((rnd % 10) + 1) * VMB_PG;
+	void *p = vmb_valloc(r, size, align, VMB_ZERO);
+
+	(void)arg;
+	if (!p)
+		return fail(r, "__vmalloc_node", i);
+	r->e->vfree(r->ctx, p);
+	return VMB_PASS;
 }
 
 static int wl_random_size_align(struct vmb_run *r, long arg)
 {
-	const struct vmb_engine *e = r->e;
-	long i, n = loops(r);
-
 	(void)arg;
 	NEED(r, vmalloc_align);
-	loop_begin(r);
-	for (i = 0; i < n; i++) {
-		unsigned int rnd = (unsigned int)(rnd64(r) >> 56);
-		unsigned long align = 1UL << (rnd % 23);
-		unsigned long size = ((rnd % 10) + 1) * VMB_PG;
-		void *p = valign(r, size, align);
-
-		if (!p)
-			return fail(r, "__vmalloc_node", i);
-		e->vfree(r->ctx, p);
-		if (vmb_tick(r, i, n))
-			return VMB_CANCELLED;
-	}
-	loop_end(r, (unsigned long)n);
-	return VMB_PASS;
+	return steps(r, loops(r), random_size_align_step, NULL);
 }
 
 static unsigned long fr_random_size_align(const struct vmb_params *p,
@@ -428,7 +448,7 @@ static int wl_align_shift(struct vmb_run *r, long arg)
 	NEED(r, vmalloc_align);
 	loop_begin(r);
 	for (i = 0; i < 64; i++) {
-		void *p = valign(r, VMB_PG, 1UL << i);
+		void *p = vmb_valloc(r, VMB_PG, 1UL << i, VMB_ZERO);
 
 		if (!p) {
 			loop_end(r, (unsigned long)i);
@@ -561,45 +581,44 @@ static unsigned long fr_kvfree(const struct vmb_params *p, long arg)
 	return KVFREE_BATCH + 16;
 }
 
+struct map_arg {
+	unsigned long *h;
+	unsigned int n;
+	bool ram;
+};
+
+static int map_step(struct vmb_run *r, long i, void *arg)
+{
+	const struct map_arg *a = arg;
+	const struct vmb_engine *e = r->e;
+	void *v = a->ram ? e->vm_map_ram(r->ctx, a->h, a->n) :
+		e->vmap(r->ctx, a->h, a->n);
+	int err;
+
+	if (!v)
+		return fail(r, a->ram ? "vm_map_ram" : "vmap", i);
+	err = poke1(r, v, 0, 'a');
+	if (a->ram)
+		e->vm_unmap_ram(r->ctx, v, a->n);
+	else
+		e->vunmap(r->ctx, v);
+	return err ? fail(r, "store", i) : VMB_PASS;
+}
+
 /* map `n` held pages `loops` times through map/unmap */
 static int map_loop(struct vmb_run *r, unsigned int n, bool ram)
 {
-	const struct vmb_engine *e = r->e;
-	unsigned long *h = vmc_env_zalloc(n * sizeof(*h));
-	long i, cnt = loops(r);
-	int rv = VMB_PASS;
+	struct map_arg a = { vmc_env_zalloc(n * sizeof(*a.h)), n, ram };
+	int rv;
 
-	if (!h || e->pages_get(r->ctx, n, h)) {
-		vmc_env_free(h);
+	if (!a.h || r->e->pages_get(r->ctx, n, a.h)) {
+		vmc_env_free(a.h);
 		snprintf(r->why, sizeof(r->why), "no %u pages to map", n);
 		return VMB_FAIL;
 	}
-	loop_begin(r);
-	for (i = 0; i < cnt; i++) {
-		void *v = ram ? e->vm_map_ram(r->ctx, h, n) :
-			e->vmap(r->ctx, h, n);
-
-		if (!v) {
-			rv = fail(r, ram ? "vm_map_ram" : "vmap", i);
-			break;
-		}
-		if (poke1(r, v, 0, 'a'))
-			rv = fail(r, "store", i);
-		if (ram)
-			e->vm_unmap_ram(r->ctx, v, n);
-		else
-			e->vunmap(r->ctx, v);
-		if (rv)
-			break;
-		if (vmb_tick(r, i, cnt)) {
-			rv = VMB_CANCELLED;
-			break;
-		}
-	}
-	if (rv == VMB_PASS)
-		loop_end(r, (unsigned long)cnt);
-	e->pages_put(r->ctx, n, h);
-	vmc_env_free(h);
+	rv = steps(r, loops(r), map_step, &a);
+	r->e->pages_put(r->ctx, n, a.h);
+	vmc_env_free(a.h);
 	return rv;
 }
 
@@ -617,43 +636,42 @@ static unsigned long fr_map(const struct vmb_params *p, long arg)
 	return npages(p) + 64;
 }
 
-static int wl_vrealloc(struct vmb_run *r, long arg)
+static int vrealloc_step(struct vmb_run *r, long i, void *arg)
 {
-	static const unsigned long steps[] = { 4, 1, 2 };
+	static const unsigned long sizes[] = { 4, 1, 2 };
 	const struct vmb_engine *e = r->e;
-	long i, n = loops(r);
+	void *p = e->vrealloc(r->ctx, NULL, VMB_PG);
+	unsigned char c = 0;
 	unsigned int s;
 
 	(void)arg;
+	if (!p)
+		return fail(r, "vrealloc(NULL, 1 page)", i);
+	if (poke1(r, p, 0, 'a')) {
+		e->vfree(r->ctx, p);
+		return fail(r, "store", i);
+	}
+	/* grow past the page, shrink back, grow inside the area; the byte
+	   must survive every move */
+	for (s = 0; s < 3; s++) {
+		void *q = e->vrealloc(r->ctx, p, sizes[s] * VMB_PG);
+
+		if (!q || e->peek(r->ctx, q, 0, &c, 1) || c != 'a') {
+			e->vfree(r->ctx, q ? q : p);
+			return fail(r, "vrealloc", i);
+		}
+		p = q;
+	}
+	e->vfree(r->ctx, p);
+	return VMB_PASS;
+}
+
+static int wl_vrealloc(struct vmb_run *r, long arg)
+{
+	(void)arg;
 	NEED(r, vrealloc);
 	NEED(r, peek);
-	loop_begin(r);
-	for (i = 0; i < n; i++) {
-		void *p = e->vrealloc(r->ctx, NULL, VMB_PG);
-		unsigned char c = 0;
-
-		if (!p)
-			return fail(r, "vrealloc(NULL, 1 page)", i);
-		if (poke1(r, p, 0, 'a')) {
-			e->vfree(r->ctx, p);
-			return fail(r, "store", i);
-		}
-		/* grow past the page, shrink back, grow inside the area */
-		for (s = 0; s < 3; s++) {
-			void *q = e->vrealloc(r->ctx, p, steps[s] * VMB_PG);
-
-			if (!q || e->peek(r->ctx, q, 0, &c, 1) || c != 'a') {
-				e->vfree(r->ctx, q ? q : p);
-				return fail(r, "vrealloc", i);
-			}
-			p = q;
-		}
-		e->vfree(r->ctx, p);
-		if (vmb_tick(r, i, n))
-			return VMB_CANCELLED;
-	}
-	loop_end(r, (unsigned long)n);
-	return VMB_PASS;
+	return steps(r, loops(r), vrealloc_step, NULL);
 }
 
 /* --- our own --- */
@@ -754,27 +772,24 @@ static int wl_vmap_pair(struct vmb_run *r, long arg)
 	return map_loop(r, npages(r->p), false);
 }
 
-static int wl_ioremap_pair(struct vmb_run *r, long arg)
+/* an unaligned physical start (drivers pass BAR offsets), one page */
+static int ioremap_step(struct vmb_run *r, long i, void *arg)
 {
-	const struct vmb_engine *e = r->e;
-	long i, n = loops(r);
+	unsigned long off = (unsigned long)(i & 15) * VMB_PG + 0x10;
+	void *v = r->e->ioremap(r->ctx, off, VMB_PG);
 
 	(void)arg;
-	NEED(r, ioremap);
-	loop_begin(r);
-	for (i = 0; i < n; i++) {
-		/* an unaligned physical start, as drivers pass BAR offsets */
-		void *v = e->ioremap(r->ctx, (unsigned long)(i & 15) * VMB_PG + 0x10,
-				     VMB_PG);
-
-		if (!v)
-			return fail(r, "ioremap", i);
-		e->iounmap(r->ctx, v);
-		if (vmb_tick(r, i, n))
-			return VMB_CANCELLED;
-	}
-	loop_end(r, (unsigned long)n);
+	if (!v)
+		return fail(r, "ioremap", i);
+	r->e->iounmap(r->ctx, v);
 	return VMB_PASS;
+}
+
+static int wl_ioremap_pair(struct vmb_run *r, long arg)
+{
+	(void)arg;
+	NEED(r, ioremap);
+	return steps(r, loops(r), ioremap_step, NULL);
 }
 
 /* purge cost against lazy_max_pages: the pair on an arena with that limit */
