@@ -3,7 +3,7 @@
 # bench/compare.sh - "did my change to the core make it faster?"
 #
 #   bench/compare.sh [-b BACKEND] [-t TEST,...] [-n LOOPS] [-r REPEATS]
-#                    [-w WORKDIR] A B
+#                    [-w WORKDIR] [-m cpu|wall] A B
 #
 # A and B are each a build directory (one holding bench/vmcore-bench) or a
 # git revision of the tree this script is in.  A revision is exported
@@ -17,7 +17,10 @@
 # falls on both sides alike; each run does every chosen workload once
 # (sequential order) on one backend (default sim).  Per workload it prints
 # the median ns per op of each side (the workload's own timed loop) and
-# the ratio B/A of the runs paired by repeat: min, median, max.  Verdict:
+# the ratio B/A of the runs paired by repeat: min, median, max.  The
+# measure is the thread's CPU time per op of that loop (-m cpu, the
+# default: a loaded machine inflates it far less than the clock) or the
+# clock (-m wall).  Verdict:
 # "faster" when every paired ratio is below 1 and the median below 0.97,
 # "slower" when every one is above 1 and the median above 1.03, else
 # "~ noise".  Default: the test_vmalloc family that runs everywhere
@@ -27,6 +30,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 backend=sim
+metric=cpu_ns/op
 tests=
 loops=20000
 reps=5
@@ -38,11 +42,13 @@ while [ $# -gt 2 ]; do
 	-n) loops=$2; shift ;;
 	-r) reps=$2; shift ;;
 	-w) work=$2; shift ;;
+	-m) case $2 in cpu) metric=cpu_ns/op ;; wall) metric=ns/op ;;
+	    *) echo "compare.sh: -m cpu or -m wall" >&2; exit 2 ;; esac; shift ;;
 	*) echo "compare.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 	shift
 done
-[ $# -eq 2 ] || { sed -n '3,24p' "$0" >&2; exit 2; }
+[ $# -eq 2 ] || { sed -n '3,/^set -eu/p' "$0" | sed '$d' >&2; exit 2; }
 mkdir -p "$work"
 
 # side SPEC -> prints the path of a vmcore-bench for it
@@ -90,7 +96,9 @@ if [ -z "$tests" ]; then
 		sed 's/,$//')
 fi
 res=$work/compare.$$
-trap 'rm -f "$res"' EXIT INT TERM
+trap 'rm -f "$res"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 : > "$res"
 
 # one SIDE-LETTER BINARY REPEAT: append "test side repeat ns" lines
@@ -98,8 +106,9 @@ one() {
 	"$2" --backend="$backend" --test="$tests" sequential_test_order=1 \
 		test_loop_count="$loops" |
 		awk -v s="$1" -v r="$3" '$1 == "vmcore-bench:" && $3 ~ /^backend=/ {
-			for (i = 4; i <= NF; i++) if ($i ~ /^ns\/op=/)
-				print $2, s, r, substr($i, 7) }' >> "$res"
+			for (i = 4; i <= NF; i++) if (index($i, key) == 1)
+				print $2, s, r, substr($i, length(key) + 1) }' \
+			key="$metric=" >> "$res"
 }
 
 echo "compare.sh: A = $1, B = $2; backend $backend, $loops loops," \
@@ -115,7 +124,7 @@ while [ "$r" -le "$reps" ]; do
 	r=$((r + 1))
 done
 
-echo "A = $1, B = $2 (backend $backend, $loops loops, $reps interleaved repeats; ns per op of each workload's loop)"
+echo "A = $1, B = $2 (backend $backend, $loops loops, $reps interleaved repeats; $metric of each workload's loop)"
 awk -v order="$tests" '
 function median(v, n,    i, j, t) {
 	for (i = 2; i <= n; i++)

@@ -12,8 +12,9 @@
 #   DIR/workloads.{png,svg}  ns per op of every workload, one bar per
 #                            backend (sim, mmap, kmod core, the kernel)
 #
-# The numbers come from the `vmcore-bench: NAME backend=B ... ns/op=X`
-# lines of DIR/*.txt (the guest's kmod.txt prints the same lines with
+# The numbers come from the `vmcore-bench: NAME backend=B ...` lines of
+# DIR/*.txt: cpu_ns/op (the thread's CPU time per op) where the line has
+# it, else ns/op (the guest's kmod.txt prints the same lines with
 # backend=kmod-core and backend=kernel), so any run that left them there
 # can be drawn.  Needs gnuplot (Debian: gnuplot-nox).
 set -eu
@@ -33,10 +34,12 @@ rm -f "$dat"/*.dat
 
 # NAME BACKEND NS for every passing line of every result file.
 cat "$dir"/*.txt | awk '$1 == "vmcore-bench:" && $3 ~ /^backend=/ {
-	b = substr($3, 9); s = ""; n = ""
+	b = substr($3, 9); s = ""; n = ""; c = ""
 	for (i = 4; i <= NF; i++)
 		if ($i ~ /^status=/) s = substr($i, 8)
 		else if ($i ~ /^ns\/op=/) n = substr($i, 7)
+		else if ($i ~ /^cpu_ns\/op=/) c = substr($i, 11)
+	if (c + 0 > 0) n = c
 	if (s == "pass" && n + 0 > 0) print $2, b, n
 }' > "$dat/all"
 [ -s "$dat/all" ] || { echo "plot.sh: no passing results in $dir/" >&2; exit 2; }
@@ -75,7 +78,7 @@ draw() {
 	{
 		echo "set terminal $term"
 		echo "set grid; set key top left; set logscale y"
-		echo "set ylabel 'ns per op'"
+		echo "set ylabel 'ns per op (CPU time; kmod: kernel clock)'"
 		plots=""
 		for b in $backends; do
 			[ -s "$dat/scaling-$b.dat" ] || continue

@@ -18,7 +18,7 @@
 #                                  bench/plot.sh)
 #   kmod.txt                       the kmod pair: both engines' Summary
 #                                  lines and their ratio (if run)
-#   summary.md                     every workload's ns/op per backend
+#   summary.md                     every workload's CPU ns per op per backend
 #
 # --quick: the test_vmalloc family at 5000 loops, the sweeps at 1000,
 # hyperfine with 2 runs and no warm-up: under two minutes on this 2-core
@@ -130,7 +130,7 @@ fi
 	echo "| workload |$(for f in "$out"/*.txt; do
 		b=${f##*/}; b=${b%.txt}
 		case $b in sweep-*|kmod) continue ;; esac
-		printf ' %s ns/op |' "$b"; done)"
+		printf ' %s cpu ns/op |' "$b"; done)"
 	echo "|---|$(for f in "$out"/*.txt; do
 		b=${f##*/}; b=${b%.txt}
 		case $b in sweep-*|kmod) continue ;; esac
@@ -143,7 +143,7 @@ fi
 			v=$(awk -v t="$t" '$1 == "vmcore-bench:" && $2 == t {
 				for (i = 3; i <= NF; i++)
 					if ($i ~ /^status=/) s = substr($i, 8)
-					else if ($i ~ /^ns\/op=/) n = substr($i, 7)
+					else if ($i ~ /^cpu_ns\/op=/) n = substr($i, 11)
 				print (s == "pass" || s == "fail") ? n : s; exit }' "$f")
 			printf ' %s |' "${v:--}"
 		done

@@ -118,6 +118,8 @@ struct vmb_host {
 	/* called every 256 loop iterations: nonzero stops the workload */
 	int (*tick)(void *arg, const char *test, long done, long total);
 	void *arg;
+	/* this thread's CPU time (NULL: only the clock above) */
+	uint64_t (*cpu_ns)(void *arg);
 };
 
 /* Workload results. */
@@ -139,6 +141,8 @@ struct vmb_run {
 	/* out */
 	uint64_t loop_ns;               /* steady-state loop time */
 	uint64_t loop_t0;
+	uint64_t loop_cpu_ns;            /* its CPU time (host->cpu_ns) */
+	uint64_t loop_c0;
 	unsigned long ops;              /* ops in that loop */
 	unsigned long live;             /* live areas the loop ran beside */
 	unsigned long meta_bytes;       /* metadata bytes per live area */

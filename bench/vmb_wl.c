@@ -71,14 +71,21 @@ static int vmb_tick(struct vmb_run *r, long done, long total)
 	return r->host->tick && r->host->tick(r->host->arg, r->test, done, total);
 }
 
+static uint64_t cpu_now(struct vmb_run *r)
+{
+	return r->host->cpu_ns ? r->host->cpu_ns(r->host->arg) : 0;
+}
+
 static void loop_begin(struct vmb_run *r)
 {
+	r->loop_c0 = cpu_now(r);
 	r->loop_t0 = r->host->now_ns(r->host->arg);
 }
 
 static void loop_end(struct vmb_run *r, unsigned long ops)
 {
 	r->loop_ns = r->host->now_ns(r->host->arg) - r->loop_t0;
+	r->loop_cpu_ns = cpu_now(r) - r->loop_c0;
 	r->ops = ops;
 }
 
@@ -895,6 +902,7 @@ int vmb_find(const char *name)
 int vmb_run_one(struct vmb_run *r, unsigned int i)
 {
 	r->loop_ns = 0;
+	r->loop_cpu_ns = 0;
 	r->ops = 0;
 	r->live = 0;
 	r->meta_bytes = 0;

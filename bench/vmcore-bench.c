@@ -20,7 +20,9 @@
  *
  * 2. Then our own line per test (`vmcore-bench: NAME key=value ...`): ns
  *    per op of the workload's steady-state loop (the mean over the
- *    repeats, and the fastest repeat), thread CPU and wall time of the
+ *    repeats, and the fastest repeat; cpu_ns/op: the thread's CPU time
+ *    in that loop, which a loaded machine inflates far less than the
+ *    clock), thread CPU and wall time of the
  *    whole test, the live areas the loop ran beside, metadata heap bytes
  *    per live area (glibc's mallinfo2 before and after building them),
  *    purges; and peak RSS at the end.  --json prints all of it as one JSON
@@ -69,7 +71,7 @@ struct tres {                           /* one test of one worker */
 					   did not pass, else VMB_PASS */
 	int passed, failed;
 	uint64_t time_us;               /* avg per repeat, whole test */
-	uint64_t loop_ns, ops;          /* summed over repeats */
+	uint64_t loop_ns, loop_cpu_ns, ops; /* summed over repeats */
 	double best_ns;                 /* fastest repeat's ns per op */
 	double cpu_ms, wall_ms;
 	unsigned long live, meta, purges;
@@ -115,6 +117,12 @@ static uint64_t h_now(void *arg)
 {
 	(void)arg;
 	return clock_ns(CLOCK_MONOTONIC);
+}
+
+static uint64_t h_cpu(void *arg)
+{
+	(void)arg;
+	return clock_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
 static uint64_t h_cycles(void *arg)
@@ -257,6 +265,7 @@ static void run_test(struct worker *w, struct vmb_run *r, unsigned int i)
 		if (rv == VMB_SKIPPED || rv == VMB_UNSUPPORTED)
 			break;
 		t->loop_ns += r->loop_ns;
+		t->loop_cpu_ns += r->loop_cpu_ns;
 		t->ops += r->ops;
 		if (r->ops) {
 			double ns = (double)r->loop_ns / (double)r->ops;
@@ -278,7 +287,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct bench *b = w->b;
-	struct vmb_host host = { h_now, h_cycles, h_tick, w };
+	struct vmb_host host = { h_now, h_cycles, h_tick, w, h_cpu };
 	int order[64];
 	struct vmb_run r;
 	unsigned int k;
@@ -329,6 +338,11 @@ static double ns_per_op(const struct tres *t)
 	return t->ops ? (double)t->loop_ns / (double)t->ops : 0;
 }
 
+static double cpu_ns_per_op(const struct tres *t)
+{
+	return t->ops ? (double)t->loop_cpu_ns / (double)t->ops : 0;
+}
+
 static void print_text(struct bench *b)
 {
 	int i;
@@ -364,12 +378,13 @@ static void print_text(struct bench *b)
 				continue;
 			printf("vmcore-bench: %s backend=%s worker=%d "
 			       "status=%s ops=%" PRIu64 " ns/op=%.1f "
-			       "best_ns/op=%.1f cpu_ms=%.1f wall_ms=%.1f "
-			       "live=%lu meta_bytes/area=%lu purges=%lu%s%s\n",
+			       "cpu_ns/op=%.1f best_ns/op=%.1f cpu_ms=%.1f "
+			       "wall_ms=%.1f live=%lu meta_bytes/area=%lu "
+			       "purges=%lu%s%s\n",
 			       vmb_workloads[j].name, b->backend, i,
 			       status_name(t->status), t->ops, ns_per_op(t),
-			       t->best_ns, t->cpu_ms, t->wall_ms, t->live,
-			       t->meta, t->purges, t->why[0] ? " why=" : "",
+			       cpu_ns_per_op(t), t->best_ns, t->cpu_ms,
+			       t->wall_ms, t->live, t->meta, t->purges, t->why[0] ? " why=" : "",
 			       t->why[0] ? t->why : "");
 		}
 	}
@@ -427,14 +442,16 @@ static void print_json(struct bench *b)
 			       "\"status\": \"%s\", \"passed\": %d, "
 			       "\"failed\": %d, \"avg_usec\": %llu, "
 			       "\"ops\": %" PRIu64 ", \"ns_per_op\": %.1f, "
+			       "\"cpu_ns_per_op\": %.1f, "
 			       "\"best_ns_per_op\": %.1f, \"cpu_ms\": %.3f, "
 			       "\"wall_ms\": %.3f, \"live\": %lu, "
 			       "\"meta_bytes_per_area\": %lu, \"purges\": %lu, "
 			       "\"why\": ", tsep, vmb_workloads[j].name, j,
 			       status_name(t->status), t->passed, t->failed,
 			       (unsigned long long)t->time_us, t->ops,
-			       ns_per_op(t), t->best_ns, t->cpu_ms,
-			       t->wall_ms, t->live, t->meta, t->purges);
+			       ns_per_op(t), cpu_ns_per_op(t), t->best_ns,
+			       t->cpu_ms, t->wall_ms, t->live, t->meta,
+			       t->purges);
 			json_str(t->why);
 			putchar('}');
 			tsep = ",";

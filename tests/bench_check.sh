@@ -17,7 +17,9 @@ if [ ! -x "$bench" ]; then
 fi
 tmp=${TMPDIR:-/tmp}/bench_check.$$
 mkdir -p "$tmp" || exit 99
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 n=0
 failed=0
@@ -81,22 +83,28 @@ check_run() {
 # each): the workloads that build thousands of areas would take hours, so
 # there they are left out and say so.
 heavy=
+loops=520
 if "$bench" --build-info | grep -q 'debug=1'; then
 	heavy='full_fit\|long_busy\|busy_15000\|live_1e[3456]\|scullv'
-	echo "# debug build: leaving out $heavy"
+	loops=20
+	echo "# debug build: leaving out $heavy, $loops loops"
 fi
 
-check_run sim sim "$heavy" --all test_loop_count=520
-check_run la57 sim "$heavy" --all --geometry=la57 test_loop_count=520
+check_run sim sim "$heavy" --all test_loop_count=$loops
+check_run la57 sim "$heavy" --all --geometry=la57 test_loop_count=$loops
 # i386: 32-bit vmalloc space; the big live sets and alignments over
 # 2^26 do not fit (they fail there, as they would in such a kernel)
 check_run i386 sim 'full_fit\|long_busy\|busy_15000\|live_1e[456]\|align_2^2[7-9]\|align_2^30\|floor' \
 	--geometry=i386 test_loop_count=40
-check_run mmap mmap "$heavy" --all test_loop_count=520
+check_run mmap mmap "$heavy" --all test_loop_count=$loops
 
-# run_test_mask and --test select exactly what they name.
-for m in 0x1 0x2 0x40 0x80 0x400 0x800 0xa5 0x1000 0x100000000000 \
-	 0x3ff 0x7000000000; do
+# run_test_mask and --test select exactly what they name (a debug build:
+# masks without the tests of thousands of areas).
+masks="0x1 0x2 0x40 0x80 0x400 0x800 0xa5 0x1000 0x100000000000 0x3ff
+	0x7000000000"
+[ -z "$heavy" ] || masks="0x1 0x40 0x80 0x400 0x800 0x1000 0x3f9
+	0x100000000000 0x7000000000"
+for m in $masks; do
 	want=$(while read -r b _ w _; do
 			[ $(( (m >> b) & 1 )) -eq 1 ] && echo "$w"
 		done < "$tmp/list" | sort)
@@ -109,9 +117,14 @@ got=$("$bench" --test=vrealloc_test,scullv_test test_loop_count=3 |
 	sed -n 's/^Summary: \([^ ]*\) .*/\1/p' | sort | tr '\n' ' ')
 [ "$got" = "scullv_test vrealloc_test " ]
 ok $? "--test=vrealloc_test,scullv_test selects exactly those ($got)"
-got=$("$bench" test_loop_count=3 | grep -c '^Summary: ')
-[ "$got" -eq 12 ]
-ok $? "the default mask is the test_vmalloc family (12 tests: $got)"
+if [ -z "$heavy" ]; then
+	got=$("$bench" test_loop_count=3 | grep -c '^Summary: ')
+	[ "$got" -eq 12 ]
+	ok $? "the default mask is the test_vmalloc family (12 tests: $got)"
+else
+	n=$((n + 1))
+	echo "ok $n # SKIP the default mask runs full_fit: hours in a debug build"
+fi
 
 # The workloads of a list (one a line) without the heavy ones, as --test=.
 sel() {
@@ -159,9 +172,9 @@ got=$(grep -c '^All test took worker[01]=[0-9]* cycles$' "$tmp/out")
 ok $? "nr_threads=2: two Summary blocks and two cycles lines"
 
 # Progress on stderr (every tick with --progress=0), not on stdout.
-"$bench" --progress=0 --test=fix_size_alloc_test test_loop_count=2000 \
+"$bench" --progress=0 --test=fix_size_alloc_test test_loop_count=300 \
 	> "$tmp/out" 2> "$tmp/err"
-grep -q '^vmcore-bench: [0-9]* s: worker0 fix_size_alloc_test [0-9]*/2000 loops$' "$tmp/err" &&
+grep -q '^vmcore-bench: [0-9]* s: worker0 fix_size_alloc_test [0-9]*/300 loops$' "$tmp/err" &&
 	! grep -q ' loops$' "$tmp/out"
 ok $? "progress lines go to stderr"
 

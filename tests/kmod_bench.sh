@@ -17,7 +17,9 @@ grep -q '^VMRUN_BENCH=' "$kmod_dir/vmrun.conf" ||
 vmrun=${VMC_VMRUN:-$srcdir/backends/kmod/vmrun.sh}
 tmp=${TMPDIR:-/tmp}/kmod_bench.$$
 mkdir "$tmp" || exit 99
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 sh "$vmrun" -d "$kmod_dir" -B "test_loop_count=3 test_repeat_count=2" \
 	-o "$tmp/vm" > "$tmp/log" 2>&1

@@ -323,7 +323,7 @@ long kmod_bench_ioctl(void __user *uarg)
 	struct vmb_core *core = NULL;
 	struct vmb_engine kn = kn_engine;
 	struct kbn_host host = { 0 };
-	struct vmb_host vh = { kbn_now, kbn_cycles, kbn_tick, &host };
+	struct vmb_host vh = { kbn_now, kbn_cycles, kbn_tick, &host, NULL };
 	struct vmb_params p;
 	struct vmc_arena_config cfg;
 	const struct kmod_devmem *dm = kmod_devmem();
