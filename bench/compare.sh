@@ -125,7 +125,7 @@ while [ "$r" -le "$reps" ]; do
 done
 
 echo "A = $1, B = $2 (backend $backend, $loops loops, $reps interleaved repeats; $metric of each workload's loop)"
-awk -v order="$tests" '
+awk -v order="$tests" -v metric="$metric" '
 function median(v, n,    i, j, t) {
 	for (i = 2; i <= n; i++)
 		for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
@@ -135,8 +135,8 @@ function median(v, n,    i, j, t) {
 }
 { ns[$1, $2, $3] = $4; if ($3 > R) R = $3 }
 END {
-	printf "%-30s %10s %10s %7s %7s %7s  %s\n", "workload", "A ns/op",
-	       "B ns/op", "B/A min", "median", "max", "verdict"
+	printf "%-30s %10s %10s %7s %7s %7s  %s\n", "workload", "A " metric,
+	       "B " metric, "B/A min", "median", "max", "verdict"
 	nt = split(order, T, ",")
 	for (k = 1; k <= nt; k++) {
 		t = T[k]; n = 0
