@@ -70,4 +70,8 @@ extern const struct vmc_engine_ops vmc_engine_core_kmod;
 int kmod_dev_init(void);
 void kmod_dev_exit(void);
 
+/* kmod_bench.c: VMC_KMOD_IOC_BENCH (vmc_kmod_bench.h); called with the
+   device's lock held */
+long kmod_bench_ioctl(void __user *arg);
+
 #endif /* VMC_KMOD_H */

@@ -36,6 +36,7 @@
 
 #include "kmod.h"
 #include "vmc_kmod_uapi.h"
+#include "vmc_kmod_bench.h"
 #include "vmc_op.h"
 #include "vmc_run.h"
 #include "vmcore.h"
@@ -288,11 +289,14 @@ static long kd_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
 	long err;
 
-	if (cmd != VMC_KMOD_IOC_RUN && cmd != VMC_KMOD_IOC_INFO)
+	if (cmd != VMC_KMOD_IOC_RUN && cmd != VMC_KMOD_IOC_INFO &&
+	    cmd != VMC_KMOD_IOC_BENCH)
 		return -ENOTTY;
 	if (mutex_lock_interruptible(&kd_lock))
 		return -EINTR;
-	if (cmd == VMC_KMOD_IOC_RUN)
+	if (cmd == VMC_KMOD_IOC_BENCH)
+		err = kmod_bench_ioctl((void __user *)arg);
+	else if (cmd == VMC_KMOD_IOC_RUN)
 		err = kd_run((struct vmc_kmod_run __user *)arg);
 	else
 		err = kd_info((struct vmc_kmod_info __user *)arg);

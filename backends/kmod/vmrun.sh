@@ -4,6 +4,7 @@
 #
 # usage: vmrun.sh [-d KMOD_DIR] [-e RUNS] [-c] [-o OUTDIR] [-t SECONDS] [-k]
 #                 FILE...
+#        vmrun.sh -B PARAMS [-d KMOD_DIR] [-o OUTDIR] [-t SECONDS] [-k]
 #
 # FILEs are binary op streams.  RUNS (default core,diff) names what each
 # goes through: core (libvmcore on the kmod backend, the trace a sim arena
@@ -12,6 +13,14 @@
 # observables), core-obs and linux-obs (each alone, in observe mode).  -c:
 # full invariant check after every op.  Each run of FILE leaves
 # OUTDIR/BASENAME.RUN.trace: a "# kmod key=value ..." header, then the trace.
+#
+# -B: bench mode.  No inputs; the guest checks the bench ioctl's boundary
+# (vmc-bench -T, OUTDIR/bench-selftest.tap) and runs vmc-bench PARAMS
+# (test_loop_count=N test_repeat_count=N ..., see vmc_bench_guest.c): the
+# workloads of bench/vmb_wl.c on the core and on the kernel's own vmalloc
+# in this one boot, alternating.  Its output comes back as OUTDIR/bench.txt
+# and is printed; timings under TCG are emulated, so only the ratios of one
+# boot mean anything, which the output says.
 #
 # Theory
 # ------
@@ -59,6 +68,8 @@
 usage() {
 	echo "usage: vmrun.sh [-d KMOD_DIR] [-e RUNS] [-c] [-o OUTDIR]" \
 		"[-t SECONDS] [-k] FILE..." >&2
+	echo "       vmrun.sh -B PARAMS [-d KMOD_DIR] [-o OUTDIR]" \
+		"[-t SECONDS] [-k]" >&2
 	exit 2
 }
 
@@ -78,10 +89,12 @@ outdir=
 vm_timeout=900
 want_kvm=1
 force_kvm=
+bench=
 [ "${VMRUN_KVM:-}" = no ] && want_kvm=
 
-while getopts d:e:co:t:k opt; do
+while getopts B:d:e:co:t:k opt; do
 	case $opt in
+	B) bench=$OPTARG ;;
 	d) kmod_dir=$OPTARG ;;
 	e) runs=$OPTARG ;;
 	c) check=-c ;;
@@ -92,7 +105,14 @@ while getopts d:e:co:t:k opt; do
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -gt 0 ] || usage
+if [ -n "$bench" ]; then
+	[ $# -eq 0 ] || cannot "-B takes no input files"
+	case $bench in
+	*[!A-Za-z0-9_=\ x]*) cannot "-B '$bench': only name=value words" ;;
+	esac
+else
+	[ $# -gt 0 ] || usage
+fi
 
 # ---------------------------------------------------------------- checks
 
@@ -120,7 +140,7 @@ esac
 conf=$kmod_dir/vmrun.conf
 [ -f "$conf" ] || cannot "no $conf (build backends/kmod first, or give -d)"
 env_kernel=${VMRUN_KERNEL:-}
-VMRUN_MODULE="" VMRUN_GUEST="" VMRUN_RELEASE="" VMRUN_KERNEL=""
+VMRUN_MODULE="" VMRUN_GUEST="" VMRUN_RELEASE="" VMRUN_KERNEL="" VMRUN_BENCH=""
 case $conf in
 /*|./*|../*) . "$conf" ;;
 *) . "./$conf" ;;
@@ -132,6 +152,10 @@ esac
 [ -n "$VMRUN_GUEST" ] || cannot "$conf sets no VMRUN_GUEST"
 [ -f "$VMRUN_GUEST" ] && [ -x "$VMRUN_GUEST" ] ||
 	cannot "guest driver $VMRUN_GUEST is missing or not executable"
+if [ -n "$bench" ]; then
+	[ -n "$VMRUN_BENCH" ] && [ -x "$VMRUN_BENCH" ] ||
+		cannot "no bench driver (VMRUN_BENCH in $conf: rebuild backends/kmod)"
+fi
 [ -n "$VMRUN_KERNEL" ] || cannot "$conf sets no VMRUN_KERNEL"
 [ -f "$VMRUN_KERNEL" ] || cannot "kernel image $VMRUN_KERNEL is missing"
 [ -r "$VMRUN_KERNEL" ] || cannot "kernel image $VMRUN_KERNEL is not readable"
@@ -202,7 +226,12 @@ done
 cp "$VMRUN_MODULE" "$root/vmcore.ko" || cannot "cannot copy the module"
 cp "$VMRUN_GUEST" "$root/vmc-guest" || cannot "cannot copy the guest"
 chmod 755 "$root/vmc-guest"
-printf "RUNS='%s'\nCHECK='%s'\n" "$runs" "$check" > "$root/vmrun.args"
+if [ -n "$bench" ]; then
+	cp "$VMRUN_BENCH" "$root/vmc-bench" || cannot "cannot copy vmc-bench"
+	chmod 755 "$root/vmc-bench"
+fi
+printf "RUNS='%s'\nCHECK='%s'\nBENCH='%s'\n" "$runs" "$check" \
+	"$bench" > "$root/vmrun.args"
 
 cat > "$root/init" <<'EOF'
 #!/bin/sh
@@ -263,8 +292,16 @@ fi
 /vmc-guest -T > /out/selftest.tap 2>&1
 src=$?
 say "self-test exit $src"
-/vmc-guest $CHECK -e "$RUNS" -o /out /in/* > /out/guest.log 2>&1
-grc=$?
+if [ -n "$BENCH" ]; then
+	/vmc-bench -T > /out/bench-selftest.tap 2>&1
+	trc=$?
+	/vmc-bench $BENCH > /out/bench.txt 2> /out/guest.log
+	grc=$?
+	[ $trc = 0 ] || grc=1
+else
+	/vmc-guest $CHECK -e "$RUNS" -o /out /in/* > /out/guest.log 2>&1
+	grc=$?
+fi
 say "vmc-guest exit $grc"
 rmmod vmcore
 rrc=$?
@@ -447,6 +484,18 @@ rrc=$(end_field rmmod)
 src=$(end_field selftest)
 
 [ -f "$outdir/guest.log" ] && cat "$outdir/guest.log"
+if [ -n "$bench" ]; then
+	if [ -f "$outdir/bench.txt" ]; then
+		grep -q "^not ok" "$outdir/bench-selftest.tap" 2>/dev/null &&
+			fail "the bench ioctl self-test failed:" \
+				"$(grep "^not ok" "$outdir/bench-selftest.tap")"
+		cat "$outdir/bench.txt"
+		[ "$accel" = tcg ] && say "accel tcg: the times above are emulated;" \
+			"only the core/kernel ratios of this one boot mean something"
+	else
+		fail "no bench.txt came back"
+	fi
+fi
 
 if [ "$irc" != 0 ]; then
 	fail "insmod of the module failed in the guest (exit $irc);" \

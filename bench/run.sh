@@ -1,0 +1,153 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# bench/run.sh - the benchmark run: chosen workloads across backends,
+# timed per process by hyperfine, measured per op by vmcore-bench itself,
+# and the kmod pair (libvmcore on the kmod backend against the kernel's
+# own vmalloc, one VM boot) when the module is built.
+#
+#   bench/run.sh [--quick] [-o DIR] [-b sim,mmap] [-t TEST,...] [-n LOOPS]
+#                [-r RUNS] [--no-kmod | --kmod] [--no-hyperfine]
+#
+# Writes into DIR (default bench-out):
+#   hyperfine.json, hyperfine.md   hyperfine --export-json/--export-markdown:
+#                                  one command per backend and workload
+#   BACKEND.txt, BACKEND.json      one vmcore-bench run of every chosen
+#                                  workload (Summary lines and our own
+#                                  ns/op lines; the same as JSON)
+#   sweep-BACKEND.txt              the scaling and aligned sweeps (for
+#                                  bench/plot.sh)
+#   kmod.txt                       the kmod pair: both engines' Summary
+#                                  lines and their ratio (if run)
+#   summary.md                     every workload's CPU ns per op per backend
+#
+# --quick: the test_vmalloc family at 5000 loops, the sweeps at 1000,
+# hyperfine with 2 runs and no warm-up: under two minutes on this 2-core
+# machine.  Without it: 200000 loops, 5 runs, 1 warm-up.
+# The kmod pair (when ./backends/kmod/vmcore.ko exists; not with --quick
+# unless --kmod): the module's default set at KMOD_LOOPS (200) loops and 4
+# repeats, in one VM boot under flock /tmp/vmcore-vm.lock.
+#
+#   VMCORE_BENCH   the driver (default: ./bench/vmcore-bench, then $PATH)
+#   VMRUN          backends/kmod/vmrun.sh for the kmod pair
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+out=bench-out
+backends=sim,mmap
+tests=
+loops=
+runs=
+quick=0
+kmod=1
+hf=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) quick=1 ;;
+	-o) out=$2; shift ;;
+	-b) backends=$2; shift ;;
+	-t) tests=$2; shift ;;
+	-n) loops=$2; shift ;;
+	-r) runs=$2; shift ;;
+	--no-kmod) kmod=0 ;;
+	--kmod) kmod=2 ;;
+	--no-hyperfine) hf=0 ;;
+	-h|--help) sed -n '3,30p' "$0"; exit 0 ;;
+	*) echo "run.sh: unknown argument '$1' (--help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+bench=${VMCORE_BENCH:-./bench/vmcore-bench}
+[ -x "$bench" ] || bench=$(command -v vmcore-bench 2>/dev/null) || {
+	echo "run.sh: no vmcore-bench (build it, or set VMCORE_BENCH)" >&2
+	exit 2
+}
+case $bench in /*) ;; *) bench=$(pwd)/$bench ;; esac
+
+family=$("$bench" --list | awk '$1 <= 11 { print $3 }' | tr '\n' , | sed 's/,$//')
+sweeps=$("$bench" --list | awk '$3 ~ /^(live_|align_2)/ { print $3 }' | tr '\n' , | sed 's/,$//')
+if [ "$quick" = 1 ]; then
+	: "${loops:=5000}" "${runs:=2}"
+	sloops=1000
+	warm=0
+else
+	: "${loops:=200000}" "${runs:=5}"
+	sloops=20000
+	warm=1
+fi
+[ -n "$tests" ] || tests=$family
+mkdir -p "$out"
+
+echo "run.sh: $bench, backends $backends, loops $loops, into $out/" >&2
+if [ "$hf" = 1 ]; then
+	command -v hyperfine >/dev/null 2>&1 || {
+		echo "run.sh: hyperfine is not installed (--no-hyperfine)" >&2
+		exit 2
+	}
+	hyperfine -N --style basic --runs "$runs" --warmup "$warm" \
+		-L backend "$backends" -L test "$tests" \
+		--export-json "$out/hyperfine.json" \
+		--export-markdown "$out/hyperfine.md" \
+		"$bench --backend={backend} --test={test} test_loop_count=$loops" \
+		>&2
+fi
+
+for be in $(echo "$backends" | tr , ' '); do
+	echo "run.sh: $be: the chosen workloads" >&2
+	"$bench" --backend="$be" --test="$tests" sequential_test_order=1 \
+		test_loop_count="$loops" > "$out/$be.txt"
+	"$bench" --backend="$be" --test="$tests" sequential_test_order=1 \
+		test_loop_count="$loops" --json > "$out/$be.json"
+	echo "run.sh: $be: the scaling and aligned sweeps" >&2
+	"$bench" --backend="$be" --test="$sweeps" sequential_test_order=1 \
+		test_loop_count="$sloops" > "$out/sweep-$be.txt"
+done
+
+# The kmod pair: one VM boot (serialised with every other VM user).
+if [ "$kmod" = 1 ] && [ "$quick" = 1 ]; then
+	echo "run.sh: --quick: no kmod pair (one VM boot takes minutes; --kmod)" >&2
+elif [ "$kmod" != 0 ]; then
+	vmrun=${VMRUN:-$here/../backends/kmod/vmrun.sh}
+	if [ -f ./backends/kmod/vmcore.ko ] && [ -x "$vmrun" ]; then
+		# emulated (TCG): a few hundred loops already take minutes
+		kloops=${KMOD_LOOPS:-200}
+		echo "run.sh: kmod pair ($kloops loops), one VM boot" >&2
+		if flock /tmp/vmcore-vm.lock sh "$vmrun" -d ./backends/kmod \
+			-B "test_loop_count=$kloops test_repeat_count=4" \
+			-o "$out/kmod" > "$out/kmod.log" 2>&1 &&
+		   cp "$out/kmod/bench.txt" "$out/kmod.txt"; then
+			grep "^ratio: " "$out/kmod.txt" >&2
+		else
+			echo "run.sh: the kmod pair failed (see $out/kmod.log)" >&2
+		fi
+	else
+		echo "run.sh: no kmod pair: the module is not built here" >&2
+	fi
+fi
+
+# summary.md: ns per op per workload and backend.
+{
+	echo "| workload |$(for f in "$out"/*.txt; do
+		b=${f##*/}; b=${b%.txt}
+		case $b in sweep-*|kmod) continue ;; esac
+		printf ' %s cpu ns/op |' "$b"; done)"
+	echo "|---|$(for f in "$out"/*.txt; do
+		b=${f##*/}; b=${b%.txt}
+		case $b in sweep-*|kmod) continue ;; esac
+		printf -- '---:|'; done)"
+	for t in $(echo "$tests" | tr , ' '); do
+		printf '| %s |' "$t"
+		for f in "$out"/*.txt; do
+			b=${f##*/}; b=${b%.txt}
+			case $b in sweep-*|kmod) continue ;; esac
+			v=$(awk -v t="$t" '$1 == "vmcore-bench:" && $2 == t {
+				for (i = 3; i <= NF; i++)
+					if ($i ~ /^status=/) s = substr($i, 8)
+					else if ($i ~ /^cpu_ns\/op=/) n = substr($i, 11)
+				print (s == "pass" || s == "fail") ? n : s; exit }' "$f")
+			printf ' %s |' "${v:--}"
+		done
+		echo
+	done
+} > "$out/summary.md"
+cat "$out/summary.md"
