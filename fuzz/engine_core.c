@@ -354,26 +354,27 @@ static void ec_vmallocinfo(void *state,
 	vmc_vmallocinfo(s->a, true, emit, arg);
 }
 
-static int ec_check(void *state, char *msg, size_t len)
+/* One of the core's checkers, its report copied into msg. */
+static int ec_check_with(void *state, char *msg, size_t len,
+			 int (*fn)(struct vmc_arena *, struct vmc_violation *))
 {
 	struct ec_state *s = state;
 	struct vmc_violation v;
-	int bad = vmc_check(s->a, &v);
+	int bad = fn(s->a, &v);
 
 	if (bad && len)
 		snprintf(msg, len, "%s", v.msg);
 	return bad;
 }
 
+static int ec_check(void *state, char *msg, size_t len)
+{
+	return ec_check_with(state, msg, len, vmc_check);
+}
+
 static int ec_check_changed(void *state, char *msg, size_t len)
 {
-	struct ec_state *s = state;
-	struct vmc_violation v;
-	int bad = vmc_check_changed(s->a, &v);
-
-	if (bad && len)
-		snprintf(msg, len, "%s", v.msg);
-	return bad;
+	return ec_check_with(state, msg, len, vmc_check_changed);
 }
 
 #ifndef __KERNEL__

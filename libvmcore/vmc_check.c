@@ -1455,25 +1455,6 @@ static int chk_changed(struct chk *c)
 	return 0;
 }
 
-int vmc_check_changed(struct vmc_arena *a, struct vmc_violation *v)
-{
-	struct vmc_violation local;
-	struct chk c;
-	int bad;
-
-	if (!v)
-		v = &local;
-	v->invariant = 0;
-	v->msg[0] = 0;
-	c.a = a;
-	c.v = v;
-	vmc_lock(&a->lock);
-	bad = chk_changed(&c);
-	if (!bad)
-		a->nr_dirty = 0;
-	vmc_unlock(&a->lock);
-	return bad;
-}
 
 /* ---------- the entry point ---------- */
 
@@ -1520,7 +1501,13 @@ static int chk_all(struct chk *c)
 	return chk_data(c);
 }
 
-int vmc_check(struct vmc_arena *a, struct vmc_violation *v)
+/*
+ * Run one checker under the lock.  A clean check forgets the changed
+ * ranges (the full check looked at everything, the incremental one at
+ * them); a failing one keeps them, so the next check looks there again.
+ */
+static int chk_run(struct vmc_arena *a, struct vmc_violation *v,
+		   int (*fn)(struct chk *c))
 {
 	struct vmc_violation local;
 	struct chk c;
@@ -1533,9 +1520,19 @@ int vmc_check(struct vmc_arena *a, struct vmc_violation *v)
 	c.a = a;
 	c.v = v;
 	vmc_lock(&a->lock);
-	bad = chk_all(&c);
+	bad = fn(&c);
 	if (!bad)
-		a->nr_dirty = 0;       /* everything was looked at */
+		a->nr_dirty = 0;
 	vmc_unlock(&a->lock);
 	return bad;
+}
+
+int vmc_check(struct vmc_arena *a, struct vmc_violation *v)
+{
+	return chk_run(a, v, chk_all);
+}
+
+int vmc_check_changed(struct vmc_arena *a, struct vmc_violation *v)
+{
+	return chk_run(a, v, chk_changed);
 }
