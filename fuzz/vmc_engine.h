@@ -68,6 +68,18 @@ struct vmc_engine_cfg {
 	bool observe;                   /* observe mode (VMC_RUN_OBSERVE):
 					   address results carry
 					   vmc_engine_observe's detail */
+	/* Appended: */
+	unsigned int placement;         /* VMC_PLACEMENT_LINUX (0) / _EXACT */
+};
+
+/* The vmap-area events of one op (vmc_arena_config.va_event), in order. */
+#define VMC_RESULT_VA_EV 8
+#define VMC_ENGINE_EV_ALLOC 1   /* a vmap area was allocated */
+#define VMC_ENGINE_EV_PURGE 2   /* the lazy set was purged */
+struct vmc_va_ev {
+	unsigned char kind;             /* VMC_ENGINE_EV_* */
+	uint64_t off, size, align;      /* alloc: start - arena start, bytes,
+					   the alignment asked for */
 };
 
 struct vmc_result {
@@ -78,6 +90,11 @@ struct vmc_result {
 	bool ignore;                    /* engine lost sync (model after fail(meta)): do not compare */
 	const char *why;                /* with ignore: why (static text), for the
 					   "# ignored" trace comment */
+	/* Appended: the core engine's VA events during the op, which a
+	   following engine (the model in Linux placement) checks and takes
+	   over; nva_ev > VMC_RESULT_VA_EV: too many, the rest lost. */
+	unsigned int nva_ev;
+	struct vmc_va_ev va_ev[VMC_RESULT_VA_EV];
 };
 
 struct vmc_engine_ops {
@@ -94,6 +111,15 @@ struct vmc_engine_ops {
 		     struct vmc_result *res);
 	/* Full invariant check (core: vmc_check); 0 or invariant number. */
 	int  (*check)(void *state, char *msg, size_t len);
+	/*
+	 * Appended, optional: execute one op following `lead`, the result
+	 * of the run's first engine without exec_follow (a core engine) for
+	 * the same op, which the runner has already executed.  NULL: the
+	 * engine never follows; with no lead in the run, exec is used.
+	 */
+	void (*exec_follow)(void *state, const struct vmc_op *op,
+			    const struct vmc_result *lead,
+			    struct vmc_result *res);
 };
 
 /*

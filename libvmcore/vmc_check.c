@@ -160,7 +160,7 @@ static int chk_coverage(struct chk *c)
 		{ &a->vs.lazy.head, a->vs.lazy.head.next, 0, a->vs.lazy.nr,
 		  VMC_VA_LAZY },
 	};
-	unsigned long at = a->start;
+	unsigned long at = a->start, vs, ve;
 	struct vmc_va *prev = NULL;
 	int i;
 
@@ -194,14 +194,20 @@ static int chk_coverage(struct chk *c)
 					"empty or inverted",
 					chk_state_name(va->state), va->va_start,
 					va->va_end, chk_off(c, va->va_start));
-		if (va->va_start > at)
+		/* Free blocks reach beyond the arena: check its part only. */
+		if (!vmc_va_clip(a->start, a->end, va, &vs, &ve)) {
+			best->pos = best->pos->next;
+			best->seen++;
+			continue;
+		}
+		if (vs > at)
 			return chk_fail(c, 1, "gap 0x%lx-0x%lx (+0x%lx, 0x%lx "
 					"bytes) is in no set (next: %s range at "
 					"0x%lx)", at, va->va_start,
 					chk_off(c, at), va->va_start - at,
 					chk_state_name(va->state),
 					va->va_start);
-		if (va->va_start < at) {
+		if (vs < at) {
 			if (!prev)
 				return chk_fail(c, 1, "%s range 0x%lx-0x%lx "
 						"starts below the arena start "
@@ -215,7 +221,7 @@ static int chk_coverage(struct chk *c)
 					chk_state_name(prev->state),
 					prev->va_start, prev->va_end);
 		}
-		at = va->va_end;
+		at = ve;
 		prev = va;
 		best->pos = best->pos->next;
 		best->seen++;
@@ -655,13 +661,17 @@ static int chk_mmu_faults(struct chk *c, unsigned long addr, const char *what,
 /* The first and last page of an unmapped range fault (and a sample). */
 static int chk_mmu_range(struct chk *c, struct vmc_va *va, const char *what)
 {
-	unsigned long pages = vmc_va_size(va) >> VMC_PAGE_SHIFT;
-	unsigned long last = va->va_end - VMC_PAGE_SIZE;
+	unsigned long vs, ve, pages, last;
 	int bad;
 
-	bad = chk_mmu_faults(c, va->va_start, what, va->va_start);
-	if (!bad && last != va->va_start)
-		bad = chk_mmu_faults(c, last, what, va->va_start);
+	/* Free blocks reach beyond the arena: probe its part only. */
+	if (!vmc_va_clip(c->a->start, c->a->end, va, &vs, &ve))
+		return 0;
+	pages = (ve - vs) >> VMC_PAGE_SHIFT;
+	last = ve - VMC_PAGE_SIZE;
+	bad = chk_mmu_faults(c, vs, what, vs);
+	if (!bad && last != vs)
+		bad = chk_mmu_faults(c, last, what, vs);
 #ifdef VMC_DEBUG
 	if (!bad && pages > 2) {
 		unsigned long i, n = pages - 2 < CHK_MMU_SAMPLE ? pages - 2 :
@@ -670,9 +680,8 @@ static int chk_mmu_range(struct chk *c, struct vmc_va *va, const char *what)
 		for (i = 1; !bad && i <= n; i++) {
 			unsigned long k = i * (pages - 1) / (n + 1);
 
-			bad = chk_mmu_faults(c, va->va_start +
-					     (k << VMC_PAGE_SHIFT), what,
-					     va->va_start);
+			bad = chk_mmu_faults(c, vs + (k << VMC_PAGE_SHIFT),
+					     what, vs);
 		}
 	}
 #else

@@ -56,6 +56,14 @@ struct vmc_backend_ops;
 #define VMC_ARENA_DEBUG         0x4u  /* full vmc_check() after every call */
 #define VMC_ARENA_QUIET         0x8u  /* no default logging of warnings */
 
+/* Placement policies (struct vmc_arena_config.placement). */
+#define VMC_PLACEMENT_LINUX     0u    /* Linux 6.1: the default */
+#define VMC_PLACEMENT_EXACT     1u    /* exact lowest aligned fit */
+
+/* VA event kinds (struct vmc_arena_config.va_event). */
+#define VMC_VA_EV_ALLOC         1u
+#define VMC_VA_EV_PURGE         2u
+
 /* Log levels passed to the log callback. */
 #define VMC_LOG_ERR   3
 #define VMC_LOG_WARN  4
@@ -84,6 +92,20 @@ struct vmc_arena_config {
 	   any window out of the space, e.g. the one a kmod run reports, so that
 	   a sim arena has the same addresses and therefore the same alignments. */
 	unsigned long start;
+	/* Appended: VMC_PLACEMENT_LINUX (0, the default): Linux 6.1's
+	   find_vmap_lowest_match() on a free tree shaped as Linux's, so
+	   addresses equal the kernel's; VMC_PLACEMENT_EXACT: the true lowest
+	   aligned fit, a study option (what a naive model computes). */
+	unsigned int placement;
+	/* Appended: VA events, for harnesses that follow the core's choices
+	   (the op-stream model in Linux placement).  Called under the arena
+	   lock, must not call back into the arena: after every vmap-area
+	   allocation (VMC_VA_EV_ALLOC, its start, size and the alignment
+	   asked for) and at every purge of a non-empty lazy set
+	   (VMC_VA_EV_PURGE, 0, 0, 0).  NULL: none. */
+	void (*va_event)(void *arg, unsigned int kind, unsigned long addr,
+			 unsigned long size, unsigned long align);
+	void *va_event_arg;
 };
 
 /*

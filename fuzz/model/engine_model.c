@@ -56,6 +56,7 @@ static int meng_create(const struct vmc_engine_cfg *cfg, void **state)
 	mc.nr_nodes = cfg->nr_nodes;
 	mc.dev_frames = cfg->dev_frames;
 	mc.lazy_max_pages = cfg->lazy_max_pages;
+	mc.placement = cfg->placement;
 	err = mdl_create(&mc, &e->m);
 	if (err) {
 		free(e);
@@ -289,6 +290,59 @@ static void meng_exec(void *state, const struct vmc_op *op,
 	}
 }
 
+/*
+ * Linux placement: take the core's choices (its VA events for this op)
+ * after checking each against Linux's rule (mdl_va.c).  A choice the
+ * rule refuses, or events that do not match the model's allocations,
+ * make the op's result -EPROTO with the reason, which the runner reports
+ * as a difference.  Exact placement ignores the lead.
+ */
+static void meng_exec_follow(void *state, const struct vmc_op *op,
+			     const struct vmc_result *lead,
+			     struct vmc_result *res)
+{
+	struct meng *e = state;
+	struct mdl_space *sp = &e->m->sp;
+	struct mdl_va_ev ev[VMC_RESULT_VA_EV] = { { false, 0, 0, 0 } };
+	unsigned int i, n;
+
+	if (!sp->linux_mode || e->desync) {
+		meng_exec(state, op, res);
+		return;
+	}
+	if (lead->nva_ev > VMC_RESULT_VA_EV) {
+		/* Events were lost: the model cannot follow any more. */
+		e->desync = true;
+		meng_exec(state, op, res);
+		res->why = "more VA events in one op than a result holds";
+		return;
+	}
+	n = lead->nva_ev;
+	for (i = 0; i < n; i++) {
+		ev[i].purge = lead->va_ev[i].kind == VMC_ENGINE_EV_PURGE;
+		ev[i].addr = e->m->start + (unsigned long)lead->va_ev[i].off;
+		ev[i].size = (unsigned long)lead->va_ev[i].size;
+		ev[i].align = (unsigned long)lead->va_ev[i].align;
+	}
+	mdl_space_follow(sp, ev, n);
+	meng_exec(state, op, res);
+	for (i = (unsigned int)sp->iev; !sp->bad && i < n; i++) {
+		if (ev[i].purge)
+			continue;
+		snprintf(sp->why, sizeof(sp->why), "the core allocated 0x%lx "
+			 "bytes at +0x%lx, the model did not", ev[i].size,
+			 ev[i].addr - e->m->start);
+		sp->bad = true;
+	}
+	if (sp->bad && !res->ignore) {
+		res->err = -EPROTO;
+		res->has_addr = false;
+		res->off = 0;
+		snprintf(res->detail, sizeof(res->detail), "%.159s", sp->why);
+	}
+	mdl_space_follow(sp, NULL, 0);
+}
+
 static int meng_check(void *state, char *msg, size_t len)
 {
 	struct meng *e = state;
@@ -304,4 +358,5 @@ const struct vmc_engine_ops vmc_engine_model = {
 	.destroy = meng_destroy,
 	.exec = meng_exec,
 	.check = meng_check,
+	.exec_follow = meng_exec_follow,
 };
