@@ -51,9 +51,15 @@ struct ec_state {
 	struct vmc_result *res;         /* the op's result, for ec_va_event */
 };
 
+_Static_assert(VMC_VA_EV_ALLOC == VMC_ENGINE_EV_ALLOC &&
+	       VMC_VA_EV_NOFIT == VMC_ENGINE_EV_NOFIT &&
+	       VMC_VA_EV_LAZY == VMC_ENGINE_EV_LAZY &&
+	       VMC_VA_EV_FREE == VMC_ENGINE_EV_FREE &&
+	       VMC_VA_EV_PURGE == VMC_ENGINE_EV_PURGE,
+	       "VA event kinds differ between vmcore.h and vmc_engine.h");
+
 /* VA events of the op in progress go into its result (vmc_engine.h). */
-static void ec_va_event(void *arg, unsigned int kind, unsigned long addr,
-			unsigned long size, unsigned long align)
+static void ec_va_event(void *arg, const struct vmc_va_event *e)
 {
 	struct ec_state *s = arg;
 	struct vmc_result *res = s->res;
@@ -63,11 +69,13 @@ static void ec_va_event(void *arg, unsigned int kind, unsigned long addr,
 	if (res->nva_ev < VMC_RESULT_VA_EV) {
 		struct vmc_va_ev *ev = &res->va_ev[res->nva_ev];
 
-		ev->kind = kind == VMC_VA_EV_ALLOC ? VMC_ENGINE_EV_ALLOC :
-						     VMC_ENGINE_EV_PURGE;
-		ev->off = kind == VMC_VA_EV_ALLOC ? addr - s->start : 0;
-		ev->size = size;
-		ev->align = align;
+		/* The kinds have the same values (vmc_engine.h). */
+		ev->kind = (unsigned char)e->kind;
+		ev->off = e->addr ? e->addr - s->start : 0;
+		ev->size = e->size;
+		ev->align = e->align;
+		ev->vstart = e->vstart ? e->vstart - s->start : 0;
+		ev->vend = e->vend ? e->vend - s->start : 0;
 	}
 	res->nva_ev++;
 }

@@ -72,14 +72,20 @@ struct vmc_engine_cfg {
 	unsigned int placement;         /* VMC_PLACEMENT_LINUX (0) / _EXACT */
 };
 
-/* The vmap-area events of one op (vmc_arena_config.va_event), in order. */
-#define VMC_RESULT_VA_EV 8
-#define VMC_ENGINE_EV_ALLOC 1   /* a vmap area was allocated */
-#define VMC_ENGINE_EV_PURGE 2   /* the lazy set was purged */
+/*
+ * The vmap-area allocator's calls during one op (vmcore.h's
+ * vmc_va_event, same kinds and meaning), addresses as offsets.
+ */
+#define VMC_RESULT_VA_EV 32
+#define VMC_ENGINE_EV_ALLOC 1   /* found [off, off + size) */
+#define VMC_ENGINE_EV_NOFIT 2   /* searched, no room */
+#define VMC_ENGINE_EV_LAZY  3   /* [off, off + size) busy -> lazy */
+#define VMC_ENGINE_EV_FREE  4   /* [off, off + size) busy -> free */
+#define VMC_ENGINE_EV_PURGE 5   /* lazy -> free */
 struct vmc_va_ev {
 	unsigned char kind;             /* VMC_ENGINE_EV_* */
-	uint64_t off, size, align;      /* alloc: start - arena start, bytes,
-					   the alignment asked for */
+	uint64_t off, size;
+	uint64_t align, vstart, vend;   /* ALLOC, NOFIT: the request */
 };
 
 struct vmc_result {

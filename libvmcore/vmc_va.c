@@ -422,6 +422,32 @@ static struct vmc_va *va_find(struct vmc_arena *a, const struct va_req *r,
 
 /* ---------- allocation ---------- */
 
+/* Tell the arena's va_event hook (vmcore.h); r: the request, or NULL. */
+static void va_event(struct vmc_arena *a, unsigned int kind,
+		     unsigned long addr, const struct va_req *r)
+{
+	struct vmc_va_event ev;
+
+	if (!a->cfg.va_event)
+		return;
+	ev.kind = kind;
+	ev.addr = addr;
+	ev.size = r ? r->size : 0;
+	ev.align = r ? r->align : 0;
+	ev.vstart = r ? r->vstart : 0;
+	ev.vend = r ? r->vend : 0;
+	a->cfg.va_event(a->cfg.va_event_arg, &ev);
+}
+
+/* The same for a freed area. */
+static void va_event_free(struct vmc_arena *a, unsigned int kind,
+			  const struct vmc_va *va)
+{
+	struct va_req r = { vmc_va_size(va), 0, 0, 0 };
+
+	va_event(a, kind, va->va_start, &r);
+}
+
 /*
  * Cut [A, A + size) out of free block f (theory 5).  Returns the busy
  * area, or NULL (-ENOMEM) with nothing changed.
@@ -484,8 +510,10 @@ static int va_alloc_once(struct vmc_arena *a, const struct va_req *r,
 	unsigned long A = 0;
 
 	f = va_find(a, r, &A);
-	if (!f)
+	if (!f) {
+		va_event(a, VMC_VA_EV_NOFIT, 0, r);
 		return -ENOENT;
+	}
 	va = va_cut(a, f, A, r->size);
 	if (!va)
 		return -ENOMEM;
@@ -493,9 +521,7 @@ static int va_alloc_once(struct vmc_arena *a, const struct va_req *r,
 	va->kind = VMC_VA_NONE;
 	va->u.vm = NULL;
 	set_insert(a, &a->vs.busy, va);
-	if (a->cfg.va_event)
-		a->cfg.va_event(a->cfg.va_event_arg, VMC_VA_EV_ALLOC,
-				va->va_start, r->size, r->align);
+	va_event(a, VMC_VA_EV_ALLOC, va->va_start, r);
 	*out = va;
 	return 0;
 }
@@ -531,6 +557,7 @@ int vmc_va_alloc(struct vmc_arena *a, unsigned long size,
 void vmc_va_free(struct vmc_arena *a, struct vmc_va *va)
 {
 	VMC_VERIFY3U(va->state, ==, VMC_VA_BUSY);
+	va_event_free(a, VMC_VA_EV_LAZY, va);
 	set_remove(a, &a->vs.busy, va);
 	va->state = VMC_VA_LAZY;
 	va->kind = VMC_VA_NONE;
@@ -553,6 +580,7 @@ static void va_to_free(struct vmc_arena *a, struct vmc_va *va)
 void vmc_va_free_now(struct vmc_arena *a, struct vmc_va *va)
 {
 	VMC_VERIFY3U(va->state, ==, VMC_VA_BUSY);
+	va_event_free(a, VMC_VA_EV_FREE, va);
 	set_remove(a, &a->vs.busy, va);
 	va_to_free(a, va);
 }
@@ -569,8 +597,7 @@ unsigned long vmc_va_purge(struct vmc_arena *a)
 	lo = va_of_list(lz->head.next)->va_start;
 	hi = va_of_list(lz->head.prev)->va_end;
 	vmc_bo_flush_tlb(a, lo, hi);
-	if (a->cfg.va_event)
-		a->cfg.va_event(a->cfg.va_event_arg, VMC_VA_EV_PURGE, 0, 0, 0);
+	va_event(a, VMC_VA_EV_PURGE, 0, NULL);
 
 	/*
 	 * Every lazy area leaves, in address order, so the lazy tree is

@@ -60,9 +60,23 @@ struct vmc_backend_ops;
 #define VMC_PLACEMENT_LINUX     0u    /* Linux 6.1: the default */
 #define VMC_PLACEMENT_EXACT     1u    /* exact lowest aligned fit */
 
-/* VA event kinds (struct vmc_arena_config.va_event). */
-#define VMC_VA_EV_ALLOC         1u
-#define VMC_VA_EV_PURGE         2u
+/*
+ * VA events (struct vmc_arena_config.va_event): one per call of the
+ * vmap-area allocator, in order.  A search is one ALLOC or NOFIT event
+ * with its request (size, align, [vstart, vend)); on NOFIT the
+ * allocator purges and may search once more.
+ */
+#define VMC_VA_EV_ALLOC         1u    /* found: [addr, addr + size) busy */
+#define VMC_VA_EV_NOFIT         2u    /* searched, no room (addr 0) */
+#define VMC_VA_EV_LAZY          3u    /* [addr, +size) busy -> lazy */
+#define VMC_VA_EV_FREE          4u    /* [addr, +size) busy -> free at once */
+#define VMC_VA_EV_PURGE         5u    /* the lazy set went back to free */
+
+struct vmc_va_event {
+	unsigned int kind;              /* VMC_VA_EV_* */
+	unsigned long addr, size;
+	unsigned long align, vstart, vend;      /* ALLOC, NOFIT */
+};
 
 /* Log levels passed to the log callback. */
 #define VMC_LOG_ERR   3
@@ -97,14 +111,11 @@ struct vmc_arena_config {
 	   addresses equal the kernel's; VMC_PLACEMENT_EXACT: the true lowest
 	   aligned fit, a study option (what a naive model computes). */
 	unsigned int placement;
-	/* Appended: VA events, for harnesses that follow the core's choices
-	   (the op-stream model in Linux placement).  Called under the arena
-	   lock, must not call back into the arena: after every vmap-area
-	   allocation (VMC_VA_EV_ALLOC, its start, size and the alignment
-	   asked for) and at every purge of a non-empty lazy set
-	   (VMC_VA_EV_PURGE, 0, 0, 0).  NULL: none. */
-	void (*va_event)(void *arg, unsigned int kind, unsigned long addr,
-			 unsigned long size, unsigned long align);
+	/* Appended: the vmap-area allocator's calls as they happen
+	   (struct vmc_va_event), for harnesses that check or follow them:
+	   the op-stream model and the linux61 oracle.  Called under the
+	   arena lock; must not call back into the arena.  NULL: none. */
+	void (*va_event)(void *arg, const struct vmc_va_event *ev);
 	void *va_event_arg;
 };
 

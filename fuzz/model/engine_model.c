@@ -317,21 +317,25 @@ static void meng_exec_follow(void *state, const struct vmc_op *op,
 		res->why = "more VA events in one op than a result holds";
 		return;
 	}
-	n = lead->nva_ev;
-	for (i = 0; i < n; i++) {
-		ev[i].purge = lead->va_ev[i].kind == VMC_ENGINE_EV_PURGE;
-		ev[i].addr = e->m->start + (unsigned long)lead->va_ev[i].off;
-		ev[i].size = (unsigned long)lead->va_ev[i].size;
-		ev[i].align = (unsigned long)lead->va_ev[i].align;
+	/* Only the searches matter here; frees and purges the model does. */
+	for (i = n = 0; i < lead->nva_ev; i++) {
+		const struct vmc_va_ev *le = &lead->va_ev[i];
+
+		if (le->kind != VMC_ENGINE_EV_ALLOC &&
+		    le->kind != VMC_ENGINE_EV_NOFIT)
+			continue;
+		ev[n].found = le->kind == VMC_ENGINE_EV_ALLOC;
+		ev[n].addr = e->m->start + (unsigned long)le->off;
+		ev[n].size = (unsigned long)le->size;
+		ev[n].align = (unsigned long)le->align;
+		n++;
 	}
 	mdl_space_follow(sp, ev, n);
 	meng_exec(state, op, res);
-	for (i = (unsigned int)sp->iev; !sp->bad && i < n; i++) {
-		if (ev[i].purge)
-			continue;
-		snprintf(sp->why, sizeof(sp->why), "the core allocated 0x%lx "
-			 "bytes at +0x%lx, the model did not", ev[i].size,
-			 ev[i].addr - e->m->start);
+	if (!sp->bad && sp->iev < n) {
+		snprintf(sp->why, sizeof(sp->why), "the core searched for 0x%lx "
+			 "bytes at align 0x%lx, the model did not",
+			 ev[sp->iev].size, ev[sp->iev].align);
 		sp->bad = true;
 	}
 	if (sp->bad && !res->ignore) {

@@ -319,25 +319,25 @@ static int alloc_follow(struct mdl_space *sp, unsigned long size,
 	const struct mdl_va_ev *ev;
 	size_t i;
 
-	/*
-	 * The core's search for this request succeeded at once when its
-	 * next event is an allocation of the same size and alignment
-	 * (a later request of the op differs in one of them, or follows a
-	 * purge that would make the same request succeed).
-	 */
+	/* The core's searches of this op, in order: the next is ours. */
 	ev = sp->iev < sp->nev ? &sp->ev[sp->iev] : NULL;
-	if (!ev || ev->purge || ev->size != size || ev->align != align) {
-		/* It failed: then purged and tried once more, or gave up. */
+	if (ev && !ev->found && ev->size == size && ev->align == align) {
+		/* It failed: then purged and searched once more, or gave up. */
+		sp->iev++;
 		check_may_fail(sp, size, align, vstart, vend);
 		if (!retry_purge(sp))
 			return -ENOMEM;
-		while (sp->iev < sp->nev && sp->ev[sp->iev].purge)
-			sp->iev++;
 		ev = sp->iev < sp->nev ? &sp->ev[sp->iev] : NULL;
-		if (!ev || ev->size != size || ev->align != align) {
+		if (ev && !ev->found && ev->size == size && ev->align == align) {
+			sp->iev++;
 			check_may_fail(sp, size, align, vstart, vend);
 			return -ENOMEM;
 		}
+	}
+	if (!ev || !ev->found || ev->size != size || ev->align != align) {
+		follow_bad(sp, "the core made no search for 0x%lx bytes at "
+			   "align 0x%lx", size, align);
+		return -ENOMEM;
 	}
 	if (!linux_allows(sp, ev->addr, size, align, vstart, vend, &i))
 		return -ENOMEM;

@@ -117,9 +117,9 @@ struct mdl_seg {
 	struct mdl_area *own;           /* busy: what it carries (may be NULL) */
 };
 
-/* One vmap-area event of the core, in absolute addresses (mdl_va.c). */
+/* One search of the core's VA allocator, absolute addresses (mdl_va.c). */
 struct mdl_va_ev {
-	bool purge;                     /* else an allocation: */
+	bool found;                     /* at addr; else no room */
 	unsigned long addr, size, align;
 };
 
