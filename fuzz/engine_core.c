@@ -325,6 +325,7 @@ static void ec_exec(void *state, const struct vmc_op *op,
 	struct ec_state *s = state;
 
 	memset(res, 0, sizeof(*res));
+	res->va_base = s->start;
 	s->res = res;
 	ec_exec_op(s, op, res);
 	s->res = NULL;

@@ -101,6 +101,7 @@ struct vmc_result {
 	   over; nva_ev > VMC_RESULT_VA_EV: too many, the rest lost. */
 	unsigned int nva_ev;
 	struct vmc_va_ev va_ev[VMC_RESULT_VA_EV];
+	uint64_t va_base;               /* the arena start the offsets are from */
 };
 
 struct vmc_engine_ops {

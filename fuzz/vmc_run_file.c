@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vmcore.h"
 #include "vmc_run.h"
 
 static void rf_line(void *arg, const char *line)
@@ -91,6 +92,11 @@ const struct vmc_run_group *vmc_run_default_groups(size_t *n)
 				rr_add(g, &vmc_engine_core_mmap,
 				       def[i].geometry, true, def[i].arena,
 				       "core:mmap");
+#ifdef VMC_HAVE_LINUX61
+			/* Follows core:sim, the group's first core engine. */
+			rr_add(g, &vmc_engine_linux61, def[i].geometry,
+			       def[i].nohuge, def[i].arena, "linux61");
+#endif
 		}
 		rr_ngroups = 4;
 	}
@@ -107,9 +113,25 @@ int vmc_run_groups(const struct vmc_op *ops, size_t n, unsigned int flags,
 
 	g = vmc_run_default_groups(&ng);
 	for (i = 0; i < ng; i++) {
+		struct vmc_run_group one = g[i];
+		size_t k, j = 0;
+
+		/* Exact placement: the model compares, Linux cannot agree. */
+		for (k = 0; k < one.n; k++) {
+			if (!(flags & VMC_RUN_EXACT))
+				break;
+#ifdef VMC_HAVE_LINUX61
+			if (one.spec[k].ops == &vmc_engine_linux61)
+				continue;
+#endif
+			one.spec[j] = one.spec[k];
+			one.spec[j++].cfg.placement = VMC_PLACEMENT_EXACT;
+		}
+		if (flags & VMC_RUN_EXACT)
+			one.n = j;
 		if (trace && (flags & VMC_RUN_TRACE))
 			fprintf(trace, "# group %s\n", g[i].name);
-		ret = vmc_run(ops, n, g[i].spec, g[i].n, flags, trace, rep);
+		ret = vmc_run(ops, n, one.spec, one.n, flags, trace, rep);
 		if (ret) {
 			char what[sizeof(rep->what)];
 

@@ -47,6 +47,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "vmcore.h"
 #include "vmc_backends.h"
 #include "vmc_op.h"
 #include "vmc_op_gen.h"
@@ -63,10 +64,14 @@ static const char usage[] =
 "usage: vmcore-replay [options] FILE...\n"
 "       vmcore-replay [options] --seed N --ops N\n"
 "Run op streams (DESIGN.md section 5) and compare the engines' traces.\n"
-"  --backend B     sim | mmap | model | kmod | all (default all: every\n"
-"                  default differential group, model + core engines per\n"
-"                  geometry, and the kmod core against sim when a kernel\n"
-"                  and qemu are at hand); kmod: the kernel module in a VM\n"
+"  --backend B     sim | mmap | model | kmod | linux61 | all (default all:\n"
+"                  every default differential group, model + core engines\n"
+"                  (+ linux61 when built) per geometry, and the kmod core\n"
+"                  against sim when a kernel and qemu are at hand); kmod:\n"
+"                  the kernel module in a VM; linux61: core:sim checked\n"
+"                  call by call against Linux 6.1's own VA allocator\n"
+"  --placement P   linux (default: Linux 6.1's search) | exact (the lowest\n"
+"                  aligned fit; not with linux61 or kmod)\n"
 "  --no-kmod       with all: never run kmod\n"
 "  --geometry G    x86_64 (default) | la57 | i386 (sim and model)\n"
 "  --nohuge        no huge leaves (sim and model)\n"
@@ -102,6 +107,7 @@ struct opts {
 	unsigned long long arena_start, arena_size, frames, nodes, dev_frames;
 	int shaped;                     /* any of them given */
 	int observe, no_kmod;
+	int exact;                      /* --placement exact */
 };
 
 /* One input, loaded (kmod runs need them all at once). */
@@ -233,9 +239,16 @@ static int run(const char *name, const struct vmc_op *ops, size_t n,
 	int ret;
 
 	if (!strcmp(o->backend, "all")) {
-		ret = vmc_run_groups(ops, n, flags, stdout, &rep);
+		ret = vmc_run_groups(ops, n, flags |
+				     (o->exact ? VMC_RUN_EXACT : 0), stdout,
+				     &rep);
 	} else {
+		struct vmc_engine_spec two[2];
+		size_t nspec = 1;
+
 		memset(&spec, 0, sizeof(spec));
+		spec.cfg.placement = o->exact ? VMC_PLACEMENT_EXACT :
+						VMC_PLACEMENT_LINUX;
 		spec.cfg.geometry = o->geometry;
 		spec.cfg.nohuge = o->nohuge;
 		spec.cfg.arena_size = strcmp(o->geometry, "i386") ?
@@ -258,10 +271,20 @@ static int run(const char *name, const struct vmc_op *ops, size_t n,
 		} else if (!strcmp(o->backend, "mmap")) {
 			spec.ops = &vmc_engine_core_mmap;
 			spec.cfg.nohuge = true;
+#ifdef VMC_HAVE_LINUX61
+		} else if (!strcmp(o->backend, "linux61")) {
+			spec.ops = &vmc_engine_core_sim;
+			spec.label = "core:sim";
+			two[1] = spec;
+			two[1].ops = &vmc_engine_linux61;
+			two[1].label = "linux61";
+			nspec = 2;
+#endif
 		} else {
 			spec.ops = &vmc_engine_model;
 		}
-		ret = vmc_run(ops, n, &spec, 1, flags, stdout, &rep);
+		two[0] = spec;
+		ret = vmc_run(ops, n, two, nspec, flags, stdout, &rep);
 	}
 	fflush(stdout);
 	if (ret < 0) {
@@ -768,7 +791,7 @@ static int parse_ull(const char *s, unsigned long long *v)
 }
 
 static const char *const takes_value[] = {
-	"--backend", "--geometry", "--seed", "--ops", "--profile",
+	"--backend", "--geometry", "--placement", "--seed", "--ops", "--profile",
 	"--arena-start", "--arena-size", "--frames", "--nodes", "--dev-frames",
 	NULL,
 };
@@ -847,13 +870,27 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(a, "--backend")) {
 			o.backend = val;
-			if (strcmp(val, "sim") && strcmp(val, "mmap") &&
+			if (!strcmp(val, "linux61")) {
+#ifndef VMC_HAVE_LINUX61
+				fprintf(stderr, "vmcore-replay: linux61 is not "
+					"built (configure found no Linux 6.1 "
+					"source tarball: --with-linux-source)\n");
+				return 77;
+#endif
+			} else if (strcmp(val, "sim") && strcmp(val, "mmap") &&
 			    strcmp(val, "model") && strcmp(val, "kmod") &&
 			    strcmp(val, "all")) {
 				fprintf(stderr, "vmcore-replay: unknown backend "
 					"'%s'\n%s", val, usage);
 				return 2;
 			}
+		} else if (!strcmp(a, "--placement")) {
+			if (strcmp(val, "linux") && strcmp(val, "exact")) {
+				fprintf(stderr, "vmcore-replay: unknown placement "
+					"'%s'\n%s", val, usage);
+				return 2;
+			}
+			o.exact = !strcmp(val, "exact");
 		} else if (!strcmp(a, "--geometry")) {
 			o.geometry = val;
 			if (strcmp(val, "x86_64") && strcmp(val, "la57") &&
@@ -929,6 +966,13 @@ int main(int argc, char **argv)
 	}
 	if (!nfiles && !o.have_seed) {
 		fprintf(stderr, "vmcore-replay: no input\n%s", usage);
+		return 2;
+	}
+	if (o.exact && (!strcmp(o.backend, "linux61") ||
+			!strcmp(o.backend, "kmod"))) {
+		fprintf(stderr, "vmcore-replay: --placement exact does not go "
+			"with --backend %s (Linux places as Linux does)\n",
+			o.backend);
 		return 2;
 	}
 	if (!strcmp(o.backend, "mmap") && !vmc_backend_find("mmap")) {
