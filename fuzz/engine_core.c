@@ -48,7 +48,37 @@ struct ec_state {
 	uint64_t dev_phys;
 	bool observe;
 	struct ec_reg reg[VMC_OP_REGS];
+	struct vmc_result *res;         /* the op's result, for ec_va_event */
 };
+
+_Static_assert(VMC_VA_EV_ALLOC == VMC_ENGINE_EV_ALLOC &&
+	       VMC_VA_EV_NOFIT == VMC_ENGINE_EV_NOFIT &&
+	       VMC_VA_EV_LAZY == VMC_ENGINE_EV_LAZY &&
+	       VMC_VA_EV_FREE == VMC_ENGINE_EV_FREE &&
+	       VMC_VA_EV_PURGE == VMC_ENGINE_EV_PURGE,
+	       "VA event kinds differ between vmcore.h and vmc_engine.h");
+
+/* VA events of the op in progress go into its result (vmc_engine.h). */
+static void ec_va_event(void *arg, const struct vmc_va_event *e)
+{
+	struct ec_state *s = arg;
+	struct vmc_result *res = s->res;
+
+	if (!res)
+		return;
+	if (res->nva_ev < VMC_RESULT_VA_EV) {
+		struct vmc_va_ev *ev = &res->va_ev[res->nva_ev];
+
+		/* The kinds have the same values (vmc_engine.h). */
+		ev->kind = (unsigned char)e->kind;
+		ev->off = e->addr ? e->addr - s->start : 0;
+		ev->size = e->size;
+		ev->align = e->align;
+		ev->vstart = e->vstart ? e->vstart - s->start : 0;
+		ev->vend = e->vend ? e->vend - s->start : 0;
+	}
+	res->nva_ev++;
+}
 
 static int ec_create(const char *backend, const struct vmc_engine_cfg *cfg,
 		     void **state)
@@ -71,9 +101,12 @@ static int ec_create(const char *backend, const struct vmc_engine_cfg *cfg,
 	ac.start = (unsigned long)cfg->arena_start;
 	ac.features_off = cfg->nohuge ? VMC_BF_HUGE_PMD | VMC_BF_HUGE_PUD : 0;
 	ac.flags = VMC_ARENA_QUIET;
+	ac.placement = cfg->placement;
 	s = vmc_env_zalloc(sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	ac.va_event = ec_va_event;
+	ac.va_event_arg = s;
 	err = vmc_arena_create(&ac, &s->a);
 	if (err) {
 		vmc_env_free(s);
@@ -282,15 +315,29 @@ static void ec_data(struct ec_state *s, const struct vmc_op *op,
 	vmc_engine_data(op, s->reg[op->src].addr, ec_access, s, res);
 }
 
+static void ec_exec_op(struct ec_state *s, const struct vmc_op *op,
+		       struct vmc_result *res);
+
+/* Every op: the VA events it causes are recorded in its result. */
 static void ec_exec(void *state, const struct vmc_op *op,
 		    struct vmc_result *res)
 {
 	struct ec_state *s = state;
+
+	memset(res, 0, sizeof(*res));
+	res->va_base = s->start;
+	s->res = res;
+	ec_exec_op(s, op, res);
+	s->res = NULL;
+}
+
+static void ec_exec_op(struct ec_state *s, const struct vmc_op *op,
+		       struct vmc_result *res)
+{
 	struct ec_reg *src = op->src >= 0 ? &s->reg[op->src] : NULL;
 	const void *sp = src ? (const void *)src->addr : NULL;
 	void *p;
 
-	memset(res, 0, sizeof(*res));
 	switch (op->kind) {
 	case VMC_OP_VMALLOC:
 	case VMC_OP_VZALLOC:

@@ -68,6 +68,24 @@ struct vmc_engine_cfg {
 	bool observe;                   /* observe mode (VMC_RUN_OBSERVE):
 					   address results carry
 					   vmc_engine_observe's detail */
+	/* Appended: */
+	unsigned int placement;         /* VMC_PLACEMENT_LINUX (0) / _EXACT */
+};
+
+/*
+ * The vmap-area allocator's calls during one op (vmcore.h's
+ * vmc_va_event, same kinds and meaning), addresses as offsets.
+ */
+#define VMC_RESULT_VA_EV 32
+#define VMC_ENGINE_EV_ALLOC 1   /* found [off, off + size) */
+#define VMC_ENGINE_EV_NOFIT 2   /* searched, no room */
+#define VMC_ENGINE_EV_LAZY  3   /* [off, off + size) busy -> lazy */
+#define VMC_ENGINE_EV_FREE  4   /* [off, off + size) busy -> free */
+#define VMC_ENGINE_EV_PURGE 5   /* lazy -> free */
+struct vmc_va_ev {
+	unsigned char kind;             /* VMC_ENGINE_EV_* */
+	uint64_t off, size;
+	uint64_t align, vstart, vend;   /* ALLOC, NOFIT: the request */
 };
 
 struct vmc_result {
@@ -78,6 +96,12 @@ struct vmc_result {
 	bool ignore;                    /* engine lost sync (model after fail(meta)): do not compare */
 	const char *why;                /* with ignore: why (static text), for the
 					   "# ignored" trace comment */
+	/* Appended: the core engine's VA events during the op, which a
+	   following engine (the model in Linux placement) checks and takes
+	   over; nva_ev > VMC_RESULT_VA_EV: too many, the rest lost. */
+	unsigned int nva_ev;
+	struct vmc_va_ev va_ev[VMC_RESULT_VA_EV];
+	uint64_t va_base;               /* the arena start the offsets are from */
 };
 
 struct vmc_engine_ops {
@@ -111,6 +135,15 @@ struct vmc_engine_ops {
 	void (*vmallocinfo)(void *state,
 			    void (*emit)(void *arg, const char *line),
 			    void *arg);
+	/*
+	 * Appended, optional: execute one op following `lead`, the result
+	 * of the run's first engine without exec_follow (a core engine) for
+	 * the same op, which the runner has already executed.  NULL: the
+	 * engine never follows; with no lead in the run, exec is used.
+	 */
+	void (*exec_follow)(void *state, const struct vmc_op *op,
+			    const struct vmc_result *lead,
+			    struct vmc_result *res);
 };
 
 /*

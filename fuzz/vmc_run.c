@@ -62,6 +62,7 @@ const char *vmc_errname(int err, char *buf, size_t len)
 		{ EEXIST, "EEXIST" }, { ENODEV, "ENODEV" }, { EINVAL, "EINVAL" },
 		{ ENOSPC, "ENOSPC" }, { ERANGE, "ERANGE" },
 		{ EOVERFLOW, "EOVERFLOW" }, { ENOSYS, "ENOSYS" },
+		{ EPROTO, "EPROTO" },
 	};
 	size_t i;
 
@@ -91,6 +92,10 @@ int vmc_result_format_obs(const struct vmc_op *op,
 	if (res->has_addr)
 		return snprintf(buf, len, "%s = +0x%llx", o,
 				(unsigned long long)res->off);
+	/* A following engine that refused its lead says why. */
+	if (vmc_op_has_dst(op->kind) && res->err == -EPROTO && res->detail[0])
+		return snprintf(buf, len, "%s = NULL %s (%s)", o, e,
+				res->detail);
 	if (vmc_op_has_dst(op->kind))
 		return snprintf(buf, len, "%s = NULL%s%s", o,
 				res->err ? " " : "", res->err ? e : "");
@@ -133,6 +138,18 @@ static void rr_normalise(const struct vmc_op *op, struct vmc_result *res)
 		res->has_addr = false;
 	if (res->has_addr)
 		res->err = 0;
+}
+
+/* The first engine that does not follow (vmc_engine_ops.exec_follow),
+ * or neng when every engine would follow. */
+static size_t rr_lead(const struct vmc_engine_spec *eng, size_t neng)
+{
+	size_t e;
+
+	for (e = 0; e < neng; e++)
+		if (!eng[e].ops->exec_follow)
+			return e;
+	return neng;
 }
 
 /* The engine the others are compared with: the first one in sync. */
@@ -432,8 +449,20 @@ int vmc_run_sink(const struct vmc_op *ops, size_t n,
 				res[e].err = -EINVAL;
 			}
 		} else {
+			size_t lead = rr_lead(eng, neng);
+
+			/* Engines that follow run after their lead. */
 			for (e = 0; e < neng; e++) {
+				if (lead < neng && eng[e].ops->exec_follow)
+					continue;
 				eng[e].ops->exec(st[e], &op, &res[e]);
+				rr_normalise(&op, &res[e]);
+			}
+			for (e = 0; lead < neng && e < neng; e++) {
+				if (!eng[e].ops->exec_follow)
+					continue;
+				eng[e].ops->exec_follow(st[e], &op, &res[lead],
+							&res[e]);
 				rr_normalise(&op, &res[e]);
 			}
 			ref = rr_reference(res, neng);

@@ -20,6 +20,8 @@
 #define VMC_RUN_OBSERVE 0x4u    /* observe mode: cfg.observe on every engine,
 				   address results compared by their detail
 				   (vmc_engine_observe), printed "= addr (DETAIL)" */
+#define VMC_RUN_EXACT   0x10u   /* vmc_run_groups: exact placement (every
+				   engine's cfg.placement), without linux61 */
 #define VMC_RUN_NO_STALE 0x8u   /* do not run a free through a register whose
 				   area was freed (a double free whose answer
 				   depends on whether the address was reused);
@@ -137,6 +139,12 @@ int vmc_run_groups_sink(const struct vmc_op *ops, size_t n,
 extern const struct vmc_engine_ops vmc_engine_core_sim;
 extern const struct vmc_engine_ops vmc_engine_core_mmap;
 extern const struct vmc_engine_ops vmc_engine_model;
+#ifdef VMC_HAVE_LINUX61
+/* Linux 6.1's own VA allocator replaying the core's calls
+ * (fuzz/linux61/engine_linux61.c; built when configure found the
+ * linux-source-6.1 tarball). */
+extern const struct vmc_engine_ops vmc_engine_linux61;
+#endif
 #endif /* !__KERNEL__ */
 
 #endif /* VMC_RUN_H */

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmcore.h"
 #include "vmc_run.h"
 
 /*
@@ -115,6 +116,11 @@ const struct vmc_run_group *vmc_run_default_groups(size_t *n)
 				rr_add(g, &vmc_engine_core_mmap,
 				       def[i].geometry, true, def[i].arena,
 				       "core:mmap");
+#ifdef VMC_HAVE_LINUX61
+			/* Follows core:sim, the group's first core engine. */
+			rr_add(g, &vmc_engine_linux61, def[i].geometry,
+			       def[i].nohuge, def[i].arena, "linux61");
+#endif
 		}
 		rr_ngroups = 4;
 	}
@@ -131,13 +137,31 @@ int vmc_run_groups_sink(const struct vmc_op *ops, size_t n,
 	size_t ng, i;
 	int ret;
 
+	if (!(flags & (VMC_RUN_EVERY_MAX << VMC_RUN_EVERY_SHIFT)))
+		flags |= VMC_RUN_EVERY(vmc_run_env_every());
 	g = vmc_run_default_groups(&ng);
 	for (i = 0; i < ng; i++) {
+		struct vmc_run_group one = g[i];
+		size_t k, j = 0;
+
+		/* Exact placement: the model compares, Linux cannot agree. */
+		for (k = 0; k < one.n; k++) {
+			if (!(flags & VMC_RUN_EXACT))
+				break;
+#ifdef VMC_HAVE_LINUX61
+			if (one.spec[k].ops == &vmc_engine_linux61)
+				continue;
+#endif
+			one.spec[j] = one.spec[k];
+			one.spec[j++].cfg.placement = VMC_PLACEMENT_EXACT;
+		}
+		if (flags & VMC_RUN_EXACT)
+			one.n = j;
 		if (sink) {
 			snprintf(head, sizeof(head), "# group %s", g[i].name);
 			sink->line(sink->arg, head);
 		}
-		ret = vmc_run_sink(ops, n, g[i].spec, g[i].n, flags, sink, rep);
+		ret = vmc_run_sink(ops, n, one.spec, one.n, flags, sink, rep);
 		if (ret) {
 			char what[sizeof(rep->what)];
 

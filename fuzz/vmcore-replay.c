@@ -53,6 +53,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "vmcore.h"
 #include "vmc_backends.h"
 #include "vmc_op.h"
 #include "vmc_op_gen.h"
@@ -81,9 +82,13 @@ static const char usage[] =
 "are documented in vmcore-replay(1): man vmcore-replay (in the source\n"
 "tree: man fuzz/vmcore-replay.1).  A stream has at most " VMC_STR(VMC_OP_MAX) " ops, text\n"
 "or binary; a longer input is refused.\n"
-"  --backend B     sim | mmap | model | kmod | all (default all: every\n"
-"                  default differential group, model + core engines per\n"
-"                  geometry; boots no VM); kmod: the kernel module in a VM\n"
+"  --backend B     sim | mmap | model | kmod | linux61 | all (default all:\n"
+"                  every default differential group, model + core engines\n"
+"                  (+ linux61 when built) per geometry; boots no VM);\n"
+"                  kmod: the kernel module in a VM; linux61: core:sim\n"
+"                  checked call by call against Linux 6.1's own VA allocator\n"
+"  --placement P   linux (default: Linux 6.1's search) | exact (the lowest\n"
+"                  aligned fit; not with linux61 or kmod)\n"
 "  --with-kmod     with all: also run the kmod core against sim, booting\n"
 "                  a VM (needs the module built and qemu-system-x86_64)\n"
 "  --no-kmod       with all: no VM (the default; accepted for old scripts)\n"
@@ -131,6 +136,7 @@ struct opts {
 	unsigned long long arena_start, arena_size, frames, nodes, dev_frames;
 	int shaped;                     /* any of them given */
 	int observe, with_kmod, vmallocinfo, truncate;
+	int exact;                      /* --placement exact */
 };
 
 /* One input, loaded (kmod runs need them all at once). */
@@ -305,6 +311,7 @@ static int emit(const struct vmc_op *ops, size_t n, const struct opts *o)
 static unsigned int run_flags(const struct opts *o)
 {
 	return (o->trace ? VMC_RUN_TRACE : 0) |
+	       (o->exact ? VMC_RUN_EXACT : 0) |
 	       (o->check ? VMC_RUN_CHECK | VMC_RUN_EVERY(o->check) : 0) |
 	       (o->observe ? VMC_RUN_OBSERVE : 0);
 }
@@ -314,6 +321,8 @@ static unsigned int run_flags(const struct opts *o)
 static void make_spec(const struct opts *o, struct vmc_engine_spec *spec)
 {
 	memset(spec, 0, sizeof(*spec));
+	spec->cfg.placement = o->exact ? VMC_PLACEMENT_EXACT :
+					   VMC_PLACEMENT_LINUX;
 	spec->cfg.geometry = o->geometry;
 	spec->cfg.nohuge = o->nohuge;
 	spec->cfg.arena_size = strcmp(o->geometry, "i386") ? 1ULL << 30 : 0;
@@ -330,7 +339,7 @@ static void make_spec(const struct opts *o, struct vmc_engine_spec *spec)
 		spec->cfg.dev_frames = (unsigned long)o->dev_frames;
 	spec->cfg.arena_start = o->arena_start;
 	spec->label = o->backend;
-	if (!strcmp(o->backend, "sim")) {
+	if (!strcmp(o->backend, "sim") || !strcmp(o->backend, "linux61")) {
 		spec->ops = &vmc_engine_core_sim;
 	} else if (!strcmp(o->backend, "mmap")) {
 		spec->ops = &vmc_engine_core_mmap;
@@ -442,8 +451,22 @@ static int run(const char *name, const struct vmc_op *ops, size_t n,
 	if (!strcmp(o->backend, "all")) {
 		ret = vmc_run_groups_sink(ops, n, run_flags(o), sink, &rep);
 	} else {
+		struct vmc_engine_spec two[2];
+		size_t nspec = 1;
+
 		make_spec(o, &spec);
-		ret = vmc_run_sink(ops, n, &spec, 1, run_flags(o), sink, &rep);
+		two[0] = spec;
+#ifdef VMC_HAVE_LINUX61
+		if (!strcmp(o->backend, "linux61")) {
+			/* core:sim, checked call by call by Linux's code */
+			two[0].label = "core:sim";
+			two[1] = spec;
+			two[1].ops = &vmc_engine_linux61;
+			two[1].label = "linux61";
+			nspec = 2;
+		}
+#endif
+		ret = vmc_run_sink(ops, n, two, nspec, run_flags(o), sink, &rep);
 	}
 	fflush(stdout);
 	if (ret < 0) {
@@ -961,7 +984,7 @@ static int parse_ull(const char *s, unsigned long long *v)
 }
 
 static const char *const takes_value[] = {
-	"--backend", "--geometry", "--seed", "--ops", "--profile",
+	"--backend", "--geometry", "--placement", "--seed", "--ops", "--profile",
 	"--arena-start", "--arena-size", "--frames", "--nodes", "--dev-frames",
 	"--check-every",
 	NULL,
@@ -1067,13 +1090,27 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(a, "--backend")) {
 			o.backend = val;
-			if (strcmp(val, "sim") && strcmp(val, "mmap") &&
+			if (!strcmp(val, "linux61")) {
+#ifndef VMC_HAVE_LINUX61
+				fprintf(stderr, "vmcore-replay: linux61 is not "
+					"built (configure found no Linux 6.1 "
+					"source tarball: --with-linux-source)\n");
+				return 77;
+#endif
+			} else if (strcmp(val, "sim") && strcmp(val, "mmap") &&
 			    strcmp(val, "model") && strcmp(val, "kmod") &&
 			    strcmp(val, "all")) {
 				fprintf(stderr, "vmcore-replay: unknown backend "
 					"'%s'\n%s", val, usage);
 				return 2;
 			}
+		} else if (!strcmp(a, "--placement")) {
+			if (strcmp(val, "linux") && strcmp(val, "exact")) {
+				fprintf(stderr, "vmcore-replay: unknown placement "
+					"'%s'\n%s", val, usage);
+				return 2;
+			}
+			o.exact = !strcmp(val, "exact");
 		} else if (!strcmp(a, "--geometry")) {
 			o.geometry = val;
 			if (strcmp(val, "x86_64") && strcmp(val, "la57") &&
@@ -1176,6 +1213,13 @@ int main(int argc, char **argv)
 	}
 	if (!nfiles && !o.have_seed) {
 		fprintf(stderr, "vmcore-replay: no input\n%s", usage);
+		return 2;
+	}
+	if (o.exact && (!strcmp(o.backend, "linux61") ||
+			!strcmp(o.backend, "kmod"))) {
+		fprintf(stderr, "vmcore-replay: --placement exact does not go "
+			"with --backend %s (Linux places as Linux does)\n",
+			o.backend);
 		return 2;
 	}
 	if (!strcmp(o.backend, "mmap") && !vmc_backend_find("mmap")) {

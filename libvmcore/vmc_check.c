@@ -160,7 +160,7 @@ static int chk_coverage(struct chk *c)
 		{ &a->vs.lazy.head, a->vs.lazy.head.next, 0, a->vs.lazy.nr,
 		  VMC_VA_LAZY },
 	};
-	unsigned long at = a->start;
+	unsigned long at = a->start, vs, ve;
 	struct vmc_va *prev = NULL;
 	int i;
 
@@ -194,14 +194,20 @@ static int chk_coverage(struct chk *c)
 					"empty or inverted",
 					chk_state_name(va->state), va->va_start,
 					va->va_end, chk_off(c, va->va_start));
-		if (va->va_start > at)
+		/* Free blocks reach beyond the arena: check its part only. */
+		if (!vmc_va_clip(a->start, a->end, va, &vs, &ve)) {
+			best->pos = best->pos->next;
+			best->seen++;
+			continue;
+		}
+		if (vs > at)
 			return chk_fail(c, 1, "gap 0x%lx-0x%lx (+0x%lx, 0x%lx "
 					"bytes) is in no set (next: %s range at "
 					"0x%lx)", at, va->va_start,
 					chk_off(c, at), va->va_start - at,
 					chk_state_name(va->state),
 					va->va_start);
-		if (va->va_start < at) {
+		if (vs < at) {
 			if (!prev)
 				return chk_fail(c, 1, "%s range 0x%lx-0x%lx "
 						"starts below the arena start "
@@ -215,7 +221,7 @@ static int chk_coverage(struct chk *c)
 					chk_state_name(prev->state),
 					prev->va_start, prev->va_end);
 		}
-		at = va->va_end;
+		at = ve;
 		prev = va;
 		best->pos = best->pos->next;
 		best->seen++;
@@ -662,13 +668,17 @@ static int chk_mmu_faults(struct chk *c, unsigned long addr, const char *what,
 /* The first and last page of an unmapped range fault (and a sample). */
 static int chk_mmu_range(struct chk *c, struct vmc_va *va, const char *what)
 {
-	unsigned long pages = vmc_va_size(va) >> VMC_PAGE_SHIFT;
-	unsigned long last = va->va_end - VMC_PAGE_SIZE;
+	unsigned long vs, ve, pages, last;
 	int bad;
 
-	bad = chk_mmu_faults(c, va->va_start, what, va->va_start);
-	if (!bad && last != va->va_start)
-		bad = chk_mmu_faults(c, last, what, va->va_start);
+	/* Free blocks reach beyond the arena: probe its part only. */
+	if (!vmc_va_clip(c->a->start, c->a->end, va, &vs, &ve))
+		return 0;
+	pages = (ve - vs) >> VMC_PAGE_SHIFT;
+	last = ve - VMC_PAGE_SIZE;
+	bad = chk_mmu_faults(c, vs, what, vs);
+	if (!bad && last != vs)
+		bad = chk_mmu_faults(c, last, what, vs);
 #ifdef VMC_DEBUG
 	if (!bad && pages > 2) {
 		unsigned long i, n = pages - 2 < CHK_MMU_SAMPLE ? pages - 2 :
@@ -677,9 +687,8 @@ static int chk_mmu_range(struct chk *c, struct vmc_va *va, const char *what)
 		for (i = 1; !bad && i <= n; i++) {
 			unsigned long k = i * (pages - 1) / (n + 1);
 
-			bad = chk_mmu_faults(c, va->va_start +
-					     (k << VMC_PAGE_SHIFT), what,
-					     va->va_start);
+			bad = chk_mmu_faults(c, vs + (k << VMC_PAGE_SHIFT),
+					     what, vs);
 		}
 	}
 #else
@@ -1238,6 +1247,20 @@ static int chk_local(struct chk *c, struct vmc_va *va)
 	    (next && next->va_start < va->va_end))
 		return chk_fail(c, 3, "%s list out of order around 0x%lx-0x%lx",
 				name, va->va_start, va->va_end);
+	/* Touching free blocks are list neighbours, also beyond the arena. */
+	if (va->state == VMC_VA_FREE) {
+		const struct vmc_va *l = prev, *r = va;
+
+		if (next && next->va_start == va->va_end) {
+			l = va;
+			r = next;
+		}
+		if (l && l->va_end == r->va_start)
+			return chk_fail(c, 3, "free blocks [0x%lx, 0x%lx) and "
+					"[0x%lx, 0x%lx) not merged",
+					l->va_start, l->va_end, r->va_start,
+					r->va_end);
+	}
 	rp = vmc_rb_prev(&va->rb);
 	rn = vmc_rb_next(&va->rb);
 	if (rp != (prev ? &prev->rb : NULL) || rn != (next ? &next->rb : NULL))
@@ -1265,20 +1288,20 @@ static int chk_window(struct chk *c, struct chk_win *w, unsigned long lo,
 	struct chk_leaves lw = { c, NULL, 0, 0 };
 	bool block = false;
 	char msg[sizeof(c->v->msg)];
-	unsigned long at, dlo = lo, dhi = hi, plo, phi;
+	unsigned long at, dlo = lo, dhi = hi, plo, phi, vs, ve;
 	int bad, err;
 
 	if (lo > a->start) {
 		va = chk_at(c, lo - 1, &bad);
 		if (bad)
 			return bad;
-		lo = va->va_start;
+		lo = VMC_MAX(va->va_start, a->start);  /* free blocks reach out */
 	}
 	if (hi < a->end) {
 		va = chk_at(c, hi, &bad);
 		if (bad)
 			return bad;
-		hi = va->va_end;
+		hi = VMC_MIN(va->va_end, a->end);
 	}
 
 	/* In the full check's order: tiling (1), areas (2), sets (3). */
@@ -1286,7 +1309,8 @@ static int chk_window(struct chk *c, struct chk_win *w, unsigned long lo,
 		va = chk_at(c, at, &bad);
 		if (bad)
 			return bad;
-		if (va->va_start != at || va->va_end <= va->va_start)
+		/* Free blocks reach beyond the arena: their part inside counts. */
+		if (!vmc_va_clip(a->start, a->end, va, &vs, &ve) || vs != at)
 			return chk_fail(c, 1, "%s range 0x%lx-0x%lx (+0x%lx) "
 					"does not start where 0x%lx-0x%lx "
 					"ends", chk_state_name(va->state),
@@ -1294,8 +1318,7 @@ static int chk_window(struct chk *c, struct chk_win *w, unsigned long lo,
 					chk_off(c, va->va_start),
 					prev ? prev->va_start : a->start,
 					at);
-		if (!vmc_page_aligned(va->va_start) ||
-		    !vmc_page_aligned(va->va_end))
+		if (!vmc_page_aligned(vs) || !vmc_page_aligned(ve))
 			return chk_fail(c, va->state == VMC_VA_BUSY ? 2 : 1,
 					"%s range 0x%lx-0x%lx (+0x%lx) is not "
 					"page aligned", chk_state_name(va->state),
@@ -1317,19 +1340,11 @@ static int chk_window(struct chk *c, struct chk_win *w, unsigned long lo,
 		if (vmc_vb_validate(a, msg, sizeof(msg)))
 			return chk_fail(c, 2, "%s", msg);
 	}
-	prev = NULL;
 	for (at = lo; at < hi; at = va->va_end) {
 		va = chk_at(c, at, &bad);
 		bad = chk_local(c, va);
 		if (bad)
 			return bad;
-		if (prev && prev->state == VMC_VA_FREE &&
-		    va->state == VMC_VA_FREE)
-			return chk_fail(c, 3, "free blocks [0x%lx, 0x%lx) and "
-					"[0x%lx, 0x%lx) not merged",
-					prev->va_start, prev->va_end,
-					va->va_start, va->va_end);
-		prev = va;
 	}
 	/*
 	 * Leaves against the busy areas, as chk_mappings: over what changed,

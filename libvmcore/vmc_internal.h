@@ -9,7 +9,7 @@
  *                    fault injection; metadata allocation
  *   vmc_rbtree.c     augmented red-black tree
  *   vmc_va.c         vmap areas: free tree + list, busy tree, lazy set,
- *                    lowest-fit allocation, merging, purge
+ *                    Linux (or exact lowest-fit) placement, merging, purge
  *   vmc_pgtable.c    generic page-table walker / populator / unmapper
  *   vmc_pages.c      page arrays of areas (kmalloc'ed or vmalloc'ed)
  *   vmc_area.c       vm_struct areas: get / find / remove, vmallocinfo
@@ -128,6 +128,20 @@ struct vmc_va {
 static inline unsigned long vmc_va_size(const struct vmc_va *va)
 {
 	return va->va_end - va->va_start;
+}
+
+/*
+ * The part of va inside the arena, [*s, *e); false when none.  Busy and
+ * lazy areas lie inside it; free blocks may reach beyond it (the free
+ * tree covers the whole space [1, ULONG_MAX), as Linux's does).
+ */
+static inline bool vmc_va_clip(unsigned long start, unsigned long end,
+			       const struct vmc_va *va, unsigned long *s,
+			       unsigned long *e)
+{
+	*s = va->va_start > start ? va->va_start : start;
+	*e = va->va_end < end ? va->va_end : end;
+	return *s < *e;
 }
 
 /* One address-ordered set: tree + list + count. */
@@ -328,14 +342,16 @@ int   vmc_bo_probe(struct vmc_arena *a, unsigned long va, bool write);
 
 /* ---------- vmc_va.c ---------- */
 
-/* One free block covering [a->start, a->end); -ENOMEM. */
+/* One free block covering the space [1, ULONG_MAX); -ENOMEM, -EINVAL (bad
+ * placement). */
 int  vmc_va_init(struct vmc_arena *a);
 /* Release every vmap area's metadata (all three sets). */
 void vmc_va_fini(struct vmc_arena *a);
 /*
  * Allocate a busy area of `size` bytes (page multiple, > 0) aligned to
- * `align` (power of two >= PAGE_SIZE) at the lowest address where it fits
- * inside [vstart, vend).  On no fit, purges the lazy set and retries once.
+ * `align` (power of two >= PAGE_SIZE) inside [vstart, vend), where the
+ * arena's placement puts it (Linux's search or the exact lowest fit).  On
+ * no fit, purges fragmented vmap blocks and the lazy set and retries once.
  * Returns 0 with *out (kind VMC_VA_NONE), -ENOMEM or -EINVAL.
  */
 int  vmc_va_alloc(struct vmc_arena *a, unsigned long size,

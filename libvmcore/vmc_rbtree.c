@@ -26,9 +26,13 @@
  *    the root, and (b) after each rotation recompute the two rotated
  *    nodes, the one that ended up lower first.  A rotation keeps the set
  *    of nodes below the rotated position, so nothing above it changes.
- *    Recolouring never touches cached values.  We walk the full path to
- *    the root (no early stop): it is O(log n) anyway, and stays exact even
- *    when one erase moves two nodes (the removed node and its successor).
+ *    Recolouring never touches cached values.  The walk up stops at the
+ *    first node whose value did not change, as Linux's propagate does:
+ *    the values above it were exact and still are.  When an erase moves
+ *    the successor into the removed node's place, every node from the
+ *    splice point up to the successor is recomputed regardless (the
+ *    successor still holds the value of its old position), and only
+ *    above it may the walk stop early.
  *
  * 4. Relation to Linux.  lib/rbtree.c and include/linux/rbtree_augmented.h
  *    implement the same idea with the colour packed into the parent
@@ -118,13 +122,34 @@ void vmc_rb_link(struct vmc_rb_node *node, struct vmc_rb_node *parent,
 	*link = node;
 }
 
+/*
+ * Recompute from node up, stopping at the first node whose value did
+ * not change (then nothing above it changes either), as Linux's
+ * RB_DECLARE_CALLBACKS_MAX propagate does; `stop` and the nodes below
+ * it are recomputed whatever they say (an erase moved them).
+ */
+static void rb_propagate_from(struct vmc_rb_node *node,
+			      struct vmc_rb_node *stop,
+			      const struct vmc_rb_augment *aug)
+{
+	bool forced = stop != NULL;
+
+	if (!aug)
+		return;
+	for (; node; node = node->parent) {
+		bool changed = aug->update(node);
+
+		if (node == stop)
+			forced = false;
+		else if (!changed && !forced)
+			break;
+	}
+}
+
 void vmc_rb_propagate(struct vmc_rb_node *node,
 		      const struct vmc_rb_augment *aug)
 {
-	if (!aug)
-		return;
-	for (; node; node = node->parent)
-		(void)aug->update(node);
+	rb_propagate_from(node, NULL, aug);
 }
 
 void vmc_rb_insert(struct vmc_rb_root *root, struct vmc_rb_node *node,
@@ -132,8 +157,11 @@ void vmc_rb_insert(struct vmc_rb_root *root, struct vmc_rb_node *node,
 {
 	struct vmc_rb_node *z = node;
 
-	/* The new leaf and every ancestor gained a node below them. */
-	vmc_rb_propagate(node, aug);
+	/*
+	 * The new leaf and every ancestor gained a node below them; the
+	 * leaf's own value may already be right, its parent's not.
+	 */
+	rb_propagate_from(node, node, aug);
 
 	while (rb_is_red(z->parent)) {
 		struct vmc_rb_node *p = z->parent;
@@ -250,7 +278,7 @@ static void rb_erase_fixup(struct vmc_rb_root *root, struct vmc_rb_node *x,
 void vmc_rb_erase(struct vmc_rb_root *root, struct vmc_rb_node *z,
 		  const struct vmc_rb_augment *aug)
 {
-	struct vmc_rb_node *x, *xparent, *changed;
+	struct vmc_rb_node *x, *xparent, *changed, *moved = NULL;
 	bool removed_red;
 
 	if (!z->left || !z->right) {
@@ -286,8 +314,9 @@ void vmc_rb_erase(struct vmc_rb_root *root, struct vmc_rb_node *z,
 		rb_replace_child(root, z->parent, z, y);
 		y->red = z->red;
 		changed = xparent;  /* y itself or below y: the walk passes y */
+		moved = y;          /* y's value is its old one: recompute it */
 	}
-	vmc_rb_propagate(changed, aug);
+	rb_propagate_from(changed, moved, aug);
 
 	if (!removed_red)
 		rb_erase_fixup(root, x, xparent, aug);

@@ -3,8 +3,9 @@
  *
  * Theory
  * ------
- * 1. Three sets.  Every byte of the arena [a->start, a->end) belongs to
- *    exactly one vmap area (struct vmc_va), in exactly one of three sets:
+ * 1. Three sets.  Every byte of the address space [1, ULONG_MAX) belongs
+ *    to exactly one vmap area (struct vmc_va), in exactly one of three
+ *    sets:
  *      free  - may be handed out;
  *      busy  - handed out (vmalloc, vmap, ioremap, vmap blocks, ...);
  *      lazy  - freed and already unmapped, but the TLB may still hold
@@ -12,57 +13,88 @@
  *              purge has flushed the TLB over it.
  *    Each set is an rbtree keyed by va_start plus a list in address
  *    order (vmc_vaset).  The tree finds a position in O(log n); the list
- *    then gives both neighbours in O(1).
+ *    then gives both neighbours in O(1).  Busy and lazy areas always lie
+ *    inside the arena [a->start, a->end); free blocks may reach beyond it.
  *
- * 2. The free tree is augmented: every node caches subtree_max_size, the
- *    largest block size in its subtree.  A whole subtree whose cached
- *    maximum is below the request is skipped, so a fit is located by a
- *    descent instead of a scan.  Adjacent free blocks are always merged,
- *    so the free set is the exact set of maximal holes.
+ * 2. The whole space, as Linux seeds it.  Linux's vmap_init_free_space()
+ *    puts the whole kernel VA space [1, ULONG_MAX) into the free tree
+ *    (around early areas; an arena has none); [VMALLOC_START,
+ *    VMALLOC_END) is only the search range of each request.  We do the
+ *    same: the first allocation splits [1, ULONG_MAX) and leaves the
+ *    block below the arena as the leftmost node, where every later
+ *    search first descends.  Blocks outside the arena are never handed
+ *    out (every request's range lies inside it) and hold no mappings;
+ *    checks clip free blocks to the arena (vmc_va_clip).
  *
- * 3. Allocation is the EXACT lowest-address first fit: the lowest A with
- *    A % align == 0, vstart <= A, A + size <= vend, and [A, A + size)
- *    inside one free block.  The search is an in-order walk of the free
- *    tree that prunes subtrees whose max size is too small and left
- *    subtrees lying wholly below vstart, and stops at the first block
- *    starting at or above vend.  A block large enough whose aligned range
- *    does not fit is passed over and the walk continues, so the answer is
- *    exact; when such blocks are rare the cost is O(log n).
- *    Linux's find_vmap_lowest_match() instead looks for a block of size
- *    size + align - 1 when align > PAGE_SIZE, which always fits once
- *    found but may pick a higher block than the lowest one that fits.
- *    We deliberately choose the exact lowest fit, so that a naive model
- *    (sorted interval list, linear lowest fit) makes the same choices
- *    (DESIGN.md invariant 8).  Under VMC_DEBUG each answer is checked
- *    against a linear scan of the free list, like Linux's
- *    DEBUG_AUGMENT_LOWEST_MATCH_CHECK.
+ * 3. The free tree is augmented: every node caches subtree_max_size, the
+ *    largest block size in its subtree.  Adjacent free blocks are always
+ *    merged, so the free set is the exact set of maximal holes.  Its
+ *    shape is Linux's: vmc_rbtree.c balances exactly as lib/rbtree.c does,
+ *    and every operation below performs the same tree operations, on the
+ *    same nodes and in the same order, as Linux 6.1's mm/vmalloc.c, so a
+ *    search that depends on the shape picks the same block.
  *
- * 4. Cutting the chosen free block F = [fs, fe) around [A, A + size) has
- *    the four shapes of Linux's classify_va_fit_type():
- *      full fit   F == [A, A+size)     F itself becomes the busy area;
- *      left edge  A == fs, A+size < fe F shrinks from the left;
- *      right edge A > fs, A+size == fe F shrinks from the right;
- *      split      A > fs, A+size < fe  F keeps the left part, a new
- *                                      node takes the right part.
+ * 4. Placement (a->cfg.placement).
+ *    LINUX (default): find_vmap_lowest_match().  When align > PAGE_SIZE
+ *    (and the range is not exactly size long) the search looks for a
+ *    block of length size + align - 1, which fits at any alignment
+ *    ("adjust_search_size").  From the root: go left while the left
+ *    subtree holds such a block and the node starts above vstart;
+ *    otherwise test the node itself exactly (is_within_this_va), then go
+ *    right if the right subtree holds one; otherwise climb, testing each
+ *    ancestor exactly, to the first whose right subtree holds one and
+ *    which starts at or above vstart, move vstart to its start + 1 (its
+ *    left side is done) and descend there.  Only nodes on that path get
+ *    the exact test, so a lower aligned hole in a subtree whose blocks
+ *    are all shorter than size + align - 1 is never seen: Linux may pick
+ *    a higher block, and which one depends on the tree's shape.  The
+ *    block found is checked against vend only afterwards.
+ *    EXACT: the lowest A with A % align == 0, vstart <= A, A + size <=
+ *    vend inside one free block: an in-order walk pruning subtrees whose
+ *    max is below size and left subtrees wholly below vstart, stopping at
+ *    the first block at or above vend.  A deliberate study option: it is
+ *    what a naive model (sorted interval list, linear lowest fit)
+ *    computes (DESIGN.md invariant 8).  Under VMC_DEBUG each answer is
+ *    checked against a linear scan, like DEBUG_AUGMENT_LOWEST_MATCH_CHECK.
+ *
+ * 5. Cutting the chosen free block F = [fs, fe) around [A, A + size) has
+ *    the four shapes of Linux's classify_va_fit_type(), and F keeps the
+ *    part Linux keeps:
+ *      full fit   F == [A, A+size)     F leaves the tree (it becomes the
+ *                                      busy area);
+ *      left edge  A == fs, A+size < fe F keeps [A+size, fe);
+ *      right edge A > fs, A+size == fe F keeps [fs, A);
+ *      no edge    A > fs, A+size < fe  F keeps [A+size, fe) and a new
+ *                                      node [fs, A) is linked below it.
  *    Every metadata allocation happens before anything is changed, so an
  *    allocation failure returns -ENOMEM with all sets untouched.
  *
- * 5. Freeing.  vmc_va_free() moves a busy area to the lazy set and purges
- *    when the lazy pages exceed lazy_max_pages.  A purge issues ONE TLB
- *    flush over [lowest lazy start, highest lazy end) (the span of the
- *    union, as Linux's __purge_vmap_area_lazy does) and then returns each
- *    lazy area to the free set.  Returning a range merges it with its
- *    left and/or right free neighbour when they touch; merging only ever
- *    frees metadata, so a purge cannot fail.  vmc_va_free_now() skips the
- *    lazy stage for areas that were never mapped.
+ * 6. Freeing (merge_or_add_vmap_area).  A range returned to the free or
+ *    the lazy set merges with the block just above it (that block grows
+ *    down and survives) and then with the one just below it (if both,
+ *    the upper one is erased and the lower one grows and survives); with
+ *    neither it is linked as a new node.  The lazy set merges too, as
+ *    Linux's purge tree does, so adjacent lazily freed areas become one.
+ *    vmc_va_free() moves a busy area there and purges when the lazy pages
+ *    exceed lazy_max_pages (Linux schedules that purge on a worker; we
+ *    run it at once).  A purge issues ONE TLB flush over [lowest lazy
+ *    start, highest lazy end) and returns the lazy areas to the free set
+ *    in address order, as __purge_vmap_area_lazy() does.  Merging only
+ *    ever frees metadata, so a purge cannot fail.  vmc_va_free_now()
+ *    skips the lazy stage for areas that were never mapped.
  *
- * 6. Allocation failure purges the lazy set (if any) and retries once, as
- *    Linux's alloc_vmap_area() does before giving up.
+ * 7. Allocation failure purges (fragmented vmap blocks, then the lazy
+ *    set) and retries once, as Linux's alloc_vmap_area() does through
+ *    purge_vmap_area_lazy() before giving up.
  *
  * All functions expect a->lock held.  vmc_va_validate() checks every
  * invariant of the three sets (DESIGN.md invariants 1 and 3).
  */
 #include "vmc_internal.h"
+
+/* The address space the free tree starts as (theory 2). */
+#define VA_SPACE_START 1UL
+#define VA_SPACE_END   (~0UL)
 
 /* ---------- set helpers ---------- */
 
@@ -76,9 +108,9 @@ static inline struct vmc_va *va_of_list(struct vmc_list *l)
 	return vmc_list_entry(l, struct vmc_va, list);
 }
 
-static inline unsigned long va_sms(struct vmc_rb_node *n)
+static inline unsigned long va_sms(const struct vmc_rb_node *n)
 {
-	return n ? va_of(n)->subtree_max_size : 0;
+	return n ? vmc_rb_entry(n, struct vmc_va, rb)->subtree_max_size : 0;
 }
 
 /* Augmentation of the free tree: max block size over the subtree. */
@@ -111,32 +143,57 @@ static void set_init(struct vmc_vaset *s)
 }
 
 /*
- * Insert va into set s at its address.  Overlap with a member is a core
- * bug.  The list position is after the last node we went right of.
+ * Linux's find_va_links(): the empty child slot where [vs, ve) belongs,
+ * walking down from the slot `link` below `from_parent`.  *prev is the
+ * member just below it (the last node we went right of on the way), or
+ * NULL.
+ * Overlap with a member is a core bug.
  */
-static void set_insert(struct vmc_arena *a, struct vmc_vaset *s,
-		       struct vmc_va *va)
+static struct vmc_rb_node **set_find_link(struct vmc_rb_node **link,
+					  struct vmc_rb_node *from_parent,
+					  unsigned long vs, unsigned long ve,
+					  struct vmc_rb_node **parent,
+					  struct vmc_va **prev)
 {
-	struct vmc_rb_node **link = &s->root.node, *parent = NULL;
-	struct vmc_va *pred = NULL;
-
+	*parent = from_parent;
+	*prev = NULL;
 	while (*link) {
 		struct vmc_va *cur = va_of(*link);
 
-		parent = *link;
-		if (va->va_end <= cur->va_start) {
-			link = &parent->left;
+		*parent = *link;
+		if (ve <= cur->va_start) {
+			link = &(*link)->left;
 		} else {
-			VMC_VERIFY3U(va->va_start, >=, cur->va_end);
-			pred = cur;
-			link = &parent->right;
+			VMC_VERIFY3U(vs, >=, cur->va_end);
+			*prev = cur;
+			link = &(*link)->right;
 		}
 	}
+	return link;
+}
+
+/* Link va at the slot set_find_link() found; list position after prev. */
+static void set_link(struct vmc_arena *a, struct vmc_vaset *s,
+		     struct vmc_va *va, struct vmc_rb_node *parent,
+		     struct vmc_rb_node **link, struct vmc_list *after)
+{
 	va->subtree_max_size = vmc_va_size(va);
 	vmc_rb_link(&va->rb, parent, link);
 	vmc_rb_insert(&s->root, &va->rb, set_aug(a, s));
-	vmc_list_add(&va->list, pred ? &pred->list : &s->head);
+	vmc_list_add(&va->list, after);
 	s->nr++;
+}
+
+/* Insert va into set s at its address (no merging). */
+static void set_insert(struct vmc_arena *a, struct vmc_vaset *s,
+		       struct vmc_va *va)
+{
+	struct vmc_rb_node **link, *parent;
+	struct vmc_va *prev;
+
+	link = set_find_link(&s->root.node, NULL, va->va_start, va->va_end,
+			     &parent, &prev);
+	set_link(a, s, va, parent, link, prev ? &prev->list : &s->head);
 }
 
 static void set_remove(struct vmc_arena *a, struct vmc_vaset *s,
@@ -148,13 +205,118 @@ static void set_remove(struct vmc_arena *a, struct vmc_vaset *s,
 	s->nr--;
 }
 
-/* ---------- lowest fit ---------- */
+/*
+ * Linux's __merge_or_add_vmap_area() (theory 6): put va (in no set) into
+ * s, merging with touching neighbours.  Never allocates.
+ *
+ *   next only:  |PP|  |vv|NN|  ->  |PP|  |NNNN|   (NN survives)
+ *   prev only:  |PP|vv|  |NN|  ->  |PPPP|  |NN|   (PP survives)
+ *   both:       |PP|vv|NN|     ->  |PPPPPP|       (NN erased, PP survives)
+ *   none:       va is linked as a new node
+ */
+static void set_merge_or_add(struct vmc_arena *a, struct vmc_vaset *s,
+			     struct vmc_va *va)
+{
+	const struct vmc_rb_augment *aug = set_aug(a, s);
+	struct vmc_rb_node **link, *parent;
+	struct vmc_va *prev, *next = NULL, *keep = NULL;
+	struct vmc_list *after;
+
+	link = set_find_link(&s->root.node, NULL, va->va_start, va->va_end,
+			     &parent, &prev);
+	after = prev ? &prev->list : &s->head;
+	if (after->next != &s->head)
+		next = va_of_list(after->next);
+
+	if (next && next->va_start == va->va_end) {
+		next->va_start = va->va_start;
+		keep = next;
+	}
+	if (prev && prev->va_end == va->va_start) {
+		if (keep) {
+			/* Erase the upper one first, then grow the lower. */
+			set_remove(a, s, keep);
+			prev->va_end = keep->va_end;
+			vmc_meta_free(a, keep);
+		} else {
+			prev->va_end = va->va_end;
+		}
+		keep = prev;
+	}
+	if (keep) {
+		vmc_meta_free(a, va);
+		vmc_rb_propagate(&keep->rb, aug);
+		return;
+	}
+	set_link(a, s, va, parent, link, after);
+}
+
+/* ---------- searches ---------- */
 
 struct va_req {
 	unsigned long size, align, vstart, vend;
 };
 
-/* Does [A, A + size) fit in block va (and the request's range)?  A out. */
+/*
+ * Linux's is_within_this_va(): does [A, A + size) with A the first
+ * aligned address at or above max(start, vstart) fit in va?  The
+ * arithmetic wraps as Linux's does; a wrap fails the test.  Not vend.
+ */
+static bool va_within(const struct vmc_va *va, unsigned long size,
+		      unsigned long align, unsigned long vstart,
+		      unsigned long *addr)
+{
+	unsigned long A = va->va_start > vstart ? va->va_start : vstart;
+
+	A = (A + align - 1) & ~(align - 1);
+	if (A + size < A || A < vstart)
+		return false;
+	if (A + size > va->va_end)
+		return false;
+	*addr = A;
+	return true;
+}
+
+/* Linux placement: find_vmap_lowest_match() (theory 4). */
+static struct vmc_va *va_find_linux(struct vmc_arena *a,
+				    const struct va_req *r,
+				    unsigned long *addr)
+{
+	struct vmc_rb_node *n = a->vs.free.root.node;
+	unsigned long vstart = r->vstart, length = r->size;
+	struct vmc_va *va;
+
+	if (r->align > VMC_PAGE_SIZE && r->vend - r->vstart != r->size)
+		length = r->size + r->align - 1;   /* adjust_search_size */
+	while (n) {
+		va = va_of(n);
+		if (va_sms(n->left) >= length && vstart < va->va_start) {
+			n = n->left;
+			continue;
+		}
+		if (va_within(va, r->size, r->align, vstart, addr))
+			return va;
+		if (va_sms(n->right) >= length) {
+			n = n->right;
+			continue;
+		}
+		/* Roll back to the first ancestor with a usable right side. */
+		while ((n = n->parent)) {
+			va = va_of(n);
+			if (va_within(va, r->size, r->align, vstart, addr))
+				return va;
+			if (va_sms(n->right) >= length &&
+			    vstart <= va->va_start) {
+				vstart = va->va_start + 1;
+				n = n->right;
+				break;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Exact placement: does [A, A + size) fit in va and the range?  A out. */
 static bool va_fits(const struct vmc_va *va, const struct va_req *r,
 		    unsigned long *addr)
 {
@@ -173,12 +335,13 @@ static bool va_fits(const struct vmc_va *va, const struct va_req *r,
 }
 
 /*
- * In-order walk of the free tree with pruning (theory 3).  Invariant of
- * the "descend" step: the subtree at n has subtree_max_size >= size.
+ * Exact placement: in-order walk of the free tree with pruning (theory
+ * 4).  Invariant of the "descend" step: the subtree at n has
+ * subtree_max_size >= size.
  */
-static struct vmc_va *va_find_lowest(struct vmc_arena *a,
-				     const struct va_req *r,
-				     unsigned long *addr)
+static struct vmc_va *va_find_exact(struct vmc_arena *a,
+				    const struct va_req *r,
+				    unsigned long *addr)
 {
 	struct vmc_rb_node *n = a->vs.free.root.node, *p;
 
@@ -213,10 +376,10 @@ visit:
 }
 
 #ifdef VMC_DEBUG
-/* The same question answered by a linear scan of the free list. */
-static struct vmc_va *va_find_lowest_linear(struct vmc_arena *a,
-					    const struct va_req *r,
-					    unsigned long *addr)
+/* The exact question answered by a linear scan of the free list. */
+static struct vmc_va *va_find_exact_linear(struct vmc_arena *a,
+					   const struct va_req *r,
+					   unsigned long *addr)
 {
 	struct vmc_list *pos;
 
@@ -230,14 +393,69 @@ static struct vmc_va *va_find_lowest_linear(struct vmc_arena *a,
 }
 #endif
 
+/* The free block to cut and the address in it, or NULL (theory 4). */
+static struct vmc_va *va_find(struct vmc_arena *a, const struct va_req *r,
+			      unsigned long *addr)
+{
+	struct vmc_va *f;
+
+	if (a->cfg.placement == VMC_PLACEMENT_LINUX) {
+		f = va_find_linux(a, r, addr);
+		/* Linux checks vend only on the block it found. */
+		if (f && *addr + r->size > r->vend)
+			f = NULL;
+		return f;
+	}
+	f = va_find_exact(a, r, addr);
+#ifdef VMC_DEBUG
+	{
+		unsigned long A2 = 0;
+		struct vmc_va *f2 = va_find_exact_linear(a, r, &A2);
+
+		VMC_VERIFY(f == f2);
+		if (f)
+			VMC_VERIFY3U(*addr, ==, A2);
+	}
+#endif
+	return f;
+}
+
+/* ---------- allocation ---------- */
+
+/* Tell the arena's va_event hook (vmcore.h); r: the request, or NULL. */
+static void va_event(struct vmc_arena *a, unsigned int kind,
+		     unsigned long addr, const struct va_req *r)
+{
+	struct vmc_va_event ev;
+
+	if (!a->cfg.va_event)
+		return;
+	ev.kind = kind;
+	ev.addr = addr;
+	ev.size = r ? r->size : 0;
+	ev.align = r ? r->align : 0;
+	ev.vstart = r ? r->vstart : 0;
+	ev.vend = r ? r->vend : 0;
+	a->cfg.va_event(a->cfg.va_event_arg, &ev);
+}
+
+/* The same for a freed area. */
+static void va_event_free(struct vmc_arena *a, unsigned int kind,
+			  const struct vmc_va *va)
+{
+	struct va_req r = { vmc_va_size(va), 0, 0, 0 };
+
+	va_event(a, kind, va->va_start, &r);
+}
+
 /*
- * Cut [A, A + size) out of free block f (theory 4).  Returns the busy
+ * Cut [A, A + size) out of free block f (theory 5).  Returns the busy
  * area, or NULL (-ENOMEM) with nothing changed.
  */
 static struct vmc_va *va_cut(struct vmc_arena *a, struct vmc_va *f,
 			     unsigned long A, unsigned long size)
 {
-	struct vmc_va *busy, *right = NULL;
+	struct vmc_va *busy, *lva = NULL;
 	unsigned long fs = f->va_start, fe = f->va_end, end = A + size;
 
 	VMC_VERIFY(fs <= A && end <= fe && A < end);
@@ -249,6 +467,13 @@ static struct vmc_va *va_cut(struct vmc_arena *a, struct vmc_va *f,
 	busy = vmc_meta_alloc(a, sizeof(*busy));
 	if (!busy)
 		return NULL;
+	if (fs != A && fe != end) {
+		lva = vmc_meta_alloc(a, sizeof(*lva));
+		if (!lva) {
+			vmc_meta_free(a, busy);
+			return NULL;
+		}
+	}
 	busy->va_start = A;
 	busy->va_end = end;
 	if (fs == A) {
@@ -258,21 +483,23 @@ static struct vmc_va *va_cut(struct vmc_arena *a, struct vmc_va *f,
 		/* Right edge: |FFFF| -> |FFBB| */
 		f->va_end = A;
 	} else {
-		/* Split: |FFFF| -> |FBBF|, a new node for the right part. */
-		right = vmc_meta_alloc(a, sizeof(*right));
-		if (!right) {
-			vmc_meta_free(a, busy);
-			return NULL;
-		}
-		right->va_start = end;
-		right->va_end = fe;
-		right->state = VMC_VA_FREE;
-		f->va_end = A;
+		/* No edge: |FFFF| -> |LBBF|, f keeps the right part. */
+		lva->va_start = fs;
+		lva->va_end = A;
+		lva->state = VMC_VA_FREE;
+		f->va_start = end;
 	}
 	/* f shrank in place: its key order is unchanged, its size is not. */
 	vmc_rb_propagate(&f->rb, &va_free_aug);
-	if (right)
-		set_insert(a, &a->vs.free, right);
+	if (lva) {
+		/* Its slot is in f's left subtree, right after f's predecessor. */
+		struct vmc_rb_node **link, *parent;
+		struct vmc_va *prev;
+
+		link = set_find_link(&f->rb.left, &f->rb, lva->va_start,
+				     lva->va_end, &parent, &prev);
+		set_link(a, &a->vs.free, lva, parent, link, f->list.prev);
+	}
 	return busy;
 }
 
@@ -282,19 +509,11 @@ static int va_alloc_once(struct vmc_arena *a, const struct va_req *r,
 	struct vmc_va *f, *va;
 	unsigned long A = 0;
 
-	f = va_find_lowest(a, r, &A);
-#ifdef VMC_DEBUG
-	{
-		unsigned long A2 = 0;
-		struct vmc_va *f2 = va_find_lowest_linear(a, r, &A2);
-
-		VMC_VERIFY(f == f2);
-		if (f)
-			VMC_VERIFY3U(A, ==, A2);
-	}
-#endif
-	if (!f)
+	f = va_find(a, r, &A);
+	if (!f) {
+		va_event(a, VMC_VA_EV_NOFIT, 0, r);
 		return -ENOENT;
+	}
 	va = va_cut(a, f, A, r->size);
 	if (!va)
 		return -ENOMEM;
@@ -302,6 +521,7 @@ static int va_alloc_once(struct vmc_arena *a, const struct va_req *r,
 	va->kind = VMC_VA_NONE;
 	va->u.vm = NULL;
 	set_insert(a, &a->vs.busy, va);
+	va_event(a, VMC_VA_EV_ALLOC, va->va_start, r);
 	*out = va;
 	return 0;
 }
@@ -320,102 +540,53 @@ int vmc_va_alloc(struct vmc_arena *a, unsigned long size,
 		return -EINVAL;
 
 	err = va_alloc_once(a, &r, out);
-	if (err == -ENOENT && a->vs.lazy.nr) {
-		vmc_va_purge(a);
-		err = va_alloc_once(a, &r, out);
+	if (err == -ENOENT) {
+		/* purge_vmap_area_lazy(): fragmented blocks, then the lazy set. */
+		unsigned long blocks = vmc_vb_purge_fragmented(a);
+
+		if (blocks || a->vs.lazy.nr) {
+			vmc_va_purge(a);
+			err = va_alloc_once(a, &r, out);
+		}
 	}
 	if (!err)
 		vmc_dirty_add(a, (*out)->va_start, (*out)->va_end);
 	return err == -ENOENT ? -ENOMEM : err;
 }
 
-/* ---------- freeing and merging ---------- */
-
-/*
- * Return va's range to the free set, merging with touching neighbours.
- * va must be in no set.  Never allocates: va's own node is reused or
- * freed.
- *
- *   left only:  |PP|vv|  |NN|  ->  |PPPP|  |NN|
- *   right only: |PP|  |vv|NN|  ->  |PP|  |NNNN|
- *   both:       |PP|vv|NN|     ->  |PPPPPP|
- *   none:       |PP| |vv| |NN| ->  va is linked as a new free block
- */
-static void va_free_insert(struct vmc_arena *a, struct vmc_va *va)
-{
-	struct vmc_vaset *s = &a->vs.free;
-	struct vmc_rb_node **link = &s->root.node, *parent = NULL;
-	struct vmc_va *pred = NULL, *succ = NULL, *mp, *mn;
-	struct vmc_list *after;
-	unsigned long vs = va->va_start, ve = va->va_end;
-
-	/* Locate va's position: pred is the free block just below it. */
-	while (*link) {
-		struct vmc_va *cur = va_of(*link);
-
-		parent = *link;
-		if (ve <= cur->va_start) {
-			link = &parent->left;
-		} else {
-			VMC_VERIFY3U(vs, >=, cur->va_end);
-			pred = cur;
-			link = &parent->right;
-		}
-	}
-	/* The list gives the block just above it in O(1). */
-	after = pred ? &pred->list : &s->head;
-	if (after->next != &s->head)
-		succ = va_of_list(after->next);
-	mp = pred && pred->va_end == vs ? pred : NULL;
-	mn = succ && succ->va_start == ve ? succ : NULL;
-
-	if (mp && mn) {
-		mp->va_end = mn->va_end;
-		set_remove(a, s, mn);
-		vmc_meta_free(a, mn);
-		vmc_rb_propagate(&mp->rb, &va_free_aug);
-		vmc_meta_free(a, va);
-	} else if (mp) {
-		mp->va_end = ve;
-		vmc_rb_propagate(&mp->rb, &va_free_aug);
-		vmc_meta_free(a, va);
-	} else if (mn) {
-		/* Grows downwards: still above pred, so the key order holds. */
-		mn->va_start = vs;
-		vmc_rb_propagate(&mn->rb, &va_free_aug);
-		vmc_meta_free(a, va);
-	} else {
-		va->state = VMC_VA_FREE;
-		va->kind = VMC_VA_NONE;
-		va->u.vm = NULL;
-		va->subtree_max_size = vmc_va_size(va);
-		vmc_rb_link(&va->rb, parent, link);
-		vmc_rb_insert(&s->root, &va->rb, &va_free_aug);
-		vmc_list_add(&va->list, after);
-		s->nr++;
-	}
-}
+/* ---------- freeing ---------- */
 
 void vmc_va_free(struct vmc_arena *a, struct vmc_va *va)
 {
 	VMC_VERIFY3U(va->state, ==, VMC_VA_BUSY);
 	vmc_dirty_add(a, va->va_start, va->va_end);
+	va_event_free(a, VMC_VA_EV_LAZY, va);
 	set_remove(a, &a->vs.busy, va);
 	va->state = VMC_VA_LAZY;
 	va->kind = VMC_VA_NONE;
 	va->u.vm = NULL;
-	set_insert(a, &a->vs.lazy, va);
 	a->vs.lazy_pages += vmc_va_size(va) >> VMC_PAGE_SHIFT;
+	set_merge_or_add(a, &a->vs.lazy, va);
 	if (a->vs.lazy_pages > a->vs.lazy_max_pages)
 		vmc_va_purge(a);
+}
+
+/* A range leaves every set and merges into the free set. */
+static void va_to_free(struct vmc_arena *a, struct vmc_va *va)
+{
+	va->state = VMC_VA_FREE;
+	va->kind = VMC_VA_NONE;
+	va->u.vm = NULL;
+	set_merge_or_add(a, &a->vs.free, va);
 }
 
 void vmc_va_free_now(struct vmc_arena *a, struct vmc_va *va)
 {
 	VMC_VERIFY3U(va->state, ==, VMC_VA_BUSY);
 	vmc_dirty_add(a, va->va_start, va->va_end);
+	va_event_free(a, VMC_VA_EV_FREE, va);
 	set_remove(a, &a->vs.busy, va);
-	va_free_insert(a, va);
+	va_to_free(a, va);
 }
 
 unsigned long vmc_va_purge(struct vmc_arena *a)
@@ -430,17 +601,18 @@ unsigned long vmc_va_purge(struct vmc_arena *a)
 	lo = va_of_list(lz->head.next)->va_start;
 	hi = va_of_list(lz->head.prev)->va_end;
 	vmc_bo_flush_tlb(a, lo, hi);
+	va_event(a, VMC_VA_EV_PURGE, 0, NULL);
 
 	/*
-	 * Every lazy area leaves, so the lazy tree is dropped as a whole
-	 * instead of being erased node by node.
+	 * Every lazy area leaves, in address order, so the lazy tree is
+	 * dropped as a whole instead of being erased node by node.
 	 */
 	vmc_list_for_each_safe(pos, tmp, &lz->head) {
 		struct vmc_va *va = va_of_list(pos);
 
 		vmc_list_del(&va->list);
 		vmc_dirty_add(a, va->va_start, va->va_end);
-		va_free_insert(a, va);
+		va_to_free(a, va);
 		n++;
 	}
 	VMC_VERIFY3U(n, ==, lz->nr);
@@ -489,12 +661,16 @@ int vmc_va_init(struct vmc_arena *a)
 		a->vs.lazy_max_pages = vmc_fls_long(cpus) *
 				       ((32UL << 20) >> VMC_PAGE_SHIFT);
 	}
-	VMC_VERIFY(a->start < a->end);
+	if (a->cfg.placement != VMC_PLACEMENT_LINUX &&
+	    a->cfg.placement != VMC_PLACEMENT_EXACT)
+		return -EINVAL;
+	VMC_VERIFY(VA_SPACE_START < a->start && a->start < a->end);
+	/* vmap_init_free_space() with no early areas (theory 2). */
 	va = vmc_meta_alloc(a, sizeof(*va));
 	if (!va)
 		return -ENOMEM;
-	va->va_start = a->start;
-	va->va_end = a->end;
+	va->va_start = VA_SPACE_START;
+	va->va_end = VA_SPACE_END;
 	va->state = VMC_VA_FREE;
 	set_insert(a, &a->vs.free, va);
 	return 0;
@@ -567,11 +743,19 @@ static int va_validate_set(struct vmc_arena *a, struct vmc_vaset *s,
 					 "state %u", name, va->va_start,
 					 va->va_end, va->state);
 		if (va->va_start >= va->va_end ||
-		    !vmc_page_aligned(va->va_start) ||
-		    !vmc_page_aligned(va->va_end))
+		    (!vmc_page_aligned(va->va_start) &&
+		     va->va_start != VA_SPACE_START) ||
+		    (!vmc_page_aligned(va->va_end) &&
+		     va->va_end != VA_SPACE_END))
 			return va_report(1, msg, len, "%s area [0x%lx, 0x%lx) is "
 					 "empty or not page aligned", name,
 					 va->va_start, va->va_end);
+		if (state != VMC_VA_FREE &&
+		    (va->va_start < a->start || va->va_end > a->end))
+			return va_report(1, msg, len, "%s area [0x%lx, 0x%lx) is "
+					 "outside the arena [0x%lx, 0x%lx)",
+					 name, va->va_start, va->va_end,
+					 a->start, a->end);
 		if (prev && prev->va_start < va->va_start &&
 		    prev->va_end > va->va_start)
 			return va_report(1, msg, len, "%s areas [0x%lx, 0x%lx) "
@@ -601,7 +785,8 @@ static int va_validate_set(struct vmc_arena *a, struct vmc_vaset *s,
 						 prev->va_end, va->va_start,
 						 va->va_end);
 		}
-		*pages += vmc_va_size(va) >> VMC_PAGE_SHIFT;
+		if (state != VMC_VA_FREE)
+			*pages += vmc_va_size(va) >> VMC_PAGE_SHIFT;
 		prev = va;
 		nr++;
 		n = vmc_rb_next(n);
@@ -613,7 +798,6 @@ static int va_validate_set(struct vmc_arena *a, struct vmc_vaset *s,
 	if (nr != s->nr)
 		return va_report(3, msg, len, "%s set counts %lu areas, holds %lu",
 				 name, s->nr, nr);
-	(void)a;
 	return 0;
 }
 
@@ -624,7 +808,7 @@ int vmc_va_validate(struct vmc_arena *a, char *msg, size_t len)
 	static const unsigned char states[3] = { VMC_VA_FREE, VMC_VA_BUSY,
 						 VMC_VA_LAZY };
 	struct vmc_list *cur[3];
-	unsigned long pages[3], at = a->start;
+	unsigned long pages[3], at = VA_SPACE_START;
 	int i, err;
 
 	if (msg && len)
@@ -639,7 +823,7 @@ int vmc_va_validate(struct vmc_arena *a, char *msg, size_t len)
 		return va_report(3, msg, len, "lazy_pages is %lu, lazy set holds "
 				 "%lu pages", a->vs.lazy_pages, pages[2]);
 
-	/* Merge the three ordered lists: they must tile [start, end). */
+	/* Merge the three ordered lists: they must tile the whole space. */
 	for (i = 0; i < 3; i++)
 		cur[i] = sets[i]->head.next;
 	for (;;) {
@@ -670,8 +854,9 @@ int vmc_va_validate(struct vmc_arena *a, char *msg, size_t len)
 		at = low->va_end;
 		cur[which] = cur[which]->next;
 	}
-	if (at != a->end)
+	if (at != VA_SPACE_END)
 		return va_report(1, msg, len, "[0x%lx, 0x%lx) is in no set "
-				 "(arena ends at 0x%lx)", at, a->end, a->end);
+				 "(the space ends at 0x%lx)", at, VA_SPACE_END,
+				 VA_SPACE_END);
 	return 0;
 }

@@ -56,6 +56,28 @@ struct vmc_backend_ops;
 #define VMC_ARENA_DEBUG         0x4u  /* full vmc_check() after every call */
 #define VMC_ARENA_QUIET         0x8u  /* no default logging of warnings */
 
+/* Placement policies (struct vmc_arena_config.placement). */
+#define VMC_PLACEMENT_LINUX     0u    /* Linux 6.1: the default */
+#define VMC_PLACEMENT_EXACT     1u    /* exact lowest aligned fit */
+
+/*
+ * VA events (struct vmc_arena_config.va_event): one per call of the
+ * vmap-area allocator, in order.  A search is one ALLOC or NOFIT event
+ * with its request (size, align, [vstart, vend)); on NOFIT the
+ * allocator purges and may search once more.
+ */
+#define VMC_VA_EV_ALLOC         1u    /* found: [addr, addr + size) busy */
+#define VMC_VA_EV_NOFIT         2u    /* searched, no room (addr 0) */
+#define VMC_VA_EV_LAZY          3u    /* [addr, +size) busy -> lazy */
+#define VMC_VA_EV_FREE          4u    /* [addr, +size) busy -> free at once */
+#define VMC_VA_EV_PURGE         5u    /* the lazy set went back to free */
+
+struct vmc_va_event {
+	unsigned int kind;              /* VMC_VA_EV_* */
+	unsigned long addr, size;
+	unsigned long align, vstart, vend;      /* ALLOC, NOFIT */
+};
+
 /* Log levels passed to the log callback. */
 #define VMC_LOG_ERR   3
 #define VMC_LOG_WARN  4
@@ -84,6 +106,17 @@ struct vmc_arena_config {
 	   any window out of the space, e.g. the one a kmod run reports, so that
 	   a sim arena has the same addresses and therefore the same alignments. */
 	unsigned long start;
+	/* Appended: VMC_PLACEMENT_LINUX (0, the default): Linux 6.1's
+	   find_vmap_lowest_match() on a free tree shaped as Linux's, so
+	   addresses equal the kernel's; VMC_PLACEMENT_EXACT: the true lowest
+	   aligned fit, a study option (what a naive model computes). */
+	unsigned int placement;
+	/* Appended: the vmap-area allocator's calls as they happen
+	   (struct vmc_va_event), for harnesses that check or follow them:
+	   the op-stream model and the linux61 oracle.  Called under the
+	   arena lock; must not call back into the arena.  NULL: none. */
+	void (*va_event)(void *arg, const struct vmc_va_event *ev);
+	void *va_event_arg;
 };
 
 /*

@@ -56,6 +56,7 @@ static int meng_create(const struct vmc_engine_cfg *cfg, void **state)
 	mc.nr_nodes = cfg->nr_nodes;
 	mc.dev_frames = cfg->dev_frames;
 	mc.lazy_max_pages = cfg->lazy_max_pages;
+	mc.placement = cfg->placement;
 	err = mdl_create(&mc, &e->m);
 	if (err) {
 		free(e);
@@ -290,6 +291,63 @@ static void meng_exec(void *state, const struct vmc_op *op,
 	}
 }
 
+/*
+ * Linux placement: take the core's choices (its VA events for this op)
+ * after checking each against Linux's rule (mdl_va.c).  A choice the
+ * rule refuses, or events that do not match the model's allocations,
+ * make the op's result -EPROTO with the reason, which the runner reports
+ * as a difference.  Exact placement ignores the lead.
+ */
+static void meng_exec_follow(void *state, const struct vmc_op *op,
+			     const struct vmc_result *lead,
+			     struct vmc_result *res)
+{
+	struct meng *e = state;
+	struct mdl_space *sp = &e->m->sp;
+	struct mdl_va_ev ev[VMC_RESULT_VA_EV] = { { false, 0, 0, 0 } };
+	unsigned int i, n;
+
+	if (!sp->linux_mode || e->desync) {
+		meng_exec(state, op, res);
+		return;
+	}
+	if (lead->nva_ev > VMC_RESULT_VA_EV) {
+		/* Events were lost: the model cannot follow any more. */
+		e->desync = true;
+		meng_exec(state, op, res);
+		res->why = "more VA events in one op than a result holds";
+		return;
+	}
+	/* Only the searches matter here; frees and purges the model does. */
+	for (i = n = 0; i < lead->nva_ev; i++) {
+		const struct vmc_va_ev *le = &lead->va_ev[i];
+
+		if (le->kind != VMC_ENGINE_EV_ALLOC &&
+		    le->kind != VMC_ENGINE_EV_NOFIT)
+			continue;
+		ev[n].found = le->kind == VMC_ENGINE_EV_ALLOC;
+		ev[n].addr = e->m->start + (unsigned long)le->off;
+		ev[n].size = (unsigned long)le->size;
+		ev[n].align = (unsigned long)le->align;
+		n++;
+	}
+	mdl_space_follow(sp, ev, n);
+	meng_exec(state, op, res);
+	if (!sp->bad && sp->iev < n) {
+		snprintf(sp->why, sizeof(sp->why), "the core searched for 0x%lx "
+			 "bytes at align 0x%lx, the model did not",
+			 ev[sp->iev].size, ev[sp->iev].align);
+		sp->bad = true;
+	}
+	if (sp->bad && !res->ignore) {
+		res->err = -EPROTO;
+		res->has_addr = false;
+		res->off = 0;
+		snprintf(res->detail, sizeof(res->detail), "%.159s", sp->why);
+	}
+	mdl_space_follow(sp, NULL, 0);
+}
+
 static int meng_check(void *state, char *msg, size_t len)
 {
 	struct meng *e = state;
@@ -316,4 +374,5 @@ const struct vmc_engine_ops vmc_engine_model = {
 	.exec = meng_exec,
 	.check = meng_check,
 	.check_changed = meng_check_changed,
+	.exec_follow = meng_exec_follow,
 };

@@ -5,16 +5,29 @@
  * ------
  * The arena [start, end) is tiled by segments in address order, each
  * free, busy or lazy.  Adjacent free segments are always merged; busy
- * and lazy ones never are (each is one vmap area).  Allocation scans the
- * free segments from the lowest and takes the first where an aligned
- * address A >= vstart with A + size <= vend fits: the exact lowest fit
- * the core promises.  Freeing makes a busy segment lazy (purging all
- * lazy segments when their pages exceed lazy_max) or, on error paths,
- * free at once.  A failed fit purges the lazy segments (if any) and
- * tries once more.  Everything is a linear scan and a memmove: slow and
- * obviously right, which is the point.
+ * and lazy ones never are (each is one vmap area).  Freeing makes a busy
+ * segment lazy (purging all lazy segments when their pages exceed
+ * lazy_max) or, on error paths, free at once.  A failed fit releases
+ * fragmented vmap blocks and purges the lazy segments (if either did
+ * anything) and tries once more.  Everything is a linear scan and a
+ * memmove: slow and obviously right, which is the point.
+ *
+ * Placement.  Exact: scan the free segments from the lowest and take the
+ * first where an aligned A >= vstart with A + size <= vend fits.  Linux:
+ * its choice depends on the shape of its free tree, which the model does
+ * not have; so it checks the core's choice (an event of the op,
+ * mdl_space_follow) against the rule every Linux answer obeys and then
+ * takes it.  With L = size + align - 1 when align > PAGE_SIZE (unless
+ * the range is exactly size long), else L = size: the answer is an
+ * aligned fit in range inside one free segment, at that segment's first
+ * aligned address at or above vstart, and no lower free segment holds L
+ * bytes in range (with L = size: fits at all), since Linux's search
+ * would have found that one first; a failure is allowed only when no
+ * free segment holds L bytes in range.  A choice outside the rule is
+ * reported (mdl_space.bad), not followed.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +138,23 @@ static bool fit(const struct mdl_seg *s, unsigned long size,
 	return true;
 }
 
+/* Cut [a, a + size) out of free segment i. */
+static void carve(struct mdl_space *sp, size_t i, unsigned long a,
+		  unsigned long size, struct mdl_area *own)
+{
+	struct mdl_seg f = sp->v[i];
+	struct mdl_seg b = { a, a + size, MDL_BUSY, own };
+	struct mdl_seg l = { f.s, a, MDL_FREE, NULL };
+	struct mdl_seg r = { a + size, f.e, MDL_FREE, NULL };
+
+	remove_at(sp, i);
+	if (r.s < r.e)
+		insert_at(sp, i, r);
+	insert_at(sp, i, b);
+	if (l.s < l.e)
+		insert_at(sp, i, l);
+}
+
 static int alloc_once(struct mdl_space *sp, unsigned long size,
 		      unsigned long align, unsigned long vstart,
 		      unsigned long vend, struct mdl_area *own,
@@ -138,20 +168,182 @@ static int alloc_once(struct mdl_space *sp, unsigned long size,
 			break;
 	if (i == sp->n)
 		return -ENOENT;
-	{
-		struct mdl_seg f = sp->v[i];
-		struct mdl_seg b = { a, a + size, MDL_BUSY, own };
-		struct mdl_seg l = { f.s, a, MDL_FREE, NULL };
-		struct mdl_seg r = { a + size, f.e, MDL_FREE, NULL };
-
-		remove_at(sp, i);
-		if (r.s < r.e)
-			insert_at(sp, i, r);
-		insert_at(sp, i, b);
-		if (l.s < l.e)
-			insert_at(sp, i, l);
-	}
+	carve(sp, i, a, size, own);
 	*addr = a;
+	return 0;
+}
+
+/* ---- Linux placement: is the core's choice allowed? ---- */
+
+/*
+ * What Linux's search may skip: with align > PAGE_SIZE it looks for a
+ * free block of size + align - 1 bytes (unless the range is exactly
+ * size long), so only such a block, or with the plain length an exact
+ * fit, is certain to be found.
+ */
+static unsigned long linux_length(unsigned long size, unsigned long align,
+				  unsigned long vstart, unsigned long vend)
+{
+	if (align > MDL_PAGE_SIZE && vend - vstart != size)
+		return size + align - 1;
+	return size;
+}
+
+/* Must Linux's search find something in free segment s? */
+static bool linux_must_find(const struct mdl_seg *s, unsigned long size,
+			    unsigned long align, unsigned long vstart,
+			    unsigned long vend)
+{
+	unsigned long len = linux_length(size, align, vstart, vend), a;
+	unsigned long lo = s->s > vstart ? s->s : vstart;
+	unsigned long hi = s->e < vend ? s->e : vend;
+
+	if (s->st != MDL_FREE || lo >= hi)
+		return false;
+	if (len == size)
+		return fit(s, size, align, vstart, vend, &a);
+	return hi - lo >= len;
+}
+
+__attribute__((format(printf, 2, 3)))
+static void follow_bad(struct mdl_space *sp, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (sp->bad)
+		return;
+	sp->bad = true;
+	va_start(ap, fmt);
+	vsnprintf(sp->why, sizeof(sp->why), fmt, ap);
+	va_end(ap);
+}
+
+/* Linux may fail: no segment in range it would certainly find. */
+static void check_may_fail(struct mdl_space *sp, unsigned long size,
+			   unsigned long align, unsigned long vstart,
+			   unsigned long vend)
+{
+	size_t i;
+
+	for (i = 0; i < sp->n; i++)
+		if (linux_must_find(&sp->v[i], size, align, vstart, vend)) {
+			follow_bad(sp, "linux rule: the core found no room for "
+				   "0x%lx bytes, but the free block at +0x%lx "
+				   "fits them at any alignment", size,
+				   sp->v[i].s - sp->start);
+			return;
+		}
+}
+
+/*
+ * Is a the place Linux's rule allows: [a, a + size) fits in range inside
+ * one free segment, at that segment's first aligned address, and no
+ * lower segment is one Linux's search must find?  Index of the segment.
+ */
+static bool linux_allows(struct mdl_space *sp, unsigned long a,
+			 unsigned long size, unsigned long align,
+			 unsigned long vstart, unsigned long vend, size_t *idx)
+{
+	unsigned long first;
+	size_t i;
+
+	for (i = 0; i < sp->n && sp->v[i].e <= a; i++) {
+		if (linux_must_find(&sp->v[i], size, align, vstart, vend)) {
+			follow_bad(sp, "linux rule: the core chose +0x%lx, but "
+				   "the lower free block at +0x%lx fits 0x%lx "
+				   "bytes at any alignment", a - sp->start,
+				   sp->v[i].s - sp->start, size);
+			return false;
+		}
+	}
+	if (i == sp->n || (a & (align - 1)) || a < vstart || a + size < a ||
+	    a + size > vend || sp->v[i].st != MDL_FREE || sp->v[i].s > a ||
+	    a + size > sp->v[i].e) {
+		follow_bad(sp, "linux rule: the core chose +0x%lx for 0x%lx "
+			   "bytes at align 0x%lx: not an aligned free fit in "
+			   "range", a - sp->start, size, align);
+		return false;
+	}
+	first = sp->v[i].s > vstart ? sp->v[i].s : vstart;
+	first = (first + align - 1) & ~(align - 1);
+	if (a != first) {
+		follow_bad(sp, "linux rule: the core chose +0x%lx, not the "
+			   "block's first aligned address +0x%lx",
+			   a - sp->start, first - sp->start);
+		return false;
+	}
+	*idx = i;
+	return true;
+}
+
+void mdl_space_follow(struct mdl_space *sp, const struct mdl_va_ev *ev,
+		      size_t n)
+{
+	sp->following = ev != NULL;
+	sp->ev = ev;
+	sp->nev = n;
+	sp->iev = 0;
+	sp->bad = false;
+	sp->why[0] = '\0';
+}
+
+static bool any_lazy(const struct mdl_space *sp)
+{
+	size_t i;
+
+	for (i = 0; i < sp->n; i++)
+		if (sp->v[i].st == MDL_LAZY)
+			return true;
+	return false;
+}
+
+/* purge_vmap_area_lazy() of the failure path; true if anything may have
+ * changed (then the allocation is tried once more). */
+static bool retry_purge(struct mdl_space *sp)
+{
+	unsigned long blocks = sp->purge_blocks ?
+			       sp->purge_blocks(sp->purge_arg) : 0;
+
+	if (!blocks && !any_lazy(sp))
+		return false;
+	mdl_space_purge(sp);
+	return true;
+}
+
+/* Linux placement, following the core's events (mdl_space_follow). */
+static int alloc_follow(struct mdl_space *sp, unsigned long size,
+			unsigned long align, unsigned long vstart,
+			unsigned long vend, struct mdl_area *own,
+			unsigned long *addr)
+{
+	const struct mdl_va_ev *ev;
+	size_t i;
+
+	/* The core's searches of this op, in order: the next is ours. */
+	ev = sp->iev < sp->nev ? &sp->ev[sp->iev] : NULL;
+	if (ev && !ev->found && ev->size == size && ev->align == align) {
+		/* It failed: then purged and searched once more, or gave up. */
+		sp->iev++;
+		check_may_fail(sp, size, align, vstart, vend);
+		if (!retry_purge(sp))
+			return -ENOMEM;
+		ev = sp->iev < sp->nev ? &sp->ev[sp->iev] : NULL;
+		if (ev && !ev->found && ev->size == size && ev->align == align) {
+			sp->iev++;
+			check_may_fail(sp, size, align, vstart, vend);
+			return -ENOMEM;
+		}
+	}
+	if (!ev || !ev->found || ev->size != size || ev->align != align) {
+		follow_bad(sp, "the core made no search for 0x%lx bytes at "
+			   "align 0x%lx", size, align);
+		return -ENOMEM;
+	}
+	if (!linux_allows(sp, ev->addr, size, align, vstart, vend, &i))
+		return -ENOMEM;
+	sp->iev++;
+	carve(sp, i, ev->addr, size, own);
+	*addr = ev->addr;
 	return 0;
 }
 
@@ -161,20 +353,16 @@ int mdl_space_alloc(struct mdl_space *sp, unsigned long size,
 		    unsigned long *addr)
 {
 	int err;
-	size_t i;
-	bool lazy = false;
 
 	if (!size || (size & (MDL_PAGE_SIZE - 1)) || !align ||
 	    (align & (align - 1)) || align < MDL_PAGE_SIZE ||
 	    vstart < sp->start || vend > sp->end || vstart >= vend)
 		return -EINVAL;
+	if (sp->linux_mode && sp->following)
+		return alloc_follow(sp, size, align, vstart, vend, own, addr);
 	err = alloc_once(sp, size, align, vstart, vend, own, addr);
-	for (i = 0; i < sp->n; i++)
-		lazy |= sp->v[i].st == MDL_LAZY;
-	if (err == -ENOENT && lazy) {
-		mdl_space_purge(sp);
+	if (err == -ENOENT && retry_purge(sp))
 		err = alloc_once(sp, size, align, vstart, vend, own, addr);
-	}
 	return err == -ENOENT ? -ENOMEM : err;
 }
 

@@ -966,8 +966,11 @@ int mdl_vm_unmap_ram(struct mdl *m, unsigned long addr, unsigned int count)
 	return 0;
 }
 
-int mdl_purge(struct mdl *m)
+/* Release blocks with no live chunk that are not fully dirty. */
+static unsigned long vb_purge_fragmented(void *arg)
 {
+	struct mdl *m = arg;
+	unsigned long n = 0;
 	size_t k = 0;
 
 	while (k < m->nvb) {
@@ -976,10 +979,17 @@ int mdl_purge(struct mdl *m)
 		if (b->bfree + b->bdirty == m->vb_pages &&
 		    b->bdirty != m->vb_pages) {
 			vb_release(m, k, false);
+			n++;
 			continue;
 		}
 		k++;
 	}
+	return n;
+}
+
+int mdl_purge(struct mdl *m)
+{
+	vb_purge_fragmented(m);
 	return (int)mdl_space_purge(&m->sp);
 }
 
@@ -1120,6 +1130,9 @@ int mdl_create(const struct mdl_cfg *cfg, struct mdl **out)
 		free(m);
 		return err;
 	}
+	m->sp.linux_mode = cfg->placement == 0;
+	m->sp.purge_blocks = vb_purge_fragmented;
+	m->sp.purge_arg = m;
 	pages = (m->end - m->start) >> MDL_PAGE_SHIFT;
 	n = pages / 16;
 	if (n < 2 * MDL_VMAP_MAX_ALLOC)

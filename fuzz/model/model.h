@@ -56,6 +56,8 @@ struct mdl_cfg {
 	unsigned int nr_nodes;          /* 0: 2 */
 	unsigned long dev_frames;       /* 0: 1024 */
 	unsigned long lazy_max_pages;   /* 0: 8192 */
+	unsigned int placement;         /* 0: Linux (check, then follow the
+					   core), 1: exact lowest fit */
 };
 
 /* ---- RAM: buddy allocator per node + frame contents (mdl_ram.c) ---- */
@@ -115,12 +117,33 @@ struct mdl_seg {
 	struct mdl_area *own;           /* busy: what it carries (may be NULL) */
 };
 
+/* One search of the core's VA allocator, absolute addresses (mdl_va.c). */
+struct mdl_va_ev {
+	bool found;                     /* at addr; else no room */
+	unsigned long addr, size, align;
+};
+
 struct mdl_space {
 	unsigned long start, end;
 	struct mdl_seg *v;
 	size_t n, cap;
 	unsigned long lazy_pages, lazy_max;
 	unsigned long nr_purges;
+	/*
+	 * Linux placement: the core's events for the op in progress
+	 * (mdl_space_follow), taken in order by the allocations.  A choice
+	 * Linux's rule does not allow, or events that do not match, set
+	 * `bad` with the reason in `why`.  Without events (no core to
+	 * follow) allocations take the exact lowest fit.
+	 */
+	bool linux_mode, following, bad;
+	const struct mdl_va_ev *ev;
+	size_t nev, iev;
+	char why[200];
+	/* The first step of the failure retry: release fragmented vmap
+	 * blocks (model.c); returns how many. */
+	unsigned long (*purge_blocks)(void *arg);
+	void *purge_arg;
 };
 
 int  mdl_space_init(struct mdl_space *sp, unsigned long start,
@@ -138,6 +161,10 @@ struct mdl_seg *mdl_space_find(struct mdl_space *sp, unsigned long addr);
 void mdl_space_free_lazy(struct mdl_space *sp, unsigned long addr);
 void mdl_space_free_now(struct mdl_space *sp, unsigned long addr);
 unsigned long mdl_space_purge(struct mdl_space *sp);
+/* Follow these events in the next op's allocations (n == 0 and ev ==
+ * NULL: stop following). */
+void mdl_space_follow(struct mdl_space *sp, const struct mdl_va_ev *ev,
+		      size_t n);
 /* Invariants 1 and 3 of the model's own list: 0 or the number. */
 int  mdl_space_check(const struct mdl_space *sp, char *msg, size_t len);
 

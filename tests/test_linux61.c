@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_linux61.c - the core's VA placement against Linux 6.1's own
+ * allocator code (the linux61 engine, fuzz/linux61/).
+ *
+ * 1. The oracle can fail: the issue's example with the core in exact
+ *    placement (+0x10000) differs from Linux (+0x18000), and the runner
+ *    says so.
+ * 2. The example in Linux placement: core, model and linux61 agree, and
+ *    the answer is +0x18000.
+ * 3. Generated streams: random sizes, alignments from 4 KiB to 1 GiB,
+ *    vmalloc_range ranges, frees, purges, vmap, ioremap, vm_map_ram and
+ *    vm_unmap_ram, vrealloc; every one run through core:sim, the model
+ *    (Linux rule) and linux61, which must agree call by call.  The count
+ *    (argv[1], default 2000) and the op mix are printed.  The seed of
+ *    stream i is base + i (argv[2], default 1): a failure names it, and
+ *    `test_linux61 1 SEED` replays it.
+ * Skipped, with the reason, when configure found no Linux 6.1 tarball.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "vmcore.h"
+#include "vmc_engine.h"
+#include "vmc_run.h"
+
+#ifndef VMC_HAVE_LINUX61
+int main(void)
+{
+	printf("1..0 # SKIP linux61 not built: configure found no Linux 6.1 "
+	       "source tarball (--with-linux-source=, Debian: apt-get install "
+	       "linux-source-6.1)\n");
+	return getenv("VMC_TAP_HARNESS") ? 0 : 77;
+}
+#else
+
+static const char example[] =
+	"r0 = vmalloc(size=0xb000)\n"
+	"r1 = vmalloc(size=0x1000)\n"
+	"r2 = vmalloc(size=0x1000)\n"
+	"r3 = vmalloc(size=0x1000)\n"
+	"r4 = vmalloc(size=0x1000)\n"
+	"r5 = vmalloc(size=0x1000)\n"
+	"r6 = vmalloc(size=0x1000)\n"
+	"vfree(r1)\nvfree(r3)\nvfree(r5)\npurge()\n"
+	"r7 = vmalloc(size=0x1000, align=0x8000)\n";
+
+static void spec(struct vmc_engine_spec *s, const struct vmc_engine_ops *ops,
+		 const char *label, unsigned int placement, uint64_t arena)
+{
+	memset(s, 0, sizeof(*s));
+	s->ops = ops;
+	s->label = label;
+	s->cfg.geometry = "x86_64";
+	s->cfg.arena_size = arena;
+	s->cfg.nr_frames = 16384;
+	s->cfg.nr_nodes = 2;
+	s->cfg.dev_frames = 1024;
+	s->cfg.placement = placement;
+}
+
+/* The three engines of a Linux-placement run: core first (the lead). */
+static size_t engines(struct vmc_engine_spec *e, unsigned int core_placement,
+		      uint64_t arena)
+{
+	spec(&e[0], &vmc_engine_core_sim, "core:sim", core_placement, arena);
+	spec(&e[1], &vmc_engine_model, "model", VMC_PLACEMENT_LINUX, arena);
+	spec(&e[2], &vmc_engine_linux61, "linux61", VMC_PLACEMENT_LINUX,
+	     arena);
+	return core_placement == VMC_PLACEMENT_EXACT ? 1 : 3;
+}
+
+static void t_example(void)
+{
+	struct vmc_engine_spec e[3];
+	struct vmc_run_report rep;
+	struct vmc_op *ops = NULL;
+	char err[128], *buf = NULL;
+	size_t n = 0, len = 0;
+	FILE *tr;
+	int ret;
+
+	if (!tap_ok(vmc_op_parse(example, sizeof(example) - 1, &ops, &n, err,
+				 sizeof(err)) == 0, "the example parses"))
+		return;
+	/* Exact core, Linux's code replaying its calls: must differ. */
+	engines(e, VMC_PLACEMENT_EXACT, 1ULL << 30);
+	e[1] = e[2];
+	memset(&rep, 0, sizeof(rep));
+	ret = vmc_run(ops, n, e, 2, 0, NULL, &rep);
+	tap_ok(ret == 1 && strstr(rep.what, "core +0x10000, linux61 +0x18000"),
+	       "exact core against linux61: the difference is reported (%s)",
+	       rep.what);
+
+	engines(e, VMC_PLACEMENT_LINUX, 1ULL << 30);
+	tr = open_memstream(&buf, &len);
+	memset(&rep, 0, sizeof(rep));
+	ret = tr ? vmc_run(ops, n, e, 3, VMC_RUN_TRACE, tr, &rep) : -1;
+	if (tr)
+		fclose(tr);
+	tap_ok(ret == 0 && buf &&
+	       strstr(buf, "r7 = vmalloc(size=0x1000, align=0x8000) = +0x18000"),
+	       "linux placement: core, model and linux61 agree on +0x18000%s%s",
+	       ret ? ": " : "", ret ? rep.what : "");
+	free(buf);
+	free(ops);
+}
+
+/* ---------- generated streams ---------- */
+
+static uint64_t rs;
+
+static uint64_t rnd(void)
+{
+	rs ^= rs << 13;
+	rs ^= rs >> 7;
+	rs ^= rs << 17;
+	return rs;
+}
+
+static uint64_t below(uint64_t n)
+{
+	return n ? rnd() % n : 0;
+}
+
+enum { M_VMALLOC, M_ALIGNED, M_RANGE, M_VFREE, M_PURGE, M_VMAP, M_IOREMAP,
+       M_MAPRAM, M_UNMAPRAM, M_VREALLOC, M_NR };
+static const char *const mix_name[M_NR] = {
+	"vmalloc", "vmalloc(align>4K)", "vmalloc_range", "free", "purge",
+	"vmap", "ioremap", "vm_map_ram", "vm_unmap_ram", "vrealloc" };
+static unsigned long mix[M_NR];
+
+#define PGSZ 4096ULL
+#define GARENA (64ULL << 30)            /* 64 GiB: room for 1 GiB aligns */
+
+static uint64_t gen_size(void)
+{
+	uint64_t k = below(100);
+
+	if (k < 70)
+		return (1 + below(8)) * PGSZ;
+	if (k < 95)
+		return (1 + below(256)) * PGSZ;
+	return (1 + below(2048)) * PGSZ - below(2) * 0x800;
+}
+
+static size_t gen_stream(struct vmc_op *ops, size_t nops)
+{
+	int kind[VMC_OP_REGS];
+	size_t i;
+
+	for (i = 0; i < VMC_OP_REGS; i++)
+		kind[i] = -1;
+	for (i = 0; i < nops; i++) {
+		struct vmc_op *op = &ops[i];
+		int r = (int)below(VMC_OP_REGS);
+		uint64_t k = below(100);
+
+		if (k < 45 && kind[r] >= 0)
+			k = 46;         /* free what r holds first */
+		if (k < 45) {
+			uint64_t j = below(100);
+
+			if (j < 50) {
+				vmc_op_init(op, VMC_OP_VMALLOC);
+				op->size = gen_size();
+				mix[M_VMALLOC]++;
+			} else if (j < 80) {
+				vmc_op_init(op, VMC_OP_VMALLOC);
+				op->size = gen_size();
+				op->align = PGSZ << (1 + below(18));
+				mix[M_ALIGNED]++;
+			} else {
+				uint64_t s = below(GARENA / PGSZ) * PGSZ;
+				uint64_t l = (1 + below(1 + below(4) ?
+					      4096 : GARENA / PGSZ)) * PGSZ;
+
+				vmc_op_init(op, VMC_OP_VMALLOC_RANGE);
+				op->size = gen_size();
+				op->align = PGSZ << below(19);
+				op->start = s;
+				op->end = s + l > GARENA ? GARENA : s + l;
+				mix[M_RANGE]++;
+			}
+			op->dst = r;
+			kind[r] = VMC_OP_VMALLOC;
+		} else if (k < 75) {
+			if (kind[r] < 0) {     /* nothing there: allocate */
+				vmc_op_init(op, VMC_OP_VMALLOC);
+				op->size = gen_size();
+				op->dst = r;
+				kind[r] = VMC_OP_VMALLOC;
+				mix[M_VMALLOC]++;
+				continue;
+			}
+			vmc_op_init(op, kind[r] == VMC_OP_VMAP ? VMC_OP_VUNMAP :
+				    kind[r] == VMC_OP_IOREMAP ? VMC_OP_IOUNMAP :
+				    kind[r] == VMC_OP_VM_MAP_RAM ?
+				    VMC_OP_VM_UNMAP_RAM : VMC_OP_VFREE);
+			mix[kind[r] == VMC_OP_VM_MAP_RAM ? M_UNMAPRAM : M_VFREE]++;
+			op->src = r;
+			kind[r] = -1;
+		} else if (k < 79) {
+			vmc_op_init(op, VMC_OP_PURGE);
+			mix[M_PURGE]++;
+		} else if (k < 85) {
+			vmc_op_init(op, VMC_OP_VMAP);
+			op->dst = r;
+			op->pages = (uint32_t)(1 + below(16));
+			kind[r] = VMC_OP_VMAP;
+			mix[M_VMAP]++;
+		} else if (k < 89) {
+			vmc_op_init(op, VMC_OP_IOREMAP);
+			op->dst = r;
+			op->phys = below(512) * PGSZ + below(2) * below(PGSZ);
+			op->size = (1 + below(64)) * PGSZ - below(2) * 0x100;
+			kind[r] = VMC_OP_IOREMAP;
+			mix[M_IOREMAP]++;
+		} else if (k < 97) {
+			vmc_op_init(op, VMC_OP_VM_MAP_RAM);
+			op->dst = r;
+			op->pages = (uint32_t)(below(10) ? 1 + below(64) :
+					       65 + below(64));
+			kind[r] = VMC_OP_VM_MAP_RAM;
+			mix[M_MAPRAM]++;
+		} else {
+			vmc_op_init(op, VMC_OP_VREALLOC);
+			op->src = r;
+			op->dst = r;
+			op->size = gen_size();
+			kind[r] = VMC_OP_VMALLOC;
+			mix[M_VREALLOC]++;
+		}
+	}
+	return nops;
+}
+
+static void t_streams(unsigned long count, unsigned long long base)
+{
+	enum { NOPS = 300 };
+	struct vmc_op *ops = calloc(NOPS, sizeof(*ops));
+	struct vmc_engine_spec e[3];
+	unsigned long i, bad = 0, nops = 0, got = 0, null = 0;
+	char first[1200] = "", *buf = NULL;
+	size_t len = 0;
+	int m;
+
+	if (!ops)
+		return;
+	engines(e, VMC_PLACEMENT_LINUX, GARENA);
+	for (i = 0; i < count; i++) {
+		struct vmc_run_report rep;
+		FILE *tr;
+		size_t n;
+		int ret;
+
+		rs = (base + i) * 0x9e3779b97f4a7c15ULL + 1;
+		n = gen_stream(ops, NOPS);
+		nops += n;
+		memset(&rep, 0, sizeof(rep));
+		tr = open_memstream(&buf, &len);
+		ret = vmc_run(ops, n, e, 3, VMC_RUN_TRACE, tr, &rep);
+		if (tr) {
+			const char *p;
+
+			fclose(tr);
+			for (p = buf; p && (p = strstr(p, " = +0x")); p++)
+				got++;
+			for (p = buf; p && (p = strstr(p, " = NULL")); p++)
+				null++;
+			free(buf);
+			buf = NULL;
+		}
+		if (ret && !bad++)
+			snprintf(first, sizeof(first), "seed %llu: %s",
+				 base + i, rep.what);
+	}
+	for (m = 0; m < M_NR; m++)
+		tap_diag("op mix: %-18s %lu", mix_name[m], mix[m]);
+	tap_diag("address results: %lu addresses, %lu NULL", got, null);
+	tap_ok(bad == 0, "%lu generated streams, %lu ops: core, model and "
+	       "linux61 agree (%lu differ)", count, nops, bad);
+	if (bad)
+		tap_diag("first: %s", first);
+	free(ops);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long count = argc > 1 ? strtoul(argv[1], NULL, 0) : 2000;
+	unsigned long long base = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
+
+	t_example();
+	t_streams(count, base);
+	return tap_done();
+}
+#endif
