@@ -787,6 +787,7 @@ static int chk_frames(struct chk *c)
 {
 	struct vmc_arena *a = c->a;
 	unsigned long data = 0, arrays = 0, tables, used, want;
+	char hmsg[sizeof(c->v->msg)];
 	struct vmc_list *pos;
 
 	vmc_list_for_each(pos, &a->vs.busy.head) {
@@ -822,6 +823,8 @@ static int chk_frames(struct chk *c)
 				"tables %lu + harness %lu)", used, want,
 				a->frames_baseline, a->frames_data,
 				a->frames_tables, a->frames_harness);
+	if (vmc_hf_validate(a, hmsg, sizeof(hmsg)))
+		return chk_fail(c, 6, "%s", hmsg);
 	return 0;
 }
 
@@ -832,9 +835,14 @@ static int chk_probe(struct chk *c, struct vmc_va *va, unsigned long addr,
 {
 	static const size_t offs[2] = { 0, VMC_PAGE_SIZE - CHK_PROBE };
 	unsigned char buf[CHK_PROBE];
-	const unsigned char *k = vmc_bo_kaddr(c->a, pfn);
+	const unsigned char *k = vmc_bo_kaddr_try(c->a, pfn);
 	unsigned int i, j;
 	int err;
+
+	if (!k)
+		return chk_fail(c, 6, "%s area 0x%lx maps pfn 0x%lx, which is "
+				"not allocated", chk_kind_name(va),
+				va->va_start, pfn);
 
 	for (i = 0; i < 2; i++) {
 		err = vmc_bo_access(c->a, addr + offs[i], buf, CHK_PROBE,
