@@ -31,7 +31,7 @@ int vmc_run(const struct vmc_op *ops, size_t n,
 	    const struct vmc_engine_spec *eng, size_t neng, unsigned int flags,
 	    FILE *trace, struct vmc_run_report *rep)
 {
-	struct vmc_trace_sink sink = { rf_line, trace };
+	struct vmc_trace_sink sink = { rf_line, trace, NULL };
 
 	return vmc_run_sink(ops, n, eng, neng, flags,
 			    trace && (flags & VMC_RUN_TRACE) ? &sink : NULL,

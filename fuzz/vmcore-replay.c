@@ -481,7 +481,7 @@ static int kmod_vs_sim(const struct input *in, const struct kmod_hdr *h,
 		       char *ktrace, const struct opts *o)
 {
 	struct membuf m = { NULL, 0, 0, 0 };
-	struct vmc_trace_sink sink = { membuf_line, &m };
+	struct vmc_trace_sink sink = { membuf_line, &m, NULL };
 	struct vmc_engine_spec spec;
 	struct vmc_run_report rep;
 	int ret;
