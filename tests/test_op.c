@@ -566,7 +566,7 @@ static void test_observe(void)
 	static const char t2[] = "r0 = vmalloc(size=0x1000, align=0x200000)\n";
 	struct vmc_engine_ops lying = liar;
 	struct vmc_engine_spec e[2];
-	struct vmc_trace_sink sink;
+	struct vmc_trace_sink sink = { NULL, NULL, NULL };
 	struct vmc_run_report rep;
 	struct vmc_arena_config ac;
 	struct vmc_arena *a;

@@ -407,19 +407,12 @@ static unsigned long mm_reserve_window(unsigned long home, unsigned long *len)
 
 #ifdef MM_UNDER_TSAN
 	(void)home;
-	for (k = 0; k < sizeof(mm_small) / sizeof(mm_small[0]); k++) {
-		win = mm_reserve_anywhere(mm_small[k]);
-		if (win) {
-			*len = mm_small[k];
-			return win;
-		}
-	}
-	return 0;
 #else
 	*len = MM_WINDOW;
 	win = mm_reserve_home(home);
 	if (win)
 		return win;
+#endif
 	for (k = 0; k < sizeof(mm_small) / sizeof(mm_small[0]); k++) {
 		win = mm_reserve_anywhere(mm_small[k]);
 		if (win) {
@@ -428,7 +421,6 @@ static unsigned long mm_reserve_window(unsigned long home, unsigned long *len)
 		}
 	}
 	return 0;
-#endif
 }
 
 /* One of the three homes of section 4, or 0. */
