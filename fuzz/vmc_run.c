@@ -428,6 +428,15 @@ int vmc_run_sink(const struct vmc_op *ops, size_t n,
 		struct rr_reg *regs = run->regs;
 
 		ref = 0;
+		if (sink && sink->stop && sink->stop(sink->arg)) {
+			rep->index = i;
+			rep->line = ops[i].line;
+			snprintf(rep->what, sizeof(rep->what),
+				 "stopped before op %zu of %zu (line %u)", i, n,
+				 (unsigned int)ops[i].line);
+			ret = 2;
+			goto out;
+		}
 		if (op.kind == VMC_OP_VM_UNMAP_RAM && !op.pages)
 			op.pages = regs[op.src].kind == VMC_OP_VM_MAP_RAM ?
 				   regs[op.src].pages : 0;

@@ -61,6 +61,13 @@ struct vmc_run_report {
 struct vmc_trace_sink {
 	void (*line)(void *arg, const char *line);
 	void *arg;
+	/*
+	 * Appended, optional: asked before every op; non-zero stops the run
+	 * there (vmc_run_sink returns 2, rep->index is the op not run,
+	 * rep->what says how far it got).  The kernel module's RUN ioctl
+	 * stops on a fatal signal or when its op / time budget is spent.
+	 */
+	int (*stop)(void *arg);
 };
 
 /*
@@ -70,7 +77,7 @@ struct vmc_trace_sink {
  * not needed here), and on a mismatch the two differing lines, each
  * followed by "  [label]".  Returns 0 when every result agreed and every
  * check passed, 1 on the first mismatch or violation (rep says which),
- * -1 when an engine could not be created or memory ran out (rep->what
+ * 2 when sink->stop asked to stop (no final check), -1 when an engine could not be created or memory ran out (rep->what
  * says why).  Kernel-safe; its own stack use is small.
  */
 int vmc_run_sink(const struct vmc_op *ops, size_t n,

@@ -54,7 +54,7 @@ int vmc_run(const struct vmc_op *ops, size_t n,
 	    const struct vmc_engine_spec *eng, size_t neng, unsigned int flags,
 	    FILE *trace, struct vmc_run_report *rep)
 {
-	struct vmc_trace_sink sink = { rf_line, trace };
+	struct vmc_trace_sink sink = { rf_line, trace, NULL };
 
 	if (!(flags & (VMC_RUN_EVERY_MAX << VMC_RUN_EVERY_SHIFT)))
 		flags |= VMC_RUN_EVERY(vmc_run_env_every());
@@ -177,7 +177,7 @@ int vmc_run_groups_sink(const struct vmc_op *ops, size_t n,
 int vmc_run_groups(const struct vmc_op *ops, size_t n, unsigned int flags,
 		   FILE *trace, struct vmc_run_report *rep)
 {
-	struct vmc_trace_sink sink = { rf_line, trace };
+	struct vmc_trace_sink sink = { rf_line, trace, NULL };
 
 	return vmc_run_groups_sink(ops, n, flags,
 				   trace && (flags & VMC_RUN_TRACE) ? &sink :

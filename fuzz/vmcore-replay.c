@@ -439,7 +439,7 @@ static int run(const char *name, const struct vmc_op *ops, size_t n,
 	       const struct opts *o)
 {
 	int all = o->trace;
-	struct vmc_trace_sink out = { out_line, &all };
+	struct vmc_trace_sink out = { out_line, &all, NULL };
 	const struct vmc_trace_sink *sink = NULL;
 	struct vmc_run_report rep;
 	struct vmc_engine_spec spec;
@@ -689,7 +689,7 @@ static int kmod_vs_sim(const struct input *in, const struct kmod_hdr *h,
 		       char *ktrace, const struct opts *o)
 {
 	struct membuf m = { NULL, 0, 0, 0 };
-	struct vmc_trace_sink sink = { membuf_line, &m };
+	struct vmc_trace_sink sink = { membuf_line, &m, NULL };
 	struct vmc_engine_spec spec;
 	struct vmc_run_report rep;
 	int ret;

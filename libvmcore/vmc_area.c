@@ -255,12 +255,14 @@ static void vmc_line_vm(struct vmc_arena *a, struct vmc_line *l,
 		vmc_line_numa(a, l, vm);
 }
 
-void vmc_vmallocinfo(struct vmc_arena *a, bool offsets,
-		     void (*emit)(void *arg, const char *line), void *arg)
+int vmc_vmallocinfo(struct vmc_arena *a, bool offsets,
+		    void (*emit)(void *arg, const char *line), void *arg)
 {
 	struct vmc_list *pos;
 	struct vmc_line l;
 
+	if (!emit)
+		return -EINVAL;
 	vmc_lock(&a->lock);
 	vmc_list_for_each(pos, &a->vs.busy.head) {
 		const struct vmc_va *va = vmc_list_entry(pos, struct vmc_va,
@@ -290,9 +292,16 @@ void vmc_vmallocinfo(struct vmc_arena *a, bool offsets,
 		emit(arg, l.buf);
 	}
 	vmc_unlock(&a->lock);
+	return 0;
 }
 
 /* ---------- public: areas without pages ---------- */
+
+/* Every vm_struct flag vmcore knows: what get_vm_area may be given. */
+#define VMC_VM_FLAGS_ALL (VMC_VM_IOREMAP | VMC_VM_ALLOC | VMC_VM_MAP | \
+			  VMC_VM_USERMAP | VMC_VM_DMA_COHERENT | \
+			  VMC_VM_UNINITIALIZED | VMC_VM_NO_GUARD | \
+			  VMC_VM_ALLOW_HUGE_VMAP)
 
 const struct vmc_vm_struct *vmc_get_vm_area_caller(struct vmc_arena *a,
 						   unsigned long size,
@@ -303,6 +312,11 @@ const struct vmc_vm_struct *vmc_get_vm_area_caller(struct vmc_arena *a,
 	int err = 0;
 
 	vmc_lock(&a->lock);
+	if (vm_flags & ~VMC_VM_FLAGS_ALL) {
+		vmc_warn(a, "get_vm_area: bad flags 0x%lx", vm_flags);
+		vmc_unlock(&a->lock);
+		return vmc_fail(a, -EINVAL);
+	}
 	vm = vmc_area_get(a, size, VMC_PAGE_SIZE, vm_flags, a->start, a->end,
 			  VMC_NUMA_NO_NODE, caller, &err);
 	if (!vm)
@@ -328,6 +342,21 @@ const struct vmc_vm_struct *vmc_find_vm_area(struct vmc_arena *a,
 	vm = vmc_area_find(a, (unsigned long)addr);
 	vmc_unlock(&a->lock);
 	return vm ? &vm->pub : NULL;
+}
+
+int vmc_find_vm_area_info(struct vmc_arena *a, const void *addr,
+			  struct vmc_vm_struct *out)
+{
+	struct vmc_vm *vm;
+
+	if (!out)
+		return -EINVAL;
+	vmc_lock(&a->lock);
+	vm = vmc_area_find(a, (unsigned long)addr);
+	if (vm)
+		*out = vm->pub;
+	vmc_unlock(&a->lock);
+	return vm ? 0 : -ENOENT;
 }
 
 /*
@@ -360,6 +389,7 @@ int vmc_remove_vm_area(struct vmc_arena *a, const void *addr,
 		if (out)
 			*out = vm->pub;
 		vmc_area_remove(a, vm);
+		vmc_hf_put_vm(a, vm);
 		vmc_pages_free(a, vm);
 		vmc_area_release(a, vm);
 	}
@@ -374,6 +404,8 @@ int vmc_vm_page(struct vmc_arena *a, const void *addr, unsigned int i,
 	struct vmc_vm *vm;
 	int ret = -EINVAL;
 
+	if (!pfn)
+		return -EINVAL;
 	vmc_lock(&a->lock);
 	vm = vmc_area_find_start(a, (unsigned long)addr);
 	if (vm && i < vm->pub.nr_pages) {

@@ -70,9 +70,74 @@ void vmc_info(struct vmc_arena *a, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * The last error.  Userspace keeps it per thread (a few slots, one per
+ * arena the thread used last), so one thread never reads another's
+ * error and no lock is needed to read it; the kernel build keeps it in
+ * the arena (its callers are serialised by the module).
+ */
+#ifdef VMC_ENV_THREAD_LOCAL
+#define VMC_ERR_SLOTS 8
+struct vmc_err_slot {
+	const struct vmc_arena *a;
+	int err;
+};
+static VMC_ENV_THREAD_LOCAL struct vmc_err_slot vmc_err_tls[VMC_ERR_SLOTS];
+static VMC_ENV_THREAD_LOCAL unsigned int vmc_err_next;
+
+static struct vmc_err_slot *vmc_err_slot(const struct vmc_arena *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < VMC_ERR_SLOTS; i++)
+		if (vmc_err_tls[i].a == a)
+			return &vmc_err_tls[i];
+	return NULL;
+}
+#endif
+
+void vmc_set_error(struct vmc_arena *a, int err)
+{
+#ifdef VMC_ENV_THREAD_LOCAL
+	struct vmc_err_slot *s = vmc_err_slot(a);
+
+	if (!s) {
+		s = &vmc_err_tls[vmc_err_next++ % VMC_ERR_SLOTS];
+		s->a = a;
+	}
+	s->err = err;
+#else
+	a->last_error = err;
+#endif
+}
+
+int vmc_last_error(const struct vmc_arena *a)
+{
+#ifdef VMC_ENV_THREAD_LOCAL
+	const struct vmc_err_slot *s = vmc_err_slot(a);
+
+	return s ? s->err : 0;
+#else
+	return a ? a->last_error : -EINVAL;
+#endif
+}
+
+/* Forget this thread's error slot of an arena that goes away. */
+static void vmc_err_forget(const struct vmc_arena *a)
+{
+#ifdef VMC_ENV_THREAD_LOCAL
+	struct vmc_err_slot *s = vmc_err_slot(a);
+
+	if (s)
+		s->a = NULL;
+#else
+	(void)a;
+#endif
+}
+
 void *vmc_fail(struct vmc_arena *a, int err)
 {
-	a->last_error = err;
+	vmc_set_error(a, err);
 	return NULL;
 }
 
@@ -151,15 +216,52 @@ static int vmc_arena_setup(struct vmc_arena *a)
 	return 0;
 }
 
+#define VMC_ARENA_FLAGS (VMC_ARENA_NOHUGEVMALLOC | VMC_ARENA_NOHUGEIOMAP | \
+			 VMC_ARENA_DEBUG | VMC_ARENA_QUIET)
+#define VMC_BF_ALL (VMC_BF_HUGE_PMD | VMC_BF_HUGE_PUD | VMC_BF_SOFT_TLB | \
+		    VMC_BF_REAL_MMU | VMC_BF_NUMA)
+
+/* Does the ops table fill every slot the contract does not call optional? */
+static bool vmc_ops_complete(const struct vmc_backend_ops *o)
+{
+	return o->state_size && o->init && o->fini && o->frame_alloc &&
+	       o->frame_free && o->kaddr && o->frames_used && o->mk_table &&
+	       o->mk_leaf && o->present && o->is_leaf && o->entry_pfn &&
+	       o->leaf_prot && o->root && o->table_alloc && o->table_free &&
+	       o->read && o->write && o->flush_tlb && o->access;
+}
+
+/*
+ * What can be judged before the backend exists: the caller's fields in
+ * themselves.  Where start and size fall in the backend's space is known
+ * only after init (vmc_arena_setup).
+ */
+static int vmc_config_valid(const struct vmc_arena_config *cfg)
+{
+	if (!cfg->ops || !vmc_ops_complete(cfg->ops))
+		return -EINVAL;
+	if (cfg->flags & ~VMC_ARENA_FLAGS || cfg->features_off & ~VMC_BF_ALL)
+		return -EINVAL;
+	if (!vmc_page_aligned(cfg->start) || !vmc_page_aligned(cfg->size) ||
+	    cfg->start + cfg->size < cfg->start)
+		return -EINVAL;
+	return 0;
+}
+
 int vmc_arena_create(const struct vmc_arena_config *cfg,
 		     struct vmc_arena **out)
 {
 	struct vmc_arena *a;
 	int err;
 
-	*out = NULL;
-	if (!cfg || !cfg->ops || !cfg->ops->init || !cfg->ops->state_size)
+	if (!out)
 		return -EINVAL;
+	*out = NULL;
+	if (!cfg)
+		return -EINVAL;
+	err = vmc_config_valid(cfg);
+	if (err)
+		return err;
 
 	a = vmc_env_zalloc(sizeof(*a));
 	if (!a)
@@ -262,23 +364,23 @@ void vmc_arena_destroy(struct vmc_arena *a)
 	vmc_vb_fini(a);
 	vmc_release_metadata(a);
 	vmc_va_fini(a);
+	vmc_hf_fini(a);
 	vmc_bo_fini(a);
 	vmc_unlock(&a->lock);
 	vmc_lock_destroy(&a->lock);
+	vmc_err_forget(a);
 	vmc_env_free(a->bs);
 	vmc_env_free(a);
 }
 
-void vmc_arena_range(const struct vmc_arena *a, unsigned long *start,
-		     unsigned long *end)
+int vmc_arena_range(const struct vmc_arena *a, unsigned long *start,
+		    unsigned long *end)
 {
+	if (!start || !end)
+		return -EINVAL;
 	*start = a->start;
 	*end = a->end;
-}
-
-int vmc_last_error(const struct vmc_arena *a)
-{
-	return a->last_error;
+	return 0;
 }
 
 void *vmc_arena_backend_state(struct vmc_arena *a)
@@ -291,15 +393,20 @@ const struct vmc_backend_ops *vmc_arena_ops(const struct vmc_arena *a)
 	return a->ops;
 }
 
-void vmc_arena_device(const struct vmc_arena *a, uint64_t *phys,
-		      unsigned long *size)
+int vmc_arena_device(const struct vmc_arena *a, uint64_t *phys,
+		     unsigned long *size)
 {
+	if (!phys || !size)
+		return -EINVAL;
 	*phys = a->info.dev_phys;
 	*size = a->info.dev_size;
+	return 0;
 }
 
-void vmc_get_stats(struct vmc_arena *a, struct vmc_stats *st)
+int vmc_get_stats(struct vmc_arena *a, struct vmc_stats *st)
 {
+	if (!st)
+		return -EINVAL;
 	vmc_lock(&a->lock);
 	memset(st, 0, sizeof(*st));
 	st->nr_busy = a->vs.busy.nr;
@@ -315,6 +422,7 @@ void vmc_get_stats(struct vmc_arena *a, struct vmc_stats *st)
 	st->nr_vmap_blocks = a->nr_vb;
 	st->warnings = a->warnings;
 	vmc_unlock(&a->lock);
+	return 0;
 }
 
 int vmc_purge(struct vmc_arena *a)
@@ -337,6 +445,8 @@ static int vmc_access(struct vmc_arena *a, const void *addr, void *buf,
 	unsigned long va = (unsigned long)addr;
 	int err;
 
+	if (!buf && len)
+		return -EINVAL;
 	if (va < a->start || va >= a->end || len > a->end - va)
 		return -EFAULT;
 	vmc_lock(&a->lock);
@@ -372,38 +482,44 @@ int vmc_frame_alloc(struct vmc_arena *a, int node, unsigned long *pfn)
 {
 	int err;
 
-	if (node != VMC_NUMA_NO_NODE &&
-	    (node < 0 || (unsigned int)node >= a->info.nr_nodes))
+	if (!pfn || (node != VMC_NUMA_NO_NODE &&
+	    (node < 0 || (unsigned int)node >= a->info.nr_nodes)))
 		return -EINVAL;
 	vmc_lock(&a->lock);
-	err = vmc_bo_frame_alloc(a, node, 0, pfn);
+	err = vmc_hf_reserve(a);
 	if (!err)
+		err = vmc_bo_frame_alloc(a, node, 0, pfn);
+	if (!err) {
+		vmc_hf_add(a, *pfn);
 		a->frames_harness++;
+	}
 	vmc_unlock(&a->lock);
 	return err;
 }
 
-void vmc_frame_free(struct vmc_arena *a, unsigned long pfn)
+int vmc_frame_free(struct vmc_arena *a, unsigned long pfn)
 {
+	int err;
+
 	vmc_lock(&a->lock);
-	if (!a->frames_harness || vmc_bo_is_device(a, pfn)) {
-		vmc_warn(a, "frame_free: pfn 0x%lx was not handed out by "
-			 "vmc_frame_alloc", pfn);
-	} else {
+	err = vmc_hf_remove(a, pfn);
+	if (!err) {
 		vmc_bo_frame_free(a, pfn, 0);
 		a->frames_harness--;
 	}
 	vmc_unlock(&a->lock);
+	return err;
 }
 
-void vmc_fault_set(struct vmc_arena *a, enum vmc_fault_kind kind,
-		   unsigned long nth)
+int vmc_fault_set(struct vmc_arena *a, enum vmc_fault_kind kind,
+		  unsigned long nth)
 {
 	if ((unsigned int)kind >= VMC_FAULT_KINDS)
-		return;
+		return -EINVAL;
 	vmc_lock(&a->lock);
 	vmc_fault_arm(a, kind, nth);
 	vmc_unlock(&a->lock);
+	return 0;
 }
 
 unsigned long vmc_fault_count(struct vmc_arena *a, enum vmc_fault_kind kind)

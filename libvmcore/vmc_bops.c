@@ -132,6 +132,11 @@ void *vmc_bo_kaddr(struct vmc_arena *a, unsigned long pfn)
 	return p;
 }
 
+void *vmc_bo_kaddr_try(struct vmc_arena *a, unsigned long pfn)
+{
+	return a->ops->kaddr(a->bs, pfn);
+}
+
 unsigned long vmc_bo_frames_used(struct vmc_arena *a)
 {
 	return a->ops->frames_used(a->bs);
@@ -362,5 +367,5 @@ int vmc_bo_check_ram(struct vmc_arena *a, const char *who,
 			return -EINVAL;
 		}
 	}
-	return 0;
+	return vmc_hf_check(a, who, pfns, count);
 }

@@ -799,10 +799,32 @@ static int chk_tlb(struct chk *c)
 
 /* ---------- invariant 6: frames ---------- */
 
+/* Invariant 6 in O(1): the backend's frames against the core's counters. */
+static int chk_frames_balance(struct chk *c)
+{
+	struct vmc_arena *a = c->a;
+	unsigned long used = vmc_bo_frames_used(a);
+	unsigned long want = a->frames_baseline + a->frames_data +
+			     a->frames_tables + a->frames_harness;
+
+	if (used != want)
+		return chk_fail(c, 6, "backend holds %lu frames, the core "
+				"accounts for %lu (baseline %lu + data %lu + "
+				"tables %lu + harness %lu)", used, want,
+				a->frames_baseline, a->frames_data,
+				a->frames_tables, a->frames_harness);
+	if (a->frames_arrays > a->frames_data)
+		return chk_fail(c, 6, "frames_arrays %lu exceeds frames_data "
+				"%lu", a->frames_arrays, a->frames_data);
+	return 0;
+}
+
 static int chk_frames(struct chk *c)
 {
 	struct vmc_arena *a = c->a;
-	unsigned long data = 0, arrays = 0, used, want;
+	unsigned long data = 0, arrays = 0;
+	int bad;
+	char hmsg[sizeof(c->v->msg)];
 	struct vmc_list *pos;
 
 	vmc_list_for_each(pos, &a->vs.busy.head) {
@@ -825,15 +847,11 @@ static int chk_frames(struct chk *c)
 				"frames_arrays says %lu", arrays,
 				a->frames_arrays);
 	/* The tables reachable against frames_tables: vmc_pt_validate (6). */
-	used = vmc_bo_frames_used(a);
-	want = a->frames_baseline + a->frames_data + a->frames_tables +
-	       a->frames_harness;
-	if (used != want)
-		return chk_fail(c, 6, "backend holds %lu frames, the core "
-				"accounts for %lu (baseline %lu + data %lu + "
-				"tables %lu + harness %lu)", used, want,
-				a->frames_baseline, a->frames_data,
-				a->frames_tables, a->frames_harness);
+	bad = chk_frames_balance(c);
+	if (bad)
+		return bad;
+	if (vmc_hf_validate(a, hmsg, sizeof(hmsg)))
+		return chk_fail(c, 6, "%s", hmsg);
 	return 0;
 }
 
@@ -844,9 +862,14 @@ static int chk_probe(struct chk *c, struct vmc_va *va, unsigned long addr,
 {
 	static const size_t offs[2] = { 0, VMC_PAGE_SIZE - CHK_PROBE };
 	unsigned char buf[CHK_PROBE];
-	const unsigned char *k = vmc_bo_kaddr(c->a, pfn);
+	const unsigned char *k = vmc_bo_kaddr_try(c->a, pfn);
 	unsigned int i, j;
 	int err;
+
+	if (!k)
+		return chk_fail(c, 6, "%s area 0x%lx maps pfn 0x%lx, which is "
+				"not allocated", chk_kind_name(va),
+				va->va_start, pfn);
 
 	for (i = 0; i < 2; i++) {
 		err = vmc_bo_access(c->a, addr + offs[i], buf, CHK_PROBE,
@@ -1420,26 +1443,6 @@ static int chk_changed_tlb(struct chk *c, const struct chk_win *w)
 	if (ret && !c->v->invariant)
 		return chk_fail(c, 5, "TLB walk failed (%d)", ret);
 	return ret ? c->v->invariant : 0;
-}
-
-/* Invariant 6 in O(1): the backend's frames against the core's counters. */
-static int chk_frames_balance(struct chk *c)
-{
-	struct vmc_arena *a = c->a;
-	unsigned long used = vmc_bo_frames_used(a);
-	unsigned long want = a->frames_baseline + a->frames_data +
-			     a->frames_tables + a->frames_harness;
-
-	if (used != want)
-		return chk_fail(c, 6, "backend holds %lu frames, the core "
-				"accounts for %lu (baseline %lu + data %lu + "
-				"tables %lu + harness %lu)", used, want,
-				a->frames_baseline, a->frames_data,
-				a->frames_tables, a->frames_harness);
-	if (a->frames_arrays > a->frames_data)
-		return chk_fail(c, 6, "frames_arrays %lu exceeds frames_data "
-				"%lu", a->frames_arrays, a->frames_data);
-	return 0;
 }
 
 static int chk_changed(struct chk *c)

@@ -74,6 +74,13 @@ static inline void vmc_unlock(vmc_lock_t *l)
 	pthread_mutex_unlock(l);
 }
 
+/*
+ * Per-thread storage, for vmc_last_error(): each thread sees the error of
+ * its own last failed call.  (The kernel half has none; there the error is
+ * kept per arena, and the module serialises its callers.)
+ */
+#define VMC_ENV_THREAD_LOCAL _Thread_local
+
 /* Formatting and the default log sink (standard error). */
 #define vmc_env_vsnprintf(buf, len, fmt, ap) vsnprintf(buf, len, fmt, ap)
 

@@ -242,6 +242,10 @@ struct vmc_arena {
 	unsigned int nr_dirty;
 	struct { unsigned long lo, hi; } dirty[VMC_DIRTY_MAX];
 
+	/* frames the harness holds, sorted by pfn (vmc_frames.c) */
+	struct vmc_hframe *hf;
+	unsigned long hf_nr, hf_cap;
+
 	unsigned long warnings;
 	int last_error;
 	bool in_teardown;
@@ -256,6 +260,8 @@ void vmc_info(struct vmc_arena *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Record err as the last error and return NULL (for address returns). */
 void *vmc_fail(struct vmc_arena *a, int err);
+/* Record err as the calling thread's last error on a (vrealloc(p, 0)). */
+void vmc_set_error(struct vmc_arena *a, int err);
 /* Under VMC_ARENA_DEBUG / VMC_DEBUG: full check, panic on violation. */
 void vmc_debug_check(struct vmc_arena *a, const char *op);
 /*
@@ -282,10 +288,13 @@ void  vmc_bo_frame_free(struct vmc_arena *a, unsigned long pfn,
 			unsigned int order);
 int   vmc_bo_frame_node(struct vmc_arena *a, unsigned long pfn);
 void *vmc_bo_kaddr(struct vmc_arena *a, unsigned long pfn);
+/* The same, NULL for a pfn the backend has no direct map of (checker). */
+void *vmc_bo_kaddr_try(struct vmc_arena *a, unsigned long pfn);
 unsigned long vmc_bo_frames_used(struct vmc_arena *a);
 bool  vmc_bo_is_device(struct vmc_arena *a, unsigned long pfn);
 /*
- * Frames a caller hands in (vmap, vm_map_ram) must be allocated RAM:
+ * Frames a caller hands in (vmap, vm_map_ram) must be allocated RAM
+ * held by the harness (vmc_frame_alloc):
  * 0, or -EINVAL with a warning naming `who` and the first bad page.
  */
 int   vmc_bo_check_ram(struct vmc_arena *a, const char *who,
@@ -471,6 +480,32 @@ void vmc_area_remove(struct vmc_arena *a, struct vmc_vm *vm);
 /* Give back a never-mapped area at once (error paths). */
 void vmc_area_discard(struct vmc_arena *a, struct vmc_vm *vm);
 void vmc_area_release(struct vmc_arena *a, struct vmc_vm *vm);
+
+/* ---------- vmc_frames.c ---------- */
+
+/*
+ * The frames the harness holds (vmc_frame_alloc) and how many vmap /
+ * vm_map_ram mappings each has.  reserve before the frame is taken (so
+ * add cannot fail), remove refuses a frame not held (-EINVAL) or still
+ * mapped (-EBUSY) with a warning; check is the vmap / vm_map_ram
+ * precondition (-EINVAL naming `who`); get / put count mappings (put
+ * skips pfn 0); validate is invariant 6 for them (6 or 0, message).
+ */
+struct vmc_hframe;
+int  vmc_hf_reserve(struct vmc_arena *a);
+void vmc_hf_add(struct vmc_arena *a, unsigned long pfn);
+int  vmc_hf_remove(struct vmc_arena *a, unsigned long pfn);
+bool vmc_hf_held(const struct vmc_arena *a, unsigned long pfn);
+int  vmc_hf_check(struct vmc_arena *a, const char *who,
+		  const unsigned long *pfns, unsigned int count);
+void vmc_hf_get(struct vmc_arena *a, const unsigned long *pfns,
+		unsigned long count);
+void vmc_hf_put(struct vmc_arena *a, const unsigned long *pfns,
+		unsigned long count);
+/* put for every page of a vmap area (not for areas owning their frames) */
+void vmc_hf_put_vm(struct vmc_arena *a, const struct vmc_vm *vm);
+void vmc_hf_fini(struct vmc_arena *a);
+int  vmc_hf_validate(struct vmc_arena *a, char *msg, size_t len);
 
 /* ---------- vmc_vmalloc.c ---------- */
 

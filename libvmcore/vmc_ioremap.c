@@ -22,7 +22,8 @@
  *    ioremap RAM (it would alias a cacheable direct-map page with an
  *    uncached one); we refuse RAM and anything outside the region alike,
  *    with a warning and -EINVAL.  A zero size or a range that wraps is
- *    also a bad call.
+ *    also a bad call, and so is a prot without READ or with bits beyond
+ *    READ, WRITE and NOCACHE (device memory is never executed).
  *
  * 4. Alignment and huge leaves.  vmc_area_get() applies the VM_IOREMAP
  *    rule (align to the size's power of two, capped at ioremap_max_order)
@@ -38,6 +39,9 @@
  *    and changes nothing.
  */
 #include "vmc_internal.h"
+
+/* The prot bits ioremap_prot accepts (it needs READ; EXEC is for RAM). */
+#define VMC_PROT_IOREMAP_OK (VMC_PROT_READ | VMC_PROT_WRITE | VMC_PROT_NOCACHE)
 
 /* Largest leaf shift ioremap may use on this arena. */
 static unsigned int vmc_io_max_shift(const struct vmc_arena *a)
@@ -74,6 +78,11 @@ static void *vmc__ioremap(struct vmc_arena *a, uint64_t phys,
 	if (!size || last < phys) {
 		vmc_warn(a, "ioremap: bad range phys 0x%llx size 0x%lx",
 			 (unsigned long long)phys, size);
+		*err = -EINVAL;
+		return NULL;
+	}
+	if (!(prot & VMC_PROT_READ) || prot & ~VMC_PROT_IOREMAP_OK) {
+		vmc_warn(a, "ioremap: bad prot 0x%x", prot);
 		*err = -EINVAL;
 		return NULL;
 	}

@@ -55,6 +55,14 @@
 #define VMC_PROT_ALL (VMC_PROT_READ | VMC_PROT_WRITE | VMC_PROT_EXEC | \
 		      VMC_PROT_NOCACHE)
 
+/*
+ * The flags a __vmalloc_node_range() caller may pass (VM_ALLOC is
+ * implied): those Linux's callers pass.  VM_IOREMAP or VM_MAP would make
+ * a vmalloc area that iounmap / vunmap accept and cannot free.
+ */
+#define VMC_VMALLOC_FLAGS (VMC_VM_ALLOC | VMC_VM_USERMAP | VMC_VM_NO_GUARD | \
+			   VMC_VM_ALLOW_HUGE_VMAP | VMC_VM_DMA_COHERENT)
+
 /* The flags a vmap() caller may pass (VM_MAP is implied). */
 #define VMC_VMAP_FLAGS (VMC_VM_MAP | VMC_VM_USERMAP | VMC_VM_DMA_COHERENT)
 
@@ -178,8 +186,12 @@ static struct vmc_vm *vmc_vmalloc_try(struct vmc_arena *a,
 
 	vm = vmc_area_get(a, size, align, VMC_VM_ALLOC | vm_flags, start, end,
 			  node, caller, err);
-	if (!vm)
+	if (!vm) {
+		if (shift == VMC_PAGE_SHIFT)
+			vmc_warn(a, "vmalloc error: size %lu, vm_struct "
+				 "allocation failed", size);
 		return NULL;
+	}
 	nr = vmc_area_size(vm) >> VMC_PAGE_SHIFT;
 	if (nr > UINT32_MAX) {
 		ret = -ENOMEM;
@@ -275,6 +287,12 @@ void *vmc__vmalloc_node_range(struct vmc_arena *a, unsigned long size,
 	}
 	if (prot & ~VMC_PROT_ALL) {
 		vmc_warn(a, "vmalloc: bad prot 0x%x", prot);
+		*err = -EINVAL;
+		return NULL;
+	}
+	if (vm_flags & ~VMC_VMALLOC_FLAGS || gfp & ~VMC_GFP_ZERO) {
+		vmc_warn(a, "vmalloc: bad flags 0x%lx / gfp 0x%x", vm_flags,
+			 gfp);
 		*err = -EINVAL;
 		return NULL;
 	}
@@ -523,11 +541,15 @@ void *vmc_vrealloc(struct vmc_arena *a, const void *p, unsigned long size,
 	void *r = NULL;
 	int err = 0;
 
+	if (gfp & ~VMC_GFP_ZERO) {
+		vmc_lock(&a->lock);
+		vmc_warn(a, "vrealloc: bad gfp 0x%x", gfp);
+		vmc_unlock(&a->lock);
+		return vmc_fail(a, -EINVAL);
+	}
 	if (!size) {
 		err = vmc_vfree(a, p);
-		vmc_lock(&a->lock);
-		a->last_error = err;
-		vmc_unlock(&a->lock);
+		vmc_set_error(a, err);
 		return NULL;
 	}
 	if (!p)
@@ -597,6 +619,7 @@ static void *vmc__vmap(struct vmc_arena *a, const unsigned long *pfns,
 	if (ret)
 		goto out_pages;
 	vm->pub.nr_pages = count;
+	vmc_hf_get(a, pfns, count);
 	return (void *)vm->pub.addr;
 
 out_pages:
@@ -638,6 +661,7 @@ int vmc_vunmap(struct vmc_arena *a, const void *addr)
 		ret = -EINVAL;
 	} else {
 		vmc_area_remove(a, vm);
+		vmc_hf_put_vm(a, vm);
 		vm->pub.nr_pages = 0;
 		vmc_pages_free(a, vm);
 		vmc_area_release(a, vm);

@@ -264,6 +264,7 @@ static int vmc_vb_unmap(struct vmc_arena *a, unsigned long addr,
 
 	/* The whole chunk: pages beyond count were never mapped. */
 	vmc_pt_unmap(a, addr, addr + (nr << VMC_PAGE_SHIFT));
+	vmc_hf_put(a, &vb->pfns[off], nr);
 	for (i = 0; i < nr; i++) {
 		vb->used[off + i] = 0;
 		vb->pfns[off + i] = 0;
@@ -348,6 +349,7 @@ static int vmc_ram_unmap(struct vmc_arena *a, unsigned long addr,
 		return -EINVAL;
 	}
 	ram = va->u.ram;
+	vmc_hf_put(a, ram->pfns, ram->count);
 	vmc_pt_unmap(a, va->va_start, va->va_end);
 	va->kind = VMC_VA_NONE;
 	va->u.ram = NULL;
@@ -380,6 +382,7 @@ static void *vmc__vm_map_ram(struct vmc_arena *a, const unsigned long *pfns,
 		*err = ret;
 		return NULL;
 	}
+	vmc_hf_get(a, pfns, count);
 	return (void *)addr;
 }
 
@@ -389,7 +392,12 @@ void *vmc_vm_map_ram(struct vmc_arena *a, const unsigned long *pfns,
 	void *p;
 	int err = 0;
 
-	(void)node;     /* blocks are per CPU, not per node, in Linux too */
+	/*
+	 * node is only a hint, as in Linux (blocks are per CPU, not per
+	 * node; the frames are the caller's): any value is accepted, and the
+	 * reference model and the kernel engine agree.
+	 */
+	(void)node;
 	vmc_lock(&a->lock);
 	p = vmc__vm_map_ram(a, pfns, count, &err);
 	if (!p)

@@ -13,7 +13,31 @@
  *
  * Errors are negative errno values.  Calls that return an address return
  * NULL on failure and leave the reason in vmc_last_error().  A call that
- * fails leaves the arena as it was: nothing allocated is kept.
+ * fails leaves the arena as it was: nothing allocated is kept.  Every
+ * entry point validates all it is given before it changes anything: a
+ * bad call (a size, alignment, range, flag, prot, node, pfn or address
+ * the call does not accept, a NULL out-pointer) warns and returns
+ * -EINVAL (-ENOMEM where Linux reports a request that cannot fit, e.g. a
+ * size beyond RAM or the arena), with the arena exactly as it was.  The
+ * arena pointer itself must be one vmc_arena_create() returned.
+ *
+ * Threads.  Every entry point may be called from any thread at any time
+ * (one mutex per arena; arenas are independent).  The rules that make
+ * this true, in one place:
+ *   - vmc_last_error() is per thread: it tells the reason of the calling
+ *     thread's own last failed call on that arena (0 if none).
+ *   - Pointers the arena returns (the struct vmc_vm_struct of
+ *     vmc_get_vm_area / vmc_find_vm_area) stay valid until the area is
+ *     freed, by whichever thread.  A caller that shares areas between
+ *     threads must own the area it looks at (as in Linux, where
+ *     find_vm_area's result is only safe while the caller holds the
+ *     area), or use vmc_find_vm_area_info(), which copies under the lock.
+ *   - The log callback (struct vmc_arena_config.log) and the vmallocinfo
+ *     emit callback run with the arena lock held (Linux too holds the
+ *     vmap lock across /proc/vmallocinfo): they must not call into the
+ *     same arena (that deadlocks); other arenas are fine.
+ *   - vmc_kaddr() and the addresses returned are raw memory: concurrent
+ *     access to the same bytes is the callers' to order.
  */
 #ifndef VMCORE_H
 #define VMCORE_H
@@ -161,14 +185,16 @@ struct vmc_violation {
 int  vmc_arena_create(const struct vmc_arena_config *cfg,
 		      struct vmc_arena **out);
 void vmc_arena_destroy(struct vmc_arena *a);
-void vmc_arena_range(const struct vmc_arena *a, unsigned long *start,
+/* The out-pointer calls return 0, or -EINVAL for a NULL out-pointer. */
+int  vmc_arena_range(const struct vmc_arena *a, unsigned long *start,
 		     unsigned long *end);
+/* The calling thread's last error on a (see Threads above). */
 int  vmc_last_error(const struct vmc_arena *a);
-void vmc_get_stats(struct vmc_arena *a, struct vmc_stats *st);
+int  vmc_get_stats(struct vmc_arena *a, struct vmc_stats *st);
 void *vmc_arena_backend_state(struct vmc_arena *a);
 const struct vmc_backend_ops *vmc_arena_ops(const struct vmc_arena *a);
 /* Device region for ioremap: [*phys, *phys + *size). */
-void vmc_arena_device(const struct vmc_arena *a, uint64_t *phys,
+int  vmc_arena_device(const struct vmc_arena *a, uint64_t *phys,
 		      unsigned long *size);
 
 /* --- vmalloc family --- */
@@ -214,9 +240,12 @@ const struct vmc_vm_struct *vmc_get_vm_area_caller(struct vmc_arena *a,
 						   unsigned long size,
 						   unsigned long vm_flags,
 						   const char *caller);
-/* The area containing addr, or NULL. */
+/* The area containing addr, or NULL (valid while the area lives). */
 const struct vmc_vm_struct *vmc_find_vm_area(struct vmc_arena *a,
 					     const void *addr);
+/* The same, copied to *out under the lock: 0, -ENOENT, -EINVAL (NULL). */
+int  vmc_find_vm_area_info(struct vmc_arena *a, const void *addr,
+			   struct vmc_vm_struct *out);
 /*
  * remove_vm_area: unmap the area starting at addr and free its address
  * range (lazily).  Its frames are not freed.  Returns 0, or -EINVAL when
@@ -234,7 +263,7 @@ int  vmc_vm_page(struct vmc_arena *a, const void *addr, unsigned int i,
  * the kernel's format (addresses printed as offsets from the arena start
  * when `offsets` is true, so dumps of two backends compare).
  */
-void vmc_vmallocinfo(struct vmc_arena *a, bool offsets,
+int  vmc_vmallocinfo(struct vmc_arena *a, bool offsets,
 		     void (*emit)(void *arg, const char *line), void *arg);
 
 /* --- lazy freeing --- */
@@ -253,8 +282,15 @@ int  vmc_read(struct vmc_arena *a, const void *addr, void *buf, size_t len);
 void *vmc_kaddr(struct vmc_arena *a, unsigned long pfn);
 
 /* --- frames the caller holds (for vmap, vm_map_ram) --- */
+/*
+ * The arena remembers which frames the caller holds: vmap and vm_map_ram
+ * take only those (-EINVAL otherwise), and vmc_frame_free frees only
+ * those: -EINVAL for any other pfn (never handed out, freed already, a
+ * page table, a vmalloc area's or a device frame), -EBUSY for a frame a
+ * live vmap or vm_map_ram mapping still maps.
+ */
 int  vmc_frame_alloc(struct vmc_arena *a, int node, unsigned long *pfn);
-void vmc_frame_free(struct vmc_arena *a, unsigned long pfn);
+int  vmc_frame_free(struct vmc_arena *a, unsigned long pfn);
 
 /* --- checking --- */
 /*
@@ -288,7 +324,7 @@ enum vmc_fault_kind {
  * vmc_fault_count() tells how many allocations of `kind` the arena has
  * made since it was created, so a test can sweep every allocation point.
  */
-void vmc_fault_set(struct vmc_arena *a, enum vmc_fault_kind kind,
+int  vmc_fault_set(struct vmc_arena *a, enum vmc_fault_kind kind,
 		   unsigned long nth);
 unsigned long vmc_fault_count(struct vmc_arena *a, enum vmc_fault_kind kind);
 

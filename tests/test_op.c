@@ -615,7 +615,7 @@ static void test_observe(void)
 	static const char t2[] = "r0 = vmalloc(size=0x1000, align=0x200000)\n";
 	struct vmc_engine_ops lying = liar;
 	struct vmc_engine_spec e[2];
-	struct vmc_trace_sink sink;
+	struct vmc_trace_sink sink = { NULL, NULL, NULL };
 	struct vmc_run_report rep;
 	struct vmc_arena_config ac;
 	struct vmc_arena *a;
@@ -726,7 +726,7 @@ static void test_limit_and_vmallocinfo(void)
 	struct vmc_op *ops, info;
 	struct vmc_engine_spec e[2];
 	struct vmc_run_report rep;
-	struct vmc_trace_sink sink;
+	struct vmc_trace_sink sink = { NULL, NULL, NULL };
 	struct sbuf sb;
 	char err[128], *text;
 	size_t n, i, len;

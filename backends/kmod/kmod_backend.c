@@ -547,6 +547,7 @@ static int kb_init(void *bs, const struct vmc_backend_config *cfg,
 	if ((cfg->geometry && strcmp(cfg->geometry, la57 ? "la57" : "x86_64")) ||
 	    cfg->nr_nodes > 1 || !PAGE_ALIGNED(space) ||
 	    space < 4 * PAGE_SIZE || space > VMC_KMOD_ARENA_MAX ||
+	    space >> PAGE_SHIFT > totalram_pages() ||
 	    k->nr_frames < 1 || k->nr_frames > totalram_pages() / 2 ||
 	    k->dev_frames > dm->size >> PAGE_SHIFT)
 		return -EINVAL;

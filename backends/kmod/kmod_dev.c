@@ -16,8 +16,14 @@
  * bits or ioctl numbers, non-zero reserved fields, lengths over the
  * limits, a zero trace length, and shapes the backend could not honour
  * are -EINVAL (unknown ioctls -ENOTTY); unreadable streams and
- * unwritable trace buffers are -EFAULT, the trace buffer's first byte
- * being written up front so a bad pointer fails before the run.  The
+ * unwritable trace buffers are -EFAULT, the whole trace buffer being
+ * checked (access_ok) and faulted in writable up front, so a bad pointer
+ * or a short mapping fails before the run, not after it.  A run is
+ * bounded (vmc_kmod_uapi.h, Bounds): before every op kd_stop() gives the
+ * CPU away (cond_resched), and stops the run on a fatal signal (-EINTR,
+ * trace so far copied out, so a killed caller is reaped at once instead
+ * of holding the mutex for the rest of its stream) or when the op or time
+ * budget is spent (status 2).  The
  * stream itself cannot be malformed: every byte string decodes to a
  * valid program.  Each run starts with the device region zeroed, as a
  * fresh sim arena's is.  Runs are serialised by one mutex: the backend keeps
@@ -32,6 +38,9 @@
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/pgtable.h>
+#include <linux/jiffies.h>
+#include <linux/pagemap.h>
+#include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 
 #include "kmod.h"
@@ -48,7 +57,28 @@ struct kd_trace {
 	char *buf;
 	size_t len, used;
 	bool truncated;
+	/* the budgets (kd_stop) */
+	unsigned long deadline;         /* jiffies */
+	u64 max_ops, ops, max_ms;
+	int why;                        /* 0, -EINTR, -ETIME (time), -EDQUOT (ops) */
 };
+
+/* Asked by the runner before every op: stop the run here? */
+static int kd_stop(void *arg)
+{
+	struct kd_trace *t = arg;
+
+	cond_resched();
+	if (fatal_signal_pending(current))
+		t->why = -EINTR;
+	else if (t->max_ops && t->ops >= t->max_ops)
+		t->why = -EDQUOT;
+	else if (time_after_eq(jiffies, t->deadline))
+		t->why = -ETIME;
+	else
+		t->ops++;
+	return t->why != 0;
+}
 
 static void kd_line(void *arg, const char *line)
 {
@@ -82,8 +112,10 @@ static int kd_shape(struct vmc_kmod_shape *s, bool diff)
 	if (!s->dev_frames)
 		s->dev_frames = min_t(u64, VMC_KMOD_DEF_DEV_FRAMES,
 				      dm->size >> PAGE_SHIFT);
+	/* vmap() of the window maps at most totalram_pages() pages. */
 	if (s->arena_size & ~PAGE_MASK || s->arena_size < 16 * PAGE_SIZE ||
-	    s->arena_size > VMC_KMOD_ARENA_MAX)
+	    s->arena_size > VMC_KMOD_ARENA_MAX ||
+	    s->arena_size >> PAGE_SHIFT > totalram_pages())
 		return -EINVAL;
 	if (s->nr_frames > totalram_pages() / 4)     /* two engines in a diff run */
 		return -EINVAL;
@@ -144,19 +176,24 @@ static size_t kd_drop_fail(struct vmc_op *ops, size_t n)
 /* Check the request; copy the stream in (*stream: kvmalloc'ed or NULL). */
 static int kd_run_args(struct vmc_kmod_run *r, u8 **stream)
 {
-	u8 __user *trace = u64_to_user_ptr(r->trace);
+	char __user *trace = u64_to_user_ptr(r->trace);
 	int err;
 
 	*stream = NULL;
 	if (r->engine >= VMC_KMOD_ENGINE_NR || r->flags & ~VMC_KMOD_FLAGS ||
 	    !kd_zero(r->reserved, ARRAY_SIZE(r->reserved)) ||
+	    r->max_ms > VMC_KMOD_MAX_MS ||
 	    r->stream_len > VMC_KMOD_STREAM_MAX ||
 	    !r->trace_len || r->trace_len > VMC_KMOD_TRACE_MAX)
 		return -EINVAL;
 	err = kd_shape(&r->shape, r->engine == VMC_KMOD_ENGINE_DIFF);
 	if (err)
 		return err;
-	if (put_user(0, trace))
+	/* The whole trace buffer, now: not one byte, and not after the run. */
+	if (!access_ok(trace, r->trace_len) ||
+	    fault_in_writeable(trace, r->trace_len))
+		return -EFAULT;
+	if (!access_ok(u64_to_user_ptr(r->stream), r->stream_len))
 		return -EFAULT;
 	if (!r->stream_len)
 		return 0;
@@ -208,8 +245,11 @@ static long kd_run(struct vmc_kmod_run __user *arg)
 	flags = ((r.flags & VMC_KMOD_CHECK) ? VMC_RUN_CHECK : 0) |
 		((r.flags & VMC_KMOD_OBSERVE) ? VMC_RUN_OBSERVE : 0) |
 		(neng > 1 ? VMC_RUN_OBSERVE | VMC_RUN_NO_STALE : 0);
+	t.max_ops = r.max_ops;
+	t.max_ms = r.max_ms ? r.max_ms : VMC_KMOD_DEF_MAX_MS;
+	t.deadline = jiffies + msecs_to_jiffies((unsigned int)t.max_ms);
 	{
-		struct vmc_trace_sink sink = { kd_line, &t };
+		struct vmc_trace_sink sink = { kd_line, &t, kd_stop };
 
 		ret = vmc_run_sink(ops, n, spec, neng, flags, &sink, rep);
 	}
@@ -218,7 +258,12 @@ static long kd_run(struct vmc_kmod_run __user *arg)
 	r.truncated = t.truncated;
 	r.status = ret < 0 ? -EIO : ret;
 	memset(r.what, 0, sizeof(r.what));
-	if (ret)
+	if (ret == 2)
+		snprintf(r.what, sizeof(r.what), "%s: %s",
+			 t.why == -EINTR ? "fatal signal" :
+			 t.why == -EDQUOT ? "op budget (max_ops) spent" :
+			 "time budget (max_ms) spent", rep->what);
+	else if (ret)
 		strscpy(r.what, rep->what, sizeof(r.what));
 	r.vstart = r.vend = 0;
 	memset(r.geometry, 0, sizeof(r.geometry));
@@ -232,7 +277,7 @@ static long kd_run(struct vmc_kmod_run __user *arg)
 	if (copy_to_user(u64_to_user_ptr(r.trace), t.buf, t.used) ||
 	    copy_to_user(arg, &r, sizeof(r)))
 		goto out;
-	err = 0;
+	err = t.why == -EINTR ? -EINTR : 0;
 out:
 	vmc_env_free(ops);
 	kvfree(t.buf);

@@ -41,7 +41,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <time.h>
+#include <sys/mman.h>
 #include <sys/ioctl.h>
+#include <sys/sysinfo.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -387,6 +392,7 @@ enum {
 	BAD_ENGINE, BAD_FLAG, BAD_RESERVED, BAD_STREAM_LEN, BAD_TRACE_LEN,
 	BAD_TRACE_ZERO, BAD_STREAM_PTR, BAD_TRACE_PTR, BAD_ARENA_ALIGN,
 	BAD_ARENA_HUGE, BAD_FRAMES, BAD_DEV_FRAMES, BAD_IOCTL, BAD_INFO_RES,
+	BAD_TRACE_KERNEL,
 };
 
 static const struct bad_case bad_cases[] = {
@@ -398,6 +404,7 @@ static const struct bad_case bad_cases[] = {
 	{ "trace_len 0 is EINVAL",                    EINVAL, BAD_TRACE_ZERO },
 	{ "stream NULL with stream_len 16 is EFAULT", EFAULT, BAD_STREAM_PTR },
 	{ "trace NULL with trace_len 4096 is EFAULT", EFAULT, BAD_TRACE_PTR },
+	{ "trace in kernel space (access_ok) is EFAULT", EFAULT, BAD_TRACE_KERNEL },
 	{ "shape.arena_size 4097 is EINVAL",          EINVAL, BAD_ARENA_ALIGN },
 	{ "shape.arena_size 1<<60 is EINVAL",         EINVAL, BAD_ARENA_HUGE },
 	{ "shape.nr_frames 1<<40 is EINVAL",          EINVAL, BAD_FRAMES },
@@ -425,6 +432,7 @@ static unsigned long break_one(int which, struct vmc_kmod_run *r,
 	case BAD_TRACE_ZERO:  r->trace_len = 0; break;
 	case BAD_STREAM_PTR:  r->stream = 0; r->stream_len = 16; break;
 	case BAD_TRACE_PTR:   r->trace = 0; r->trace_len = 4096; break;
+	case BAD_TRACE_KERNEL: r->trace = 0xffff888000000000ull; break;
 	case BAD_ARENA_ALIGN: r->shape.arena_size = 4097; break;
 	case BAD_ARENA_HUGE:  r->shape.arena_size = 1ull << 60; break;
 	case BAD_FRAMES:      r->shape.nr_frames = 1ull << 40; break;
@@ -554,6 +562,180 @@ static void test_random(int fd, const struct run_kind *k)
 		       r.status ? (int)sizeof(r.what) : 0, r.what);
 }
 
+/* ---- the run's bounds (vmc_kmod_uapi.h, Bounds) ---- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static size_t count_lines(const char *buf, uint64_t len)
+{
+	size_t n = 0;
+
+	for (uint64_t i = 0; i < len; i++)
+		n += buf[i] == '\n';
+	return n;
+}
+
+/* A trace buffer whose second page is not mapped: EFAULT before the run. */
+static void test_short_trace(int fd)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	struct vmc_kmod_run r;
+	char *m = mmap(NULL, 2 * (size_t)pg, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int rc, err;
+
+	if (m == MAP_FAILED || munmap(m + pg, (size_t)pg)) {
+		tap(0, "trace buffer mapped for one page of two is EFAULT "
+		    "(no mapping: %s)", strerror(errno));
+		return;
+	}
+	good_run(&r);
+	r.trace = (uintptr_t)m;
+	r.trace_len = 2 * (uint64_t)pg;
+	rc = ioctl(fd, VMC_KMOD_IOC_RUN, &r);
+	err = rc < 0 ? errno : 0;
+	tap(rc < 0 && err == EFAULT && r.ops == 0,
+	    "trace buffer mapped for one page of two is EFAULT before the run");
+	if (rc == 0 || err != EFAULT)
+		printf("# rc %d errno %s ops %" PRIu64 "\n", rc, strerror(err),
+		       (uint64_t)r.ops);
+	munmap(m, (size_t)pg);
+}
+
+/* 4 GiB of window in a guest with less RAM cannot be vmap()ed. */
+static void test_arena_ram(int fd)
+{
+	struct vmc_kmod_run r;
+	struct sysinfo si;
+	int rc, err;
+
+	if (sysinfo(&si) || (uint64_t)si.totalram * si.mem_unit >= (4ull << 30)) {
+		printf("ok %d - # SKIP arena_size 4 GiB: the guest has 4 GiB "
+		       "of RAM or more\n", ++tap_n);
+		return;
+	}
+	good_run(&r);
+	r.shape.arena_size = 4ull << 30;
+	rc = ioctl(fd, VMC_KMOD_IOC_RUN, &r);
+	err = rc < 0 ? errno : 0;
+	tap(rc < 0 && err == EINVAL, "shape.arena_size 4 GiB (more than the "
+	    "guest's RAM) is EINVAL at validation");
+	if (rc == 0)
+		printf("# accepted: status %d what %.*s\n", r.status,
+		       (int)sizeof(r.what), r.what);
+}
+
+/* max_ops: the run stops after that many ops, status 2, trace so far. */
+static void test_op_budget(int fd)
+{
+	static char stream[4 << 10];
+	struct vmc_kmod_run r;
+	int rc;
+
+	fill_random(stream, sizeof(stream), 0x766d636f7265ull);
+	good_run(&r);
+	r.stream = (uintptr_t)stream;
+	r.stream_len = sizeof(stream);
+	r.max_ops = 3;
+	rc = ioctl(fd, VMC_KMOD_IOC_RUN, &r);
+	tap(rc == 0 && r.status == 2 && r.ops > 3 &&
+	    count_lines(big_trace, r.trace_used) == 3 &&
+	    strstr(r.what, "op budget"),
+	    "max_ops 3: status 2, three trace lines, what names the op budget");
+	printf("# rc %d status %d ops %" PRIu64 " lines %zu what: %.*s\n", rc,
+	       r.status, (uint64_t)r.ops, count_lines(big_trace, r.trace_used),
+	       (int)sizeof(r.what), r.what);
+}
+
+/* A stream that runs for hours with the check flag (the case). */
+static void long_run(struct vmc_kmod_run *r)
+{
+	fill_random(big_stream, VMC_KMOD_STREAM_MAX, 0x6c6f6e67ull);
+	good_run(r);
+	r->flags = VMC_KMOD_CHECK;
+	r->stream = (uintptr_t)big_stream;
+	r->stream_len = VMC_KMOD_STREAM_MAX;
+	r->trace_len = VMC_KMOD_TRACE_MAX;
+}
+
+static void test_time_budget(int fd)
+{
+	struct vmc_kmod_run r;
+	double t0, dt;
+	int rc;
+
+	long_run(&r);
+	r.max_ms = 500;
+	t0 = now_s();
+	rc = ioctl(fd, VMC_KMOD_IOC_RUN, &r);
+	dt = now_s() - t0;
+	tap(rc == 0 && r.status == 2 && strstr(r.what, "time budget") &&
+	    r.trace_used > 0 && dt < 30,
+	    "max_ms 500 on a 4 MiB stream with checks: status 2 with the trace "
+	    "so far, back in %.1f s", dt);
+	printf("# rc %d status %d ops %" PRIu64 " lines %zu what: %.*s\n", rc,
+	       r.status, (uint64_t)r.ops, count_lines(big_trace, r.trace_used),
+	       (int)sizeof(r.what), r.what);
+	good_run(&r);
+	r.max_ms = VMC_KMOD_MAX_MS + 1;
+	rc = ioctl(fd, VMC_KMOD_IOC_RUN, &r);
+	tap(rc < 0 && errno == EINVAL, "max_ms MAX_MS+1 is EINVAL");
+}
+
+/*
+ * SIGKILL a caller in the middle of a run that would take hours: it must
+ * be reaped within seconds (fatal_signal_pending between ops), and the
+ * device must be free again right after.
+ */
+static void test_kill(int fd)
+{
+	struct vmc_kmod_run r;
+	int go[2], status = 0, rc;
+	double t0, dt;
+	char c;
+	pid_t pid;
+
+	if (pipe(go)) {
+		tap(0, "SIGKILL during a run (no pipe)");
+		return;
+	}
+	long_run(&r);
+	r.max_ms = VMC_KMOD_MAX_MS;
+	pid = fork();
+	if (pid == 0) {
+		close(go[0]);
+		if (write(go[1], "x", 1) != 1)
+			_exit(3);
+		ioctl(fd, VMC_KMOD_IOC_RUN, &r);
+		_exit(4);               /* the run ended: it was not killed */
+	}
+	close(go[1]);
+	if (pid < 0 || read(go[0], &c, 1) != 1) {
+		tap(0, "SIGKILL during a run (fork failed)");
+		return;
+	}
+	close(go[0]);
+	usleep(1000 * 1000);            /* well inside the ioctl by now */
+	t0 = now_s();
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	dt = now_s() - t0;
+	tap(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && dt < 10,
+	    "SIGKILL in the middle of an hours-long run: reaped in %.2f s", dt);
+	good_run(&r);
+	r.stream_len = 0;
+	t0 = now_s();
+	rc = ioctl(fd, VMC_KMOD_IOC_RUN, &r);
+	tap(rc == 0 && r.status == 0 && now_s() - t0 < 10,
+	    "the device is free right after (empty run: ioctl %d)", rc);
+}
+
 static int self_test(void)
 {
 	int fd = open(VMC_KMOD_DEVICE, O_RDWR);
@@ -568,7 +750,7 @@ static int self_test(void)
 		printf("Bail out! out of memory\n");
 		return 2;
 	}
-	printf("1..%zu\n", ARRAY_SIZE(bad_cases) + 5);
+	printf("1..%zu\n", ARRAY_SIZE(bad_cases) + 12);
 	for (size_t i = 0; i < ARRAY_SIZE(bad_cases); i++)
 		test_bad(fd, &bad_cases[i]);
 	test_empty(fd);
@@ -576,6 +758,11 @@ static int self_test(void)
 	test_random(fd, &run_kinds[1]);         /* core-obs */
 	test_random(fd, &run_kinds[2]);         /* linux-obs */
 	test_random(fd, &run_kinds[3]);         /* diff */
+	test_short_trace(fd);
+	test_arena_ram(fd);
+	test_op_budget(fd);
+	test_time_budget(fd);
+	test_kill(fd);
 	close(fd);
 	free(big_stream);
 	free(big_trace);

@@ -33,10 +33,21 @@
  * same shape and compare traces line by line.
  *
  * Everything here is checked by the module: unknown engines, flags or
- * reserved bits, lengths over the limits below, unreadable or unwritable
- * buffers all give -EINVAL (or -EFAULT for a bad pointer) before anything
- * runs.  Every byte string is a valid op stream, so the stream itself can
- * not be malformed beyond its length.
+ * reserved bits, lengths over the limits below, shapes it cannot honour,
+ * unreadable or unwritable buffers all give -EINVAL (or -EFAULT for a bad
+ * pointer: the whole trace buffer is checked and faulted in) before
+ * anything runs.  Every byte string is a valid op stream, so the stream
+ * itself cannot be malformed beyond its length.
+ *
+ * Bounds.  A run holds the device's one mutex, so it is bounded: before
+ * every op the module stops if the caller has a fatal signal pending
+ * (the ioctl returns -EINTR, after copying out the trace so far and the
+ * run with status 2), if `max_ops` ops have run (0: no op limit beyond
+ * the stream's), or if `max_ms` milliseconds have passed (0: the default
+ * VMC_KMOD_DEF_MAX_MS, 10 min; at most VMC_KMOD_MAX_MS, 1 h); the last
+ * two return 0 with status 2, the trace so far and `what` saying which
+ * budget ran out.  One op is not interrupted, and the final check of a
+ * run that stopped is skipped.
  *
  * All fields are fixed-width; the layout is the same for 32- and 64-bit
  * userspace (pointers travel as __u64).
@@ -68,12 +79,22 @@
 #define VMC_KMOD_STREAM_MAX     (4u << 20)      /* bytes of op stream */
 #define VMC_KMOD_TRACE_MAX      (64u << 20)     /* bytes of trace buffer */
 
+/* Run budgets (vmc_kmod_run.max_ms, see Bounds above). */
+#define VMC_KMOD_DEF_MAX_MS     600000ULL       /* 10 min: more than any
+						   corpus run takes under TCG (60 s
+						   cut corpus/sizes.txt short) */
+#define VMC_KMOD_MAX_MS         3600000ULL      /* 1 h */
+
 /* The defaults a zero field of a shape stands for. */
 #define VMC_KMOD_DEF_ARENA      (1ULL << 30)    /* 1 GiB window */
 #define VMC_KMOD_DEF_FRAMES     8192ULL
 #define VMC_KMOD_DEF_FRAMES_DIFF 65536ULL       /* VMC_KMOD_ENGINE_DIFF */
 #define VMC_KMOD_DEF_DEV_FRAMES 1024ULL         /* 4 MiB: the whole BAR */
-#define VMC_KMOD_ARENA_MAX      (4ULL << 30)    /* largest arena_size */
+#define VMC_KMOD_ARENA_MAX      (4ULL << 30)    /* largest arena_size; it must
+						   also be at most the guest's RAM
+						   (vmap() maps no more pages than
+						   totalram_pages(), even of one
+						   repeated page) */
 
 /* The shape of the arena the core engine gets (0 in a run: the default). */
 struct vmc_kmod_shape {
@@ -91,11 +112,15 @@ struct vmc_kmod_run {
 	__u64 trace;            /* user pointer to the trace buffer */
 	__u64 trace_len;        /* its bytes, <= VMC_KMOD_TRACE_MAX */
 	struct vmc_kmod_shape shape;    /* in; out: with the defaults used */
-	__u64 reserved[4];      /* must be zero */
+	__u64 max_ops;          /* op budget; 0: none (Bounds above) */
+	__u64 max_ms;           /* time budget; 0: VMC_KMOD_DEF_MAX_MS */
+	__u64 reserved[2];      /* must be zero */
 	/* out */
 	__u64 trace_used;       /* bytes of trace written (text, no NUL) */
 	__u64 ops;              /* ops the stream decoded to */
 	__s32 status;           /* 0 clean, 1 check failed (what says why),
+				   2 stopped by a budget or a fatal signal
+				   (what says which; the trace so far),
 				   -errno: the engine could not be set up */
 	__u32 truncated;        /* 1 if the trace did not fit */
 	__u64 vstart, vend;     /* core engine: the arena (window) it ran in */

@@ -77,7 +77,7 @@ static int mm_init(void *bs, const struct vmc_backend_config *cfg,
 	if (err)
 		goto fail_ram;
 	s->geo.vstart = (unsigned long)m->win;
-	s->geo.vend = s->geo.vstart + MM_WINDOW;
+	s->geo.vend = s->geo.vstart + m->win_len;
 	s->features = m->features = z.features;
 	sim_fill_info(s, &z, info);
 	return 0;

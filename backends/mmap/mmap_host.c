@@ -55,14 +55,23 @@
  *    only where its first aligned address, 23 TiB in, lies inside the
  *    arena (never in the fuzzers' 1 GiB arenas).  Failing all three (a
  *    second window in the same process), the window goes anywhere
- *    aligned to 1 GiB, and only alignments up to 1 GiB match.
+ *    aligned to 1 GiB, and only alignments up to 1 GiB match.  Where 32
+ *    TiB fit nowhere (under ThreadSanitizer, or a small address-space
+ *    limit), the window shrinks (1 TiB, 64 GiB, 4 GiB, 1 GiB, kernel
+ *    placed): the arena is smaller and offsets match sim only up to the
+ *    window's alignment, which the threaded tests do not depend on.
  *
  * 5. The probe touches an address for real under a SIGSEGV/SIGBUS
- *    handler that siglongjmps back (the jump buffer is per thread; the
- *    previous handlers are restored afterwards).
+ *    handler that siglongjmps back.  The handler is installed once per
+ *    process (never swapped per probe: sigaction is process wide, and a
+ *    probe in one thread must not undo another's), the jump buffer is per
+ *    thread, and a fault that is no probe's goes to the handler that was
+ *    there before (or, for SIG_DFL / SIG_IGN, that disposition is put
+ *    back and the faulting access re-runs under it).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -71,6 +80,30 @@
 #include "mmap_internal.h"
 
 #define PS VMC_PAGE_SIZE
+
+/*
+ * ThreadSanitizer keeps application memory in three ranges of 512 GiB to
+ * 1.5 TiB and kills the process when a mapping lands outside them; a
+ * placement hint outside them is dropped, so even the homes would end up
+ * kernel-placed, and 32 TiB fit nowhere.  Under TSan (and as the fallback
+ * elsewhere) the window is the largest of these the kernel can place.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define MM_UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MM_UNDER_TSAN 1
+#endif
+#endif
+
+static const unsigned long mm_small[] = {
+#ifndef MM_UNDER_TSAN
+	MM_WINDOW, 1UL << 40,
+#endif
+	64UL << 30, 4UL << 30, 1UL << 30,
+};
+
+static unsigned long mm_reserve_home(unsigned long home);
 
 /* --- host calls -------------------------------------------------------- */
 
@@ -344,12 +377,57 @@ static int memfd_region(const char *name, unsigned long frames, int *fd,
 	return 0;
 }
 
+/* A kernel-placed reservation of len bytes aligned to MM_WIN_ALIGN, or 0. */
+static unsigned long mm_reserve_anywhere(unsigned long len)
+{
+	unsigned long raw, win, total = len + MM_WIN_ALIGN;
+	void *p;
+
+	p = mmap(NULL, total, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	raw = (unsigned long)p;
+	win = (raw + MM_WIN_ALIGN - 1) & ~(MM_WIN_ALIGN - 1);
+	if (win > raw)
+		munmap(p, win - raw);
+	if (raw + total > win + len)
+		munmap((void *)(win + len), raw + total - (win + len));
+	return win;
+}
+
 /*
  * Reserve the window at `home` if that range is free (MAP_FIXED_NOREPLACE;
  * an older kernel treats the flag as a hint, so the address is checked),
- * else anywhere, aligned to MM_WIN_ALIGN.  Returns the window or 0.
+ * else anywhere, aligned to MM_WIN_ALIGN; if 32 TiB do not fit anywhere,
+ * a smaller kernel-placed window (section 4).  Returns the window and
+ * its length in *len, or 0.
  */
-static unsigned long mm_reserve_window(unsigned long home)
+static unsigned long mm_reserve_window(unsigned long home, unsigned long *len)
+{
+	unsigned int k;
+	unsigned long win;
+
+#ifdef MM_UNDER_TSAN
+	(void)home;
+#else
+	*len = MM_WINDOW;
+	win = mm_reserve_home(home);
+	if (win)
+		return win;
+#endif
+	for (k = 0; k < sizeof(mm_small) / sizeof(mm_small[0]); k++) {
+		win = mm_reserve_anywhere(mm_small[k]);
+		if (win) {
+			*len = mm_small[k];
+			return win;
+		}
+	}
+	return 0;
+}
+
+/* One of the three homes of section 4, or 0. */
+static unsigned long mm_reserve_home(unsigned long home)
 {
 	/* See 4. above: home mod 2^46, home, then home mod 2^45 + 2^45. */
 	const unsigned long at_of[3] = {
@@ -357,7 +435,6 @@ static unsigned long mm_reserve_window(unsigned long home)
 		home,
 		(home & ((1UL << 45) - 1)) + (1UL << 45),
 	};
-	unsigned long raw, win, len = MM_WINDOW + MM_WIN_ALIGN;
 	unsigned int i;
 	void *p;
 
@@ -373,17 +450,7 @@ static unsigned long mm_reserve_window(unsigned long home)
 			return at;
 		munmap(p, MM_WINDOW);
 	}
-	p = mmap(NULL, len, PROT_NONE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return 0;
-	raw = (unsigned long)p;
-	win = (raw + MM_WIN_ALIGN - 1) & ~(MM_WIN_ALIGN - 1);
-	if (win > raw)
-		munmap(p, win - raw);
-	if (raw + len > win + MM_WINDOW)
-		munmap((void *)(win + MM_WINDOW), raw + len - (win + MM_WINDOW));
-	return win;
+	return 0;
 }
 
 int mm_host_init(struct mm_state *m, unsigned long nr_frames,
@@ -405,7 +472,7 @@ int mm_host_init(struct mm_state *m, unsigned long nr_frames,
 				   &m->dev_map, &m->dev_len);
 	if (err)
 		goto fail;
-	win = mm_reserve_window(home);
+	win = mm_reserve_window(home, &m->win_len);
 	if (!win) {
 		err = -ENOMEM;
 		goto fail;
@@ -420,7 +487,7 @@ fail:
 void mm_host_fini(struct mm_state *m)
 {
 	if (m->win)
-		munmap(m->win, MM_WINDOW);
+		munmap(m->win, m->win_len);
 	if (m->ram_fd >= 0) {
 		munmap(m->ram_map, m->ram_len);
 		close(m->ram_fd);
@@ -442,30 +509,44 @@ void mm_host_fini(struct mm_state *m)
 
 /* volatile: the stores must really happen around the probing access. */
 static _Thread_local sigjmp_buf *volatile mm_probe_jb;
+static struct sigaction mm_old_segv, mm_old_bus;
+static pthread_once_t mm_probe_once = PTHREAD_ONCE_INIT;
 
 static void mm_probe_handler(int sig, siginfo_t *si, void *uc)
 {
-	(void)si;
-	(void)uc;
+	struct sigaction *old = sig == SIGBUS ? &mm_old_bus : &mm_old_segv;
+
 	if (mm_probe_jb)
 		siglongjmp(*mm_probe_jb, 1);
-	/* Not a probe of this thread: let the fault happen for real. */
-	signal(sig, SIG_DFL);
+	/* Not a probe of this thread: what was there before handles it. */
+	if (old->sa_flags & SA_SIGINFO) {
+		old->sa_sigaction(sig, si, uc);
+	} else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+		old->sa_handler(sig);
+	} else {
+		sigaction(sig, old, NULL);      /* re-runs the access */
+	}
 }
 
-int mm_probe(struct mm_state *m, unsigned long va, bool write)
+static void mm_probe_install(void)
 {
-	struct sigaction sa, old_segv, old_bus;
-	sigjmp_buf jb;
-	volatile int rc = 0;
+	struct sigaction sa;
 
-	mm_commit(m, true);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = mm_probe_handler;
 	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, &old_segv);
-	sigaction(SIGBUS, &sa, &old_bus);
+	sigaction(SIGSEGV, &sa, &mm_old_segv);
+	sigaction(SIGBUS, &sa, &mm_old_bus);
+}
+
+int mm_probe(struct mm_state *m, unsigned long va, bool write)
+{
+	sigjmp_buf jb;
+	volatile int rc = 0;
+
+	mm_commit(m, true);
+	pthread_once(&mm_probe_once, mm_probe_install);
 	if (sigsetjmp(jb, 1) == 0) {
 		volatile unsigned char *b = (volatile unsigned char *)va;
 		unsigned char c;
@@ -478,8 +559,6 @@ int mm_probe(struct mm_state *m, unsigned long va, bool write)
 		rc = -EFAULT;
 	}
 	mm_probe_jb = NULL;
-	sigaction(SIGSEGV, &old_segv, NULL);
-	sigaction(SIGBUS, &old_bus, NULL);
 	return rc;
 }
 

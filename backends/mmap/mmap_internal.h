@@ -47,7 +47,8 @@ struct mm_state {
 	int probe_pipe[2];               /* mm_probe_kernel: [0] read, [1] write */
 	unsigned char *ram_map, *dev_map;
 	size_t ram_len, dev_len;
-	unsigned char *win;             /* MM_WINDOW bytes, MM_WIN_ALIGN aligned */
+	unsigned char *win;             /* win_len bytes, MM_WIN_ALIGN aligned */
+	unsigned long win_len;          /* MM_WINDOW, or less (mmap_host.c 4.) */
 	unsigned int features;
 	unsigned int batch_depth;
 	struct mm_pending pend;
