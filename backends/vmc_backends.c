@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_backends.c - the registry of built-in backends (userspace only).
  *

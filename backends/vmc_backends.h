@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_backends.h - the backends built into this library, chosen by name.
  *

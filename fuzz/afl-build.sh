@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # afl-build.sh - build the fuzz targets for AFL++ in persistent mode.
 #
 #   fuzz/afl-build.sh [-o OUTDIR] [-a] [-c] [TARGET ...]
@@ -29,7 +30,7 @@ while getopts o:ac opt; do
 	o) out=$OPTARG ;;
 	a) asan=1 ;;
 	c) cmplog=1 ;;
-	*) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	*) sed -n '3,/^[^#]/s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))

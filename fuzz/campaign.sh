@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # campaign.sh - run a fuzz campaign for a time budget, keep what it found.
 #
 #   fuzz/campaign.sh -e libfuzzer|afl -t SECONDS -j JOBS -o OUTDIR
@@ -57,7 +58,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/fuzz/lib.sh"
 
 usage() {
-	sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0" >&2
+	sed -n '3,/^[^#]/s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 

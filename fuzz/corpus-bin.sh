@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # corpus-bin.sh - regenerate corpus/bin/NAME.bin from every corpus/NAME.txt
 # with `vmcore-replay --encode` (the binary form the fuzzers mutate).
 #

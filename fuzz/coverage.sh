@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # coverage.sh - source coverage of libvmcore/ reached by a corpus.
 #
 #   fuzz/coverage.sh [-o OUTDIR] [-T diff|sim|mmap] [CORPUS ...]
@@ -23,7 +24,7 @@ while getopts o:T:h opt; do
 	case $opt in
 	o) out=$OPTARG ;;
 	T) target=$OPTARG ;;
-	*) sed -n '2,17s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	*) sed -n '3,18s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))

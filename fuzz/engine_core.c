@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * engine_core.c - the "core" engine: libvmcore on a built-in backend,
  * driven through the public API (vmcore.h) only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_diff.c - the differential fuzz target (DESIGN.md 6).
  *

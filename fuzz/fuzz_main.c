@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_main.c - a main() for the fuzz targets when no libFuzzer is linked.
  *

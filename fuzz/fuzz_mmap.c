@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_mmap.c - the core on the mmap backend alone (real MMU: memfd RAM
  * mapped into a PROT_NONE window page by page), checked after every op.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_sim.c - the core on the simulated MMU alone, checked after every
  * op (vmc_check: invariants 1-7; the soft TLB makes a missed flush

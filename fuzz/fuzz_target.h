@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_target.h - what the three fuzz targets share (fuzz_diff.c,
  * fuzz_sim.c, fuzz_mmap.c): decode, cap, run, and on failure print the

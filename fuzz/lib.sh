@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # fuzz/lib.sh - shell functions shared by the fuzz scripts (POSIX sh; sourced,
 # not run).  They build the fuzz targets straight from the sources, without
 # configure, so every script works from a plain checkout:

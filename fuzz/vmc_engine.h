@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_engine.h - engines that execute op streams, and the runner that
  * drives several of them in lock step and compares their traces.

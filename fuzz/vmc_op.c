@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_op.c - op names, the op table and the canonical text form of
  * op streams (DESIGN.md 5).  Kernel-safe: compiled into the vmcore module

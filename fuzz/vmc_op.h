@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_op.h - operation streams: one op set for tests, fuzzers, replay, the
  * kernel module and benchmarks (DESIGN.md section 5).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_op_bin.c - the binary form of op streams, for fuzzers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_op_gen.c - random op streams that mostly make sense.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_op_gen.h - random op streams for tests, stress runs and seeds.
  */

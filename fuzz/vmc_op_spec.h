@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_op_spec.h - the op table shared by the formatter (vmc_op.c, both
  * worlds) and the text parser (vmc_op_text.c, userspace only): for each op

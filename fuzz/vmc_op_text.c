@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_op_text.c - the parser of the text form of op streams (DESIGN.md 5);
  * the grammar and the canonical form are described in vmc_op.c, whose op

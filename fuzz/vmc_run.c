@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_run.c - the runner: feeds one op stream to several engines in lock
  * step and compares what they answer, op by op.

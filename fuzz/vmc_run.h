@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_run.h - the runner: one op stream through several engines in lock
  * step, results compared op by op (DESIGN.md 6).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_run_file.c - the runner's userspace entry points: vmc_run (trace to
  * a FILE) over the sink-based vmc_run_sink of vmc_run.c, and the default

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmcore-replay - run op streams (text or binary) through the engines,
  * print them, convert them, or generate them.  The op language, every

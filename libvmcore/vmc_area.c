@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_area.c - areas (Linux's vm_struct): reserve, find, remove, dump.
  *

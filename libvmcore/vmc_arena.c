@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_arena.c - arenas: creation, teardown, locking, logging, statistics.
  *

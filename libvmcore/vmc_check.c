@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_check.c - vmc_check(): the invariants of DESIGN.md section 4.
  *

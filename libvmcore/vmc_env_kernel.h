@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_env_kernel.h - the kernel half of vmc_env.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_internal.h - structures and functions shared by the core's files.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_ioremap.c - ioremap and iounmap: device memory in the vmalloc space.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_list.h - circular doubly linked lists with a sentinel head.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_pgtable.c - the generic page-table walker, populator and unmapper.
  *

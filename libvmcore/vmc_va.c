@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_va.c - vmap areas: the virtual-address allocator of an arena.
  *

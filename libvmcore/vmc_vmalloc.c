@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_vmalloc.c - the vmalloc family: vmalloc, vzalloc, vmalloc_node,
  * vmalloc_huge, __vmalloc_node_range, vfree, vrealloc, vmap, vunmap,

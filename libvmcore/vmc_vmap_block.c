@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_vmap_block.c - vm_map_ram, vm_unmap_ram and the vmap blocks.
  *

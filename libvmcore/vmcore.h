@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmcore.h - public API of libvmcore, the vmalloc core as a library.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_mmap_quick.c - what one vmalloc + write + vfree costs on the mmap
  * backend, next to the sim backend and to the bare system calls the mmap

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # kmod_lib.sh - what tests/kmod_sim.sh and tests/kmod_linux.sh share
 # (sourced, not run): whether a kernel module run can happen here, the
 # corpus file list, and turning one vmcore-replay run over many inputs

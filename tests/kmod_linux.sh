@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # kmod_linux.sh - the core against the kernel's own vmalloc: every corpus
 # input, and a few generated streams of each generator profile, run in a
 # VM through the module's diff engine (libvmcore on the kmod backend and

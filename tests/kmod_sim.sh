@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # kmod_sim.sh - the core on real kernel page tables against the core on
 # sim: every corpus input, and a generated stream of each generator
 # profile, runs through libvmcore on the kmod backend in a

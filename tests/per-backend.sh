@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # per-backend.sh - run one test program on the backend its test name ends in.
 #
 # make check lists each backend-neutral test once per userspace backend:

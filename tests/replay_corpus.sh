@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # replay_corpus.sh - every corpus input through vmcore-replay --backend all
 # (the model and every core engine, per geometry, compared op by op, with
 # the full invariant check after every op; --no-kmod: one VM boot per file

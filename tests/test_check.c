@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_check.c - white-box tests of vmc_check(), the invariant checker.
  *

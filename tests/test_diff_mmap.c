@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_diff_mmap.c - sim and mmap in lock step: the same random scenario.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_ioremap.c - ioremap / iounmap on every backend and geometry.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_mmap.c - the mmap backend: a real MMU under the core.
  *

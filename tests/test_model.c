@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_model.c - the naive reference model: scenarios on the model
  * alone, then differential runs of random op streams on the model and

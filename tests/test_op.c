@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_op.c - op streams: text and binary codecs, the generator and the
  * runner (fuzz/vmc_op*.c, fuzz/vmc_run.c, fuzz/engine_core.c).

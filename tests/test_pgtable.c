@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_pgtable.c - white-box tests of the generic page-table walker
  * (libvmcore/vmc_pgtable.c) on the sim backend, in every geometry.

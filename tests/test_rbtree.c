@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_rbtree.c - the augmented red-black tree against brute force.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_realmmu.c - invariant 5 through real accesses (mmap backend only).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_sim.c - the sim backend, driven directly through vmc_sim_ops.
  *

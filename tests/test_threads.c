@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_threads.c - every entry point of vmcore.h from several threads, on
  * one arena and on two.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_tlbskip.c - a missed TLB flush must be caught by vmc_check (5).
  *

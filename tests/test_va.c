@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_va.c - white-box tests of the VA allocator (vmc_va.c).
  *

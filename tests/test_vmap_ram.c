@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_vmap_ram.c - vm_map_ram / vm_unmap_ram and the vmap blocks, on
  * every backend (VMC_BACKEND; the suite runs it once per userspace

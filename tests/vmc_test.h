@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_test.h - what the test programs share: arena set-up on the backend
  * chosen at run time (VMC_BACKEND), a checked vmc_check(), and a small

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * kmod.h - the pieces of the vmcore kernel module and how they meet.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * kmod_backend.c - the kmod page-table backend (vmc_backend_kmod): the
  * core's page tables mirrored into the running kernel's own.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * kmod_dev.c - /dev/vmcore: the module's one door to userspace.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * kmod_linux.c - the "linux" reference engine: the op stream through the
  * running kernel's own vmalloc family (vmc_engine_linux).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * kmod_main.c - module init and exit of vmcore.ko.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * kmod_pci.c - the device region both engines ioremap: BAR 2 of qemu's
  * ivshmem-plain device, or a RAM stand-in when there is none.

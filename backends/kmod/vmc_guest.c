@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_guest.c - the static program the test VM runs: it feeds op streams
  * to the vmcore module through /dev/vmcore and writes the traces back out.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * vmc_kmod_uapi.h - what crosses between the vmcore module's character
  * device (/dev/vmcore) and userspace (the static guest driver, vmc-guest).

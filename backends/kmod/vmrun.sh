@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # vmrun.sh - run op streams through the vmcore kernel module in a VM and
 # bring the traces back.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mmap_backend.c - the ops table of the mmap backend (a real MMU).
  *

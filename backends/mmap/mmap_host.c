@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mmap_host.c - the host side of the mmap backend: memfds, the window,
  * mirroring page-table writes into the host MMU, the probe.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mmap_internal.h - shared state of the mmap backend's files.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_mmap.h - the real-MMU backend in userspace ("mmap"): public interface.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_backend.c - the ops table of the sim backend.
  *

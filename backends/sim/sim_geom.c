@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_geom.c - geometries and entry formats of the simulated MMU.
  *

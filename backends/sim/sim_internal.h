@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_internal.h - shared state of the sim backend's files.
  *

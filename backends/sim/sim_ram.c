@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_ram.c - simulated physical memory for the sim backend.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sim_tlb.c - the software TLB of the simulated MMU.
  *

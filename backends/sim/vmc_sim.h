@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmc_sim.h - the simulated-MMU backend ("sim"): public interface.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * engine_model.c - the naive reference model as an engine ("model:GEOM").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mdl_ram.c - the model's RAM: one buddy allocator per node, and the
  * contents of every frame.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mdl_va.c - the model's address space: one sorted array of segments.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * model.c - the model arena: areas, page tables, the vmalloc family,
  * vmap, ioremap, vm_map_ram and its blocks, data access.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * model.h - the naive reference model of libvmcore (DESIGN.md invariant 8).
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # build.sh - OSS-Fuzz build of the vmcore fuzz targets.
 #
 # OSS-Fuzz conventions: $CC, $CFLAGS (sanitizer and coverage flags),
