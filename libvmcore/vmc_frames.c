@@ -26,94 +26,123 @@
  *    the harness does not hold (a vmap of a freed frame, whichever backend
  *    is below) and a count that disagrees are reported, not asserted.
  *
- * 4. Shape.  A sorted array of (pfn, mappings), binary searched; the
- *    harness holds few frames (the fuzzers a few hundred), and frames come
- *    from the backend mostly in ascending order, so inserts are appends.
+ * 4. Shape.  An open-addressing hash table of (pfn, mappings), linear
+ *    probing, removed slots marked so probe chains stay whole: O(1) per
+ *    frame.  (A sorted array was O(n) per free; a fuzz input that vmaps
+ *    thousands of frames and frees them spent most of its time moving
+ *    the array.)
  *    Its memory is not fault-injected: a failure point inside
  *    vmc_frame_alloc would shift every injected metadata failure.
  */
 #include "vmc_internal.h"
 
 struct vmc_hframe {
-	unsigned long pfn;
+	unsigned long pfn;      /* 0: empty slot; VMC_HF_GONE: removed */
 	unsigned long maps;     /* live vmap / vm_map_ram mappings of it */
 };
 
-/* Index of pfn in the set, or -1 (with *at the insertion point). */
-static long vmc_hf_search(const struct vmc_arena *a, unsigned long pfn,
-			  unsigned long *at)
+#define VMC_HF_GONE (~0UL)
+
+static bool vmc_hf_live(const struct vmc_hframe *f)
 {
-	unsigned long lo = 0, hi = a->hf_nr;
+	return f->pfn && f->pfn != VMC_HF_GONE;
+}
 
-	while (lo < hi) {
-		unsigned long mid = lo + (hi - lo) / 2;
+static unsigned long vmc_hf_hash(unsigned long pfn, unsigned long cap)
+{
+	return (unsigned long)(((uint64_t)pfn * 0x9e3779b97f4a7c15ULL) >> 17) &
+	       (cap - 1);
+}
 
-		if (a->hf[mid].pfn == pfn)
-			return (long)mid;
-		if (a->hf[mid].pfn < pfn)
-			lo = mid + 1;
-		else
-			hi = mid;
+/* Slot of pfn in the set, or -1 (pfn 0 is never a frame: vmc_hf_put). */
+static long vmc_hf_search(const struct vmc_arena *a, unsigned long pfn)
+{
+	unsigned long i, n;
+
+	if (!a->hf_cap || !pfn || pfn == VMC_HF_GONE)
+		return -1;
+	i = vmc_hf_hash(pfn, a->hf_cap);
+	for (n = 0; n < a->hf_cap; n++, i = (i + 1) & (a->hf_cap - 1)) {
+		if (a->hf[i].pfn == pfn)
+			return (long)i;
+		if (!a->hf[i].pfn)
+			return -1;
 	}
-	if (at)
-		*at = lo;
 	return -1;
 }
 
 bool vmc_hf_held(const struct vmc_arena *a, unsigned long pfn)
 {
-	return vmc_hf_search(a, pfn, NULL) >= 0;
+	return vmc_hf_search(a, pfn) >= 0;
+}
+
+/* Put pfn (not in the set) into the first free or removed slot. */
+static void vmc_hf_place(struct vmc_hframe *t, unsigned long cap,
+			 unsigned long pfn, unsigned long maps)
+{
+	unsigned long i = vmc_hf_hash(pfn, cap);
+
+	while (vmc_hf_live(&t[i]))
+		i = (i + 1) & (cap - 1);
+	t[i].pfn = pfn;
+	t[i].maps = maps;
 }
 
 int vmc_hf_reserve(struct vmc_arena *a)
 {
 	struct vmc_hframe *n;
-	unsigned long cap;
+	unsigned long cap, i;
 
-	if (a->hf_nr < a->hf_cap)
+	/* Room for one more with live + removed slots at most 3/4 full. */
+	if ((a->hf_used + 1) * 4 <= a->hf_cap * 3)
 		return 0;
-	cap = a->hf_cap ? 2 * a->hf_cap : 64;
+	cap = a->hf_cap ? a->hf_cap : 64;
+	while ((a->hf_nr + 1) * 2 > cap)
+		cap *= 2;
 	n = vmc_env_zalloc(cap * sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	if (a->hf_nr)
-		memcpy(n, a->hf, a->hf_nr * sizeof(*n));
+	for (i = 0; i < a->hf_cap; i++)
+		if (vmc_hf_live(&a->hf[i]))
+			vmc_hf_place(n, cap, a->hf[i].pfn, a->hf[i].maps);
 	vmc_env_free(a->hf);
 	a->hf = n;
 	a->hf_cap = cap;
+	a->hf_used = a->hf_nr;
 	return 0;
 }
 
 void vmc_hf_add(struct vmc_arena *a, unsigned long pfn)
 {
-	unsigned long at = 0;
+	unsigned long i;
 
-	VMC_VERIFY3U(a->hf_nr, <, a->hf_cap);
-	VMC_VERIFY(vmc_hf_search(a, pfn, &at) < 0);
-	memmove(&a->hf[at + 1], &a->hf[at], (a->hf_nr - at) * sizeof(a->hf[0]));
-	a->hf[at].pfn = pfn;
-	a->hf[at].maps = 0;
+	VMC_VERIFY(pfn && pfn != VMC_HF_GONE && vmc_hf_search(a, pfn) < 0);
+	VMC_VERIFY3U((a->hf_used + 1) * 4, <=, a->hf_cap * 3);
+	i = vmc_hf_hash(pfn, a->hf_cap);
+	while (vmc_hf_live(&a->hf[i]))
+		i = (i + 1) & (a->hf_cap - 1);
+	if (!a->hf[i].pfn)
+		a->hf_used++;           /* a removed slot was counted already */
+	a->hf[i].pfn = pfn;
+	a->hf[i].maps = 0;
 	a->hf_nr++;
 }
 
 int vmc_hf_remove(struct vmc_arena *a, unsigned long pfn)
 {
-	long i = vmc_hf_search(a, pfn, NULL);
-	unsigned long at;
+	long i = vmc_hf_search(a, pfn);
 
 	if (i < 0) {
 		vmc_warn(a, "frame_free: pfn 0x%lx was not handed out by "
 			 "vmc_frame_alloc (or is freed already)", pfn);
 		return -EINVAL;
 	}
-	at = (unsigned long)i;
-	if (a->hf[at].maps) {
+	if (a->hf[i].maps) {
 		vmc_warn(a, "frame_free: pfn 0x%lx is still mapped by %lu "
-			 "vmap/vm_map_ram mapping(s)", pfn, a->hf[at].maps);
+			 "vmap/vm_map_ram mapping(s)", pfn, a->hf[i].maps);
 		return -EBUSY;
 	}
-	memmove(&a->hf[at], &a->hf[at + 1],
-		(a->hf_nr - at - 1) * sizeof(a->hf[0]));
+	a->hf[i].pfn = VMC_HF_GONE;     /* keeps the probe chains whole */
 	a->hf_nr--;
 	return 0;
 }
@@ -140,7 +169,7 @@ void vmc_hf_get(struct vmc_arena *a, const unsigned long *pfns,
 	unsigned long i;
 
 	for (i = 0; i < count; i++) {
-		long k = vmc_hf_search(a, pfns[i], NULL);
+		long k = vmc_hf_search(a, pfns[i]);
 
 		VMC_VERIFY(k >= 0);
 		a->hf[k].maps++;
@@ -157,7 +186,7 @@ void vmc_hf_put(struct vmc_arena *a, const unsigned long *pfns,
 
 		if (!pfns[i])
 			continue;       /* vmap block pages not in use */
-		k = vmc_hf_search(a, pfns[i], NULL);
+		k = vmc_hf_search(a, pfns[i]);
 		VMC_VERIFY(k >= 0 && a->hf[k].maps > 0);
 		a->hf[k].maps--;
 	}
@@ -180,7 +209,7 @@ void vmc_hf_fini(struct vmc_arena *a)
 {
 	vmc_env_free(a->hf);
 	a->hf = NULL;
-	a->hf_nr = a->hf_cap = 0;
+	a->hf_nr = a->hf_cap = a->hf_used = 0;
 }
 
 /* ---------- checker ---------- */
@@ -208,7 +237,7 @@ static int vmc_hf_bad(struct vmc_hf_chk *c, const char *fmt, ...)
 static int vmc_hf_count(struct vmc_hf_chk *c, unsigned long area,
 			unsigned long pfn, const char *what)
 {
-	long k = vmc_hf_search(c->a, pfn, NULL);
+	long k = vmc_hf_search(c->a, pfn);
 
 	if (k < 0)
 		return vmc_hf_bad(c, "%s area at 0x%lx maps pfn 0x%lx, which "
@@ -264,23 +293,30 @@ int vmc_hf_validate(struct vmc_arena *a, char *msg, size_t len)
 	struct vmc_hf_chk c = { a, NULL, msg, len };
 	struct vmc_list *pos;
 	unsigned long i;
+	unsigned long n;
 	int bad = 0;
 
 	if (a->hf_nr != a->frames_harness)
 		return vmc_hf_bad(&c, "the harness holds %lu frames, "
 				  "frames_harness says %lu", a->hf_nr,
 				  a->frames_harness);
-	for (i = 0; i < a->hf_nr; i++) {
+	for (i = 0, n = 0; i < a->hf_cap; i++) {
 		unsigned long pfn = a->hf[i].pfn;
 
-		if (i && a->hf[i - 1].pfn >= pfn)
-			return vmc_hf_bad(&c, "harness frame set out of order "
-					  "at pfn 0x%lx", pfn);
+		if (!vmc_hf_live(&a->hf[i]))
+			continue;
+		if (vmc_hf_search(a, pfn) != (long)i)
+			return vmc_hf_bad(&c, "harness frame pfn 0x%lx is not "
+					  "found where it is stored", pfn);
+		n++;
 		if (vmc_bo_is_device(a, pfn) || !a->ops->kaddr(a->bs, pfn))
 			return vmc_hf_bad(&c, "harness frame pfn 0x%lx is not "
 					  "allocated RAM", pfn);
 	}
-	c.seen = vmc_env_zalloc((a->hf_nr ? a->hf_nr : 1) * sizeof(*c.seen));
+	if (n != a->hf_nr)
+		return vmc_hf_bad(&c, "the harness frame set holds %lu frames, "
+				  "its count says %lu", n, a->hf_nr);
+	c.seen = vmc_env_zalloc((a->hf_cap ? a->hf_cap : 1) * sizeof(*c.seen));
 	if (!c.seen)
 		return 0;       /* no memory to recount: no verdict */
 	vmc_list_for_each(pos, &a->vs.busy.head) {
@@ -289,8 +325,8 @@ int vmc_hf_validate(struct vmc_arena *a, char *msg, size_t len)
 		if (bad)
 			break;
 	}
-	for (i = 0; !bad && i < a->hf_nr; i++)
-		if (c.seen[i] != a->hf[i].maps)
+	for (i = 0; !bad && i < a->hf_cap; i++)
+		if (vmc_hf_live(&a->hf[i]) && c.seen[i] != a->hf[i].maps)
 			bad = vmc_hf_bad(&c, "harness frame pfn 0x%lx is mapped "
 					 "%lu times, its count says %lu",
 					 a->hf[i].pfn, c.seen[i],

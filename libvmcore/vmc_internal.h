@@ -245,7 +245,7 @@ struct vmc_arena {
 
 	/* frames the harness holds, sorted by pfn (vmc_frames.c) */
 	struct vmc_hframe *hf;
-	unsigned long hf_nr, hf_cap;
+	unsigned long hf_nr, hf_cap, hf_used; /* frames held; slots; slots live or removed */
 
 	unsigned long warnings;
 	int last_error;
