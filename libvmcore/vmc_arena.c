@@ -151,7 +151,7 @@ void vmc_debug_check(struct vmc_arena *a, const char *op)
 	if (!(a->cfg.flags & VMC_ARENA_DEBUG))
 		return;
 #endif
-	bad = vmc_check(a, &v);
+	bad = vmc_check_keep(a, &v);
 	if (bad) {
 		char what[VMC_LOG_LINE];
 

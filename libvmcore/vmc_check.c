@@ -1521,12 +1521,15 @@ static int chk_all(struct chk *c)
 }
 
 /*
- * Run one checker under the lock.  A clean check forgets the changed
- * ranges (the full check looked at everything, the incremental one at
- * them); a failing one keeps them, so the next check looks there again.
+ * Run one checker under the lock.  A clean check by the caller forgets
+ * the changed ranges (the full check looked at everything, the
+ * incremental one at them); a failing one keeps them, so the next check
+ * looks there again.  The debug builds' check after every call
+ * (vmc_debug_check) keeps them too: that is the core asserting itself,
+ * and the caller's next vmc_check_changed() must still see what changed.
  */
 static int chk_run(struct vmc_arena *a, struct vmc_violation *v,
-		   int (*fn)(struct chk *c))
+		   int (*fn)(struct chk *c), bool forget)
 {
 	struct vmc_violation local;
 	struct chk c;
@@ -1540,7 +1543,7 @@ static int chk_run(struct vmc_arena *a, struct vmc_violation *v,
 	c.v = v;
 	vmc_lock(&a->lock);
 	bad = fn(&c);
-	if (!bad)
+	if (!bad && forget)
 		a->nr_dirty = 0;
 	vmc_unlock(&a->lock);
 	return bad;
@@ -1548,10 +1551,15 @@ static int chk_run(struct vmc_arena *a, struct vmc_violation *v,
 
 int vmc_check(struct vmc_arena *a, struct vmc_violation *v)
 {
-	return chk_run(a, v, chk_all);
+	return chk_run(a, v, chk_all, true);
 }
 
 int vmc_check_changed(struct vmc_arena *a, struct vmc_violation *v)
 {
-	return chk_run(a, v, chk_changed);
+	return chk_run(a, v, chk_changed, true);
+}
+
+int vmc_check_keep(struct vmc_arena *a, struct vmc_violation *v)
+{
+	return chk_run(a, v, chk_all, false);
 }

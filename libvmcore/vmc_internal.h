@@ -265,6 +265,10 @@ void *vmc_fail(struct vmc_arena *a, int err);
 void vmc_set_error(struct vmc_arena *a, int err);
 /* Under VMC_ARENA_DEBUG / VMC_DEBUG: full check, panic on violation. */
 void vmc_debug_check(struct vmc_arena *a, const char *op);
+/* vmc_check() that leaves the changed ranges for vmc_check_changed(). */
+int  vmc_check_keep(struct vmc_arena *a, struct vmc_violation *v);
+/* vmc_check() that leaves the changed ranges for vmc_check_changed(). */
+int  vmc_check_keep(struct vmc_arena *a, struct vmc_violation *v);
 /*
  * Remember that [lo, hi) changed (vmc_check.c): every call that moves a
  * range between sets, writes page-table entries or touches data says so,
