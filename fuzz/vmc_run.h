@@ -118,8 +118,9 @@ extern const struct vmc_engine_ops vmc_engine_core_kmod;
 #ifndef __KERNEL__
 /* --- userspace only (vmc_run_file.c) --- */
 
-/* $VMC_CHECK_EVERY (0 when unset); vmc_run() applies it when flags name no N. */
-unsigned int vmc_run_env_every(void);
+/* flags with $VMC_CHECK_EVERY applied when they name no N (vmc_run and
+ * vmc_run_groups apply it). */
+unsigned int vmc_run_env_every(unsigned int flags);
 
 /* vmc_run_sink with trace lines written to `trace` (with '\n') when
  * flags has VMC_RUN_TRACE and trace is not NULL. */

@@ -24,10 +24,10 @@
 #include "vmc_run.h"
 
 /*
- * $VMC_CHECK_EVERY=N: the full check every N ops where the caller did not
- * choose (0 or unset: the default).  Read once.
+ * flags with $VMC_CHECK_EVERY=N as the full check's period when the
+ * caller named none (0 or unset: the default).  Read once.
  */
-unsigned int vmc_run_env_every(void)
+unsigned int vmc_run_env_every(unsigned int flags)
 {
 	static int done;
 	static unsigned int every;
@@ -40,7 +40,9 @@ unsigned int vmc_run_env_every(void)
 			every = VMC_RUN_EVERY_MAX;
 		done = 1;
 	}
-	return every;
+	if (flags & (VMC_RUN_EVERY_MAX << VMC_RUN_EVERY_SHIFT))
+		return flags;
+	return flags | VMC_RUN_EVERY(every);
 }
 
 static void rf_line(void *arg, const char *line)
@@ -57,8 +59,7 @@ int vmc_run(const struct vmc_op *ops, size_t n,
 {
 	struct vmc_trace_sink sink = { rf_line, trace, NULL };
 
-	if (!(flags & (VMC_RUN_EVERY_MAX << VMC_RUN_EVERY_SHIFT)))
-		flags |= VMC_RUN_EVERY(vmc_run_env_every());
+	flags = vmc_run_env_every(flags);
 	return vmc_run_sink(ops, n, eng, neng, flags,
 			    trace && (flags & VMC_RUN_TRACE) ? &sink : NULL,
 			    rep);
@@ -138,8 +139,7 @@ int vmc_run_groups_sink(const struct vmc_op *ops, size_t n,
 	size_t ng, i;
 	int ret;
 
-	if (!(flags & (VMC_RUN_EVERY_MAX << VMC_RUN_EVERY_SHIFT)))
-		flags |= VMC_RUN_EVERY(vmc_run_env_every());
+	flags = vmc_run_env_every(flags);
 	g = vmc_run_default_groups(&ng);
 	for (i = 0; i < ng; i++) {
 		struct vmc_run_group one = g[i];
