@@ -468,6 +468,8 @@ static unsigned long chk_expect_count(struct chk *c, struct vmc_va *va)
 	}
 	if (va->kind == VMC_VA_RAM)
 		return va->u.ram->count;
+	if (va->kind == VMC_VA_BLOCK && va->u.vb)
+		return vmc_vb_mapped_pages(c->a, va);
 	for (addr = va->va_start; addr < va->va_end; addr += VMC_PAGE_SIZE)
 		if (chk_expect(c, va, addr, &pfn))
 			n++;

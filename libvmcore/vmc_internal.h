@@ -538,6 +538,9 @@ void vmc__vfree_discard(struct vmc_arena *a, struct vmc_vm *vm);
 
 /* a->vb_pages from the arena size and nr_cpus; empty block list. */
 void vmc_vb_init(struct vmc_arena *a);
+/* Checker helper: pages of a VMC_VA_BLOCK area marked VMC_VB_MAPPED. */
+unsigned long vmc_vb_mapped_pages(struct vmc_arena *a,
+				  const struct vmc_va *va);
 /*
  * Free the metadata of every vmap block and vm_map_ram record (not their
  * vmap areas, which vmc_va_fini() frees): call it before vmc_va_fini().
