@@ -526,7 +526,7 @@ static int chk_leaf(void *arg, unsigned long addr, unsigned int level,
 	struct chk *c = w->c;
 	struct vmc_arena *a = c->a;
 	struct vmc_list *head = &a->vs.busy.head;
-	unsigned int shift = vmc_geom_shift(&a->info.geom, level);
+	unsigned int shift = a->info.geom.shift[level];
 	unsigned long n = 1UL << (shift - VMC_PAGE_SHIFT), k;
 	struct vmc_va *va = NULL;
 

@@ -70,15 +70,16 @@
 
 /* ---------- geometry helpers ---------- */
 
+/* g is the arena's copy, whose shift[] vmc_bo_init filled. */
 static unsigned long pt_span(const struct vmc_geometry *g, unsigned int level)
 {
-	return 1UL << vmc_geom_shift(g, level);
+	return 1UL << g->shift[level];
 }
 
 static unsigned int pt_index(const struct vmc_geometry *g, unsigned int level,
 			     unsigned long addr)
 {
-	return (unsigned int)((addr >> vmc_geom_shift(g, level)) &
+	return (unsigned int)((addr >> g->shift[level]) &
 			      ((1UL << g->bits[level]) - 1));
 }
 
@@ -543,37 +544,42 @@ static int pt_visit_level(struct pt_visit *v, unsigned long table,
 {
 	struct vmc_arena *a = v->a;
 	const struct vmc_geometry *g = &a->info.geom;
-	unsigned long span = pt_span(g, level), next;
+	unsigned long span = pt_span(g, level);
+	unsigned long base = addr & ~(span - 1);        /* entry i0's start */
 	const void *tv = vmc_bo_table_entries(a, table, level);
+	unsigned int i0 = pt_index(g, level, addr);
+	unsigned int last = pt_index(g, level, end - 1), idx;
 	int rc;
 
-	do {
-		unsigned int idx;
+	/* [addr, end) lies in this one table: entries i0..last. */
+	for (idx = i0; idx <= last; idx++) {
+		unsigned long lo;
 		vmc_pte_t e;
 
-		if (!pt_skip_empty(g, tv, level, &addr, end))
-			return 0;
-		idx = pt_index(g, level, addr);
+		if (tv) {
+			idx = pt_skip_zero(tv, g->entry_size, idx, last);
+			if (idx > last)
+				break;
+		}
 		e = pt_entry(a, tv, table, level, idx);
-		next = pt_next(addr, end, span);
 		if (!vmc_bo_present(a, level, e))
 			continue;
+		lo = base + (unsigned long)(idx - i0) * span;
 		if (vmc_bo_is_leaf(a, level, e)) {
-			unsigned long va = addr & ~(span - 1);
-
-			rc = (va >= a->start && v->leaf) ?
-			     v->leaf(v, va, level, e) : 0;
+			rc = (lo >= a->start && v->leaf) ?
+			     v->leaf(v, lo, level, e) : 0;
 		} else {
 			unsigned long child = vmc_bo_entry_pfn(a, level, e);
 
 			rc = v->table ? v->table(v, child, level - 1) : 0;
 			if (!rc)
 				rc = pt_visit_level(v, child, level - 1,
-						    addr, next);
+						    VMC_MAX(lo, addr),
+						    pt_next(lo, end, span));
 		}
 		if (rc)
 			return rc;
-	} while (addr = next, addr != end);
+	}
 	return 0;
 }
 
