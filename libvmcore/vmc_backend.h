@@ -281,6 +281,14 @@ struct vmc_backend_ops {
 				  int (*fn)(void *arg, unsigned long va,
 					    unsigned long pfn),
 				  void *arg);
+
+	/*
+	 * frame_zero (optional): make the allocated RAM frame at pfn read
+	 * as zero bytes through kaddr(), as memset(kaddr(pfn), 0, 4096)
+	 * would.  Lets a backend that fills fresh frames lazily (the sim's
+	 * 0xa5 poison) skip a fill the zeroing overwrites at once.
+	 */
+	void (*frame_zero)(void *bs, unsigned long pfn);
 };
 
 /* Shift of the area one entry at `level` covers. */

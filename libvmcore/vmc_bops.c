@@ -135,6 +135,14 @@ void *vmc_bo_kaddr(struct vmc_arena *a, unsigned long pfn)
 	return p;
 }
 
+void vmc_bo_frame_zero(struct vmc_arena *a, unsigned long pfn)
+{
+	if (a->ops->frame_zero)
+		a->ops->frame_zero(a->bs, pfn);
+	else
+		memset(vmc_bo_kaddr(a, pfn), 0, VMC_PAGE_SIZE);
+}
+
 void *vmc_bo_kaddr_try(struct vmc_arena *a, unsigned long pfn)
 {
 	return a->ops->kaddr(a->bs, pfn);

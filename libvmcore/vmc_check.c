@@ -75,6 +75,7 @@
 struct chk {
 	struct vmc_arena *a;
 	struct vmc_violation *v;
+	struct vmc_pages_cur pc;        /* page-array lookups (chk_expect) */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -446,7 +447,7 @@ static bool chk_expect(struct chk *c, struct vmc_va *va, unsigned long addr,
 		}
 		if (!chk_vm_has_pages(vm) || i >= vm->pub.nr_pages)
 			return false;
-		*pfn = vmc_pages_get(a, vm, i);
+		*pfn = vmc_pages_get_cur(a, vm, i, &c->pc);
 		return true;
 	}
 	if (va->kind == VMC_VA_BLOCK || va->kind == VMC_VA_RAM)
@@ -1541,6 +1542,7 @@ static int chk_run(struct vmc_arena *a, struct vmc_violation *v,
 		v = &local;
 	v->invariant = 0;
 	v->msg[0] = 0;
+	memset(&c, 0, sizeof(c));
 	c.a = a;
 	c.v = v;
 	vmc_lock(&a->lock);

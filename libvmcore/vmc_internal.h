@@ -295,6 +295,8 @@ int   vmc_bo_frame_node(struct vmc_arena *a, unsigned long pfn);
 void *vmc_bo_kaddr(struct vmc_arena *a, unsigned long pfn);
 /* The same, NULL for a pfn the backend has no direct map of (checker). */
 void *vmc_bo_kaddr_try(struct vmc_arena *a, unsigned long pfn);
+/* Zero an allocated RAM frame (the backend's frame_zero, else memset). */
+void vmc_bo_frame_zero(struct vmc_arena *a, unsigned long pfn);
 unsigned long vmc_bo_frames_used(struct vmc_arena *a);
 bool  vmc_bo_is_device(struct vmc_arena *a, unsigned long pfn);
 /*
@@ -459,6 +461,19 @@ unsigned long vmc_pages_get(struct vmc_arena *a, const struct vmc_vm *vm,
 			    unsigned long i);
 void vmc_pages_set(struct vmc_arena *a, struct vmc_vm *vm, unsigned long i,
 		   unsigned long pfn);
+/*
+ * A read cursor for walks that look up many entries in order (the
+ * checker): it keeps the direct-map address of the array page it read
+ * last, so entries of one page cost no backend kaddr() each.  Valid
+ * while nothing changes the array; zero it to start.
+ */
+struct vmc_pages_cur {
+	const struct vmc_vm *vm;
+	unsigned long page;             /* index of the array page held */
+	const uint64_t *p;
+};
+unsigned long vmc_pages_get_cur(struct vmc_arena *a, const struct vmc_vm *vm,
+				unsigned long i, struct vmc_pages_cur *cur);
 
 /* ---------- vmc_area.c ---------- */
 
