@@ -1066,6 +1066,8 @@ void vmc_dirty_add(struct vmc_arena *a, unsigned long lo, unsigned long hi)
 	unsigned long gap, best_gap = ~0UL;
 	unsigned int i, best = 0;
 
+	if (!a->dirty_track)
+		return;                 /* no check yet: the first is full */
 	lo = VMC_MAX(lo, a->start);
 	hi = VMC_MIN(hi, a->end);
 	if (lo >= hi)
@@ -1546,9 +1548,13 @@ static int chk_run(struct vmc_arena *a, struct vmc_violation *v,
 	c.a = a;
 	c.v = v;
 	vmc_lock(&a->lock);
+	if (fn == chk_changed && !a->dirty_track)
+		fn = chk_all;           /* nothing recorded yet (vmc_dirty_add) */
 	bad = fn(&c);
-	if (!bad && forget)
+	if (!bad && forget) {
 		a->nr_dirty = 0;
+		a->dirty_track = true;
+	}
 	vmc_unlock(&a->lock);
 	return bad;
 }

@@ -239,7 +239,11 @@ struct vmc_arena {
 	 * What changed since the last check (vmc_check_changed): disjoint
 	 * address ranges, unordered; when a new one finds no room the two
 	 * nearest merge, so the ranges only ever grow to cover more.
+	 * Recorded only once a check has run (dirty_track): an arena nobody
+	 * checks pays nothing, and the first vmc_check_changed() before any
+	 * check is a full one.
 	 */
+	bool dirty_track;
 	unsigned int nr_dirty;
 	struct { unsigned long lo, hi; } dirty[VMC_DIRTY_MAX];
 
