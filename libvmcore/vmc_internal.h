@@ -150,6 +150,8 @@ struct vmc_vaset {
 	struct vmc_rb_root root;
 	struct vmc_list head;
 	unsigned long nr;
+	struct vmc_va *hint;             /* busy: the member inserted last, or
+					    its list predecessor once removed */
 };
 
 struct vmc_vaspace {
