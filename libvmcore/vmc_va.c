@@ -764,11 +764,6 @@ static int va_validate_set(struct vmc_arena *a, struct vmc_vaset *s,
 	*pages = 0;
 	if (vmc_rb_validate(&s->root, rbmsg, sizeof(rbmsg)))
 		return va_report(3, msg, len, "%s tree: %s", name, rbmsg);
-	if (s->hint && (s->hint->state != state ||
-			set_lookup(s, s->hint->va_start) != s->hint))
-		return va_report(3, msg, len, "%s set: its insert hint "
-				 "[0x%lx, 0x%lx) is not a member", name,
-				 s->hint->va_start, s->hint->va_end);
 	n = vmc_rb_first(&s->root);
 	vmc_list_for_each(pos, &s->head) {
 		struct vmc_va *va = va_of_list(pos);
@@ -901,5 +896,15 @@ int vmc_va_validate(struct vmc_arena *a, char *msg, size_t len)
 		return va_report(1, msg, len, "[0x%lx, 0x%lx) is in no set "
 				 "(the space ends at 0x%lx)", at, VA_SPACE_END,
 				 VA_SPACE_END);
+	/* Last, so a broken tiling is reported as such (1) first. */
+	for (i = 0; i < 3; i++) {
+		const struct vmc_va *h = sets[i]->hint;
+
+		if (h && (h->state != states[i] ||
+			  set_lookup(sets[i], h->va_start) != h))
+			return va_report(3, msg, len, "%s set: its insert hint "
+					 "[0x%lx, 0x%lx) is not a member",
+					 names[i], h->va_start, h->va_end);
+	}
 	return 0;
 }
