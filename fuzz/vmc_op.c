@@ -35,7 +35,7 @@
 
 const char *const vmc_op_key_name[K_NR] = {
 	"size", "align", "start", "end", "phys", "off", "len", "seed",
-	"pages", "node", "huge", "zero", "frames", "tables", "meta",
+	"pages", "node", "huge", "zero", "frames", "tables", "meta", "cpu",
 };
 
 const struct op_spec vmc_op_specs[VMC_OP_NR] = {
@@ -119,7 +119,8 @@ int vmc_op_equal(const struct vmc_op *a, const struct vmc_op *b)
 	       a->phys == b->phys && a->off == b->off && a->len == b->len &&
 	       a->seed == b->seed && a->nth == b->nth &&
 	       a->pages == b->pages && a->node == b->node &&
-	       a->huge == b->huge && a->zero == b->zero && a->fail == b->fail;
+	       a->huge == b->huge && a->zero == b->zero && a->fail == b->fail &&
+	       a->cpu == b->cpu;
 }
 
 /* ---------- formatting ---------- */
@@ -210,6 +211,9 @@ int vmc_op_format(const struct vmc_op *op, char *buf, size_t len)
 		else
 			op_put(buf, len, &pos, "0x%llx", v, NULL);
 	}
+	if (op->cpu)
+		op_put(buf, len, &pos, first ? "cpu=%llu" : ", cpu=%llu",
+		       (unsigned long long)op->cpu, NULL);
 	op_put(buf, len, &pos, ")", 0, "");
 	return (int)pos;
 }

@@ -39,6 +39,9 @@
  * the corpus averages four bytes an op.
  */
 #define VMC_OP_MAX  1024
+/* The highest cpu= an op may name (Linux 6.12 has at most 128 vmap nodes;
+ * CPUs beyond the arena's nr_cpus are refused by the engines). */
+#define VMC_OP_CPU_MAX 1023
 
 enum vmc_op_kind {
 	VMC_OP_VMALLOC = 0,     /* rD = vmalloc(size, [align], [huge], [node], [zero]) */
@@ -85,6 +88,10 @@ struct vmc_op {
 	uint8_t zero;           /* vmalloc/vmalloc_range: __GFP_ZERO */
 	uint8_t fail;           /* enum vmc_op_fail */
 	uint32_t line;          /* text: source line (1-based); binary: op index + 1 */
+	/* Appended: the CPU the op runs on (`cpu=`, any op; default 0): under
+	   the linux-6.12 profile it picks the vmap node and vmap-block queue
+	   (vmc_set_cpu).  At most VMC_OP_CPU_MAX. */
+	uint32_t cpu;
 };
 
 /* Name of an op kind as written in text ("vmalloc", ...). */

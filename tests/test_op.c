@@ -770,22 +770,24 @@ static void test_limit_and_vmallocinfo(void)
 		free(ops);
 	free(text);
 
-	/* opcodes: b < VMC_OP_NR is kind b, above that b % 18 */
+	/* opcodes: b < VMC_OP_NR is kind b, above that b % 18; 0xfe is the
+	   cpu= prefix (here cpu 0 before a vmalloc) */
 	ok = 1;
 	memset(op20, 0, sizeof(op20));
 	for (i = 0; i < 256; i++) {
 		op20[0] = (uint8_t)i;
 		ops = vmc_op_decode(op20, sizeof(op20), &n);
 		if (!ops || !n || (unsigned int)ops[0].kind !=
-		    (i < VMC_OP_NR ? i : i % 18)) {
+		    (i == 0xfe ? VMC_OP_VMALLOC :
+		     i < VMC_OP_NR ? i : i % 18)) {
 			tap_diag("opcode %zu -> %d", i, n ? (int)ops[0].kind : -1);
 			ok = 0;
 		}
 		free(ops);
 	}
 	tap_ok(ok && VMC_OP_VMALLOCINFO == 18 && VMC_OP_NR == 19,
-	       "binary: opcode 18 is vmallocinfo, every other byte decodes as "
-	       "before it was added");
+	       "binary: opcode 18 is vmallocinfo, 0xfe the cpu= prefix, every "
+	       "other byte decodes as before they were added");
 	vmc_op_init(&info, VMC_OP_VMALLOCINFO);
 	enc = vmc_op_encode(&info, 1, &len);
 	ops = enc ? vmc_op_decode(enc, len, &n) : NULL;

@@ -78,41 +78,7 @@ static struct work_struct drain_vmap_work;
 static DEFINE_PER_CPU(struct vmap_area *, ne_fit_preload_node);
 #include "lx_vmalloc.c"
 
-/* ---- the shim's hooks ---- */
-static long lx_objects;                 /* vmap_area objects alive */
-static bool lx_warned;
-static const char *lx_warning;
-static bool lx_in_use;
-
-void *lx_alloc(size_t size)
-{
-	void *p = calloc(1, size);
-
-	if (p)
-		lx_objects++;
-	return p;
-}
-
-void lx_free(void *p)
-{
-	if (p)
-		lx_objects--;
-	free(p);
-}
-
-void lx_warn(const char *what)
-{
-	fprintf(stderr, "linux61: %s\n", what);
-	if (!lx_warned)
-		lx_warning = what;
-	lx_warned = true;
-}
-
-void lx_flush(unsigned long start, unsigned long end)
-{
-	(void)start;
-	(void)end;
-}
+#include "lx_hooks.h"
 
 /* ---- the engine ---- */
 struct lx_state {
@@ -211,24 +177,7 @@ static bool lx_replay(struct lx_state *s, const struct vmc_va_ev *ev,
 		}
 		if (got == vend || ev->kind == VMC_ENGINE_EV_NOFIT ||
 		    got != addr) {
-			char mine[32], theirs[32];
-
-			if (ev->kind == VMC_ENGINE_EV_NOFIT)
-				snprintf(theirs, sizeof(theirs), "none");
-			else
-				snprintf(theirs, sizeof(theirs), "+0x%lx",
-					 addr - base);
-			if (got == vend)
-				snprintf(mine, sizeof(mine), "none");
-			else
-				snprintf(mine, sizeof(mine), "+0x%lx",
-					 got - base);
-			snprintf(res->detail, sizeof(res->detail),
-				 "VA search %lu (0x%lx bytes, align 0x%lx, "
-				 "[+0x%llx, +0x%llx)): core %s, linux61 %s",
-				 s->searches, size, (unsigned long)ev->align,
-				 (unsigned long long)ev->vstart,
-				 (unsigned long long)ev->vend, theirs, mine);
+			lx_differ(res, s->searches, ev, base, got, vend);
 			lx_free(va);
 			return false;
 		}
