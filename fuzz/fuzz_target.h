@@ -155,6 +155,25 @@ vmc_fuzz_spec(const struct vmc_engine_ops *ops,
 }
 
 /*
+ * $VMC_FUZZ_PROFILE=linux-6.12: the default groups run the core on the
+ * linux-6.12 profile, followed by linux612 (VMC_RUN_LINUX612); unset or
+ * linux-6.1: as before.  Read once.
+ */
+static inline unsigned int vmc_fuzz_profile(void)
+{
+	static int done;
+	static unsigned int flags;
+	const char *p;
+
+	if (!done) {
+		p = getenv("VMC_FUZZ_PROFILE");
+		flags = p && !strcmp(p, "linux-6.12") ? VMC_RUN_LINUX612 : 0;
+		done = 1;
+	}
+	return flags;
+}
+
+/*
  * Decode and run one input: on `eng[0..neng)` when neng > 0, else on
  * every default group (vmc_run_groups).
  */
@@ -177,7 +196,8 @@ static inline int vmc_fuzz_one(const char *target, const uint8_t *data,
 	if (neng)
 		rc = vmc_run(ops, n, eng, neng, flags, NULL, &rep);
 	else
-		rc = vmc_run_groups(ops, n, flags, NULL, &rep);
+		rc = vmc_run_groups(ops, n, flags | vmc_fuzz_profile(), NULL,
+				    &rep);
 	free(ops);
 	if (rc != 0)
 		vmc_fuzz_fail(target, rc, &rep);
