@@ -141,4 +141,70 @@ static size_t gen_stream(struct vmc_op *ops, size_t nops)
 	return nops;
 }
 
+/*
+ * Run `count` generated streams of 300 ops (stream i from seed base + i,
+ * each op on a CPU drawn from that seed when ncpus > 1) through e[0..neng)
+ * and print the op mix and the address results.  Returns how many
+ * streams differed; the first difference goes to first[firstlen], the
+ * ops run to *nops.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "vmc_op_gen.h"
+#include "vmc_run.h"
+
+static unsigned long lx_run_streams(const struct vmc_engine_spec *e,
+				    size_t neng, unsigned long count,
+				    unsigned long long base, unsigned int ncpus,
+				    unsigned long *nops, char *first,
+				    size_t firstlen)
+{
+	enum { NOPS = 300 };
+	struct vmc_op *ops = calloc(NOPS, sizeof(*ops));
+	unsigned long i, bad = 0, got = 0, null = 0;
+	char *buf = NULL;
+	size_t len = 0;
+	int m;
+
+	*nops = 0;
+	if (!ops)
+		return 1;
+	for (i = 0; i < count; i++) {
+		struct vmc_run_report rep;
+		FILE *tr;
+		size_t n;
+		int ret;
+
+		rs = (base + i) * 0x9e3779b97f4a7c15ULL + 1;
+		n = gen_stream(ops, NOPS);
+		vmc_op_gen_cpus(ops, n, base + i, ncpus);
+		*nops += n;
+		memset(&rep, 0, sizeof(rep));
+		tr = open_memstream(&buf, &len);
+		ret = vmc_run(ops, n, e, neng, VMC_RUN_TRACE, tr, &rep);
+		if (tr) {
+			const char *p;
+
+			fclose(tr);
+			for (p = buf; p && (p = strstr(p, " = +0x")); p++)
+				got++;
+			for (p = buf; p && (p = strstr(p, " = NULL")); p++)
+				null++;
+			free(buf);
+			buf = NULL;
+		}
+		if (ret && !bad++)
+			snprintf(first, firstlen, "seed %llu: %s", base + i,
+				 rep.what);
+	}
+	for (m = 0; m < M_NR; m++)
+		tap_diag("op mix: %-18s %lu", mix_name[m], mix[m]);
+	tap_diag("address results: %lu addresses, %lu NULL", got, null);
+	free(ops);
+	return bad;
+}
+
 #endif /* LX_GEN_H */

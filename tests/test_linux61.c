@@ -113,52 +113,16 @@ static void t_example(void)
 
 static void t_streams(unsigned long count, unsigned long long base)
 {
-	enum { NOPS = 300 };
-	struct vmc_op *ops = calloc(NOPS, sizeof(*ops));
 	struct vmc_engine_spec e[3];
-	unsigned long i, bad = 0, nops = 0, got = 0, null = 0;
-	char first[1200] = "", *buf = NULL;
-	size_t len = 0;
-	int m;
+	unsigned long bad, nops;
+	char first[1200] = "";
 
-	if (!ops)
-		return;
 	engines(e, VMC_PLACEMENT_LINUX, GARENA);
-	for (i = 0; i < count; i++) {
-		struct vmc_run_report rep;
-		FILE *tr;
-		size_t n;
-		int ret;
-
-		rs = (base + i) * 0x9e3779b97f4a7c15ULL + 1;
-		n = gen_stream(ops, NOPS);
-		nops += n;
-		memset(&rep, 0, sizeof(rep));
-		tr = open_memstream(&buf, &len);
-		ret = vmc_run(ops, n, e, 3, VMC_RUN_TRACE, tr, &rep);
-		if (tr) {
-			const char *p;
-
-			fclose(tr);
-			for (p = buf; p && (p = strstr(p, " = +0x")); p++)
-				got++;
-			for (p = buf; p && (p = strstr(p, " = NULL")); p++)
-				null++;
-			free(buf);
-			buf = NULL;
-		}
-		if (ret && !bad++)
-			snprintf(first, sizeof(first), "seed %llu: %s",
-				 base + i, rep.what);
-	}
-	for (m = 0; m < M_NR; m++)
-		tap_diag("op mix: %-18s %lu", mix_name[m], mix[m]);
-	tap_diag("address results: %lu addresses, %lu NULL", got, null);
+	bad = lx_run_streams(e, 3, count, base, 1, &nops, first, sizeof(first));
 	tap_ok(bad == 0, "%lu generated streams, %lu ops: core, model and "
 	       "linux61 agree (%lu differ)", count, nops, bad);
 	if (bad)
 		tap_diag("first: %s", first);
-	free(ops);
 }
 
 int main(int argc, char **argv)

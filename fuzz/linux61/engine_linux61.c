@@ -211,46 +211,20 @@ static bool lx_replay(struct lx_state *s, const struct vmc_va_ev *ev,
 	return false;
 }
 
+static bool lx_replay_ev(void *state, const struct vmc_va_ev *ev,
+			 unsigned long base, struct vmc_result *res)
+{
+	return lx_replay(state, ev, base, res);
+}
+
 static void lx_exec_follow(void *state, const struct vmc_op *op,
 			   const struct vmc_result *lead,
 			   struct vmc_result *res)
 {
 	struct lx_state *s = state;
-	unsigned int i;
 
 	(void)op;
-	memset(res, 0, sizeof(*res));
-	if (!s->desync && lead->nva_ev > VMC_RESULT_VA_EV)
-		s->desync = true;       /* events lost: cannot replay */
-	if (s->desync) {
-		res->ignore = true;
-		res->why = "linux61 lost the core's VA calls";
-		return;
-	}
-	for (i = 0; i < lead->nva_ev; i++) {
-		if (!lx_replay(s, &lead->va_ev[i], (unsigned long)lead->va_base,
-			       res) || lx_warned) {
-			if (lx_warned && !res->detail[0])
-				snprintf(res->detail, sizeof(res->detail),
-					 "linux61: %s", lx_warning);
-			res->err = -EPROTO;
-			s->desync = true;
-			return;
-		}
-	}
-	*res = *lead;
-	res->nva_ev = 0;
-}
-
-/* Without a lead there is nothing to answer: every result is ignored. */
-static void lx_exec(void *state, const struct vmc_op *op,
-		    struct vmc_result *res)
-{
-	(void)state;
-	(void)op;
-	memset(res, 0, sizeof(*res));
-	res->ignore = true;
-	res->why = "linux61 replays a core engine's calls; there is none";
+	lx_follow(s, &s->desync, lx_replay_ev, lead, res);
 }
 
 /* Linux's own sets tile the space; no object leaked. */

@@ -10,6 +10,7 @@
 #define LX_HOOKS_H
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "vmc_engine.h"
 
@@ -72,6 +73,55 @@ static void lx_differ(struct vmc_result *res, unsigned long n,
 		 (unsigned long long)ev->size, (unsigned long long)ev->align,
 		 (unsigned long long)ev->vstart, (unsigned long long)ev->vend,
 		 (unsigned)ev->cpu, theirs, mine);
+}
+
+/*
+ * exec_follow of both engines: replay every VA event of `lead` with
+ * replay(state, event, base, res); on a difference (or a WARN) the result
+ * is -EPROTO with the reason and *desync stays set, after which results
+ * are ignored.  Otherwise the result is the lead's.  true when followed.
+ */
+static bool lx_follow(void *state, bool *desync,
+		      bool (*replay)(void *state, const struct vmc_va_ev *ev,
+				     unsigned long base,
+				     struct vmc_result *res),
+		      const struct vmc_result *lead, struct vmc_result *res)
+{
+	unsigned int i;
+
+	memset(res, 0, sizeof(*res));
+	if (!*desync && lead->nva_ev > VMC_RESULT_VA_EV)
+		*desync = true;         /* events lost: cannot replay */
+	if (*desync) {
+		res->ignore = true;
+		res->why = LX_NAME " lost the core's VA calls";
+		return false;
+	}
+	for (i = 0; i < lead->nva_ev; i++) {
+		if (!replay(state, &lead->va_ev[i],
+			    (unsigned long)lead->va_base, res) || lx_warned) {
+			if (lx_warned && !res->detail[0])
+				snprintf(res->detail, sizeof(res->detail),
+					 LX_NAME ": %s", lx_warning);
+			res->err = -EPROTO;
+			*desync = true;
+			return false;
+		}
+	}
+	*res = *lead;
+	res->nva_ev = 0;
+	return true;
+}
+
+/* Without a lead there is nothing to answer: every result is ignored. */
+static void lx_exec(void *state, const struct vmc_op *op,
+		    struct vmc_result *res)
+{
+	(void)state;
+	(void)op;
+	memset(res, 0, sizeof(*res));
+	res->ignore = true;
+	res->why = LX_NAME " replays a core engine's calls; there is none";
 }
 
 #endif /* LX_HOOKS_H */

@@ -389,51 +389,26 @@ static bool lx_replay(struct lx_state *s, const struct vmc_va_ev *ev,
 	return false;
 }
 
+static bool lx_replay_ev(void *state, const struct vmc_va_ev *ev,
+			 unsigned long base, struct vmc_result *res)
+{
+	return lx_replay(state, ev, base, res);
+}
+
 static void lx_exec_follow(void *state, const struct vmc_op *op,
 			   const struct vmc_result *lead,
 			   struct vmc_result *res)
 {
 	struct lx_state *s = state;
-	unsigned int i;
 
 	(void)op;
-	memset(res, 0, sizeof(*res));
-	if (!s->desync && lead->nva_ev > VMC_RESULT_VA_EV)
-		s->desync = true;       /* events lost: cannot replay */
-	if (s->desync) {
-		res->ignore = true;
-		res->why = LX_NAME " lost the core's VA calls";
-		return;
-	}
 	lx_vmalloc_start = (unsigned long)lead->va_base;
 	lx_vmalloc_end = (unsigned long)(lead->va_base + lead->va_size);
-	for (i = 0; i < lead->nva_ev; i++) {
-		if (!lx_replay(s, &lead->va_ev[i], (unsigned long)lead->va_base,
-			       res) || lx_warned) {
-			if (lx_warned && !res->detail[0])
-				snprintf(res->detail, sizeof(res->detail),
-					 LX_NAME ": %s", lx_warning);
-			res->err = -EPROTO;
-			s->desync = true;
-			return;
-		}
+	if (lx_follow(s, &s->desync, lx_replay_ev, lead, res)) {
+		/* The op is over: a failed search is not retried any more. */
+		lx_free(s->pending);
+		s->pending = NULL;
 	}
-	/* The op is over: a failed search is not retried any more. */
-	lx_free(s->pending);
-	s->pending = NULL;
-	*res = *lead;
-	res->nva_ev = 0;
-}
-
-/* Without a lead there is nothing to answer: every result is ignored. */
-static void lx_exec(void *state, const struct vmc_op *op,
-		    struct vmc_result *res)
-{
-	(void)state;
-	(void)op;
-	memset(res, 0, sizeof(*res));
-	res->ignore = true;
-	res->why = LX_NAME " replays a core engine's calls; there is none";
 }
 
 struct lx_item {
