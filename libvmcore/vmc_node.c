@@ -298,20 +298,18 @@ void vmc_node_free(struct vmc_arena *a, struct vmc_va *va)
 		vmc_node_purge(a, false);
 }
 
-/* purge_vmap_node: node's lazy areas to its pools or (LIFO) to free. */
-static unsigned long node_purge_one(struct vmc_arena *a, unsigned int node,
-				    bool full)
+/* purge_vmap_node: node's lazy areas (chained through u.next, in address
+ * order) to its pools or, collected LIFO, to free. */
+static void node_purge_one(struct vmc_arena *a, unsigned int node,
+			   struct vmc_va *q, bool full)
 {
-	struct vmc_list *pos, *tmp;
 	struct vmc_va *back = NULL;
-	unsigned long n = 0;
 
-	vmc_list_for_each_safe(pos, tmp, &a->vs.lazy.head) {
-		struct vmc_va *va = vmc_list_entry(pos, struct vmc_va, list);
+	while (q) {
+		struct vmc_va *va = q;
 
-		if (va->pool || node_of(a, va) != node)
-			continue;
-		n++;
+		q = va->u.next;
+		va->u.next = NULL;
 		a->vs.lazy_pages -= vmc_va_size(va) >> VMC_PAGE_SHIFT;
 		vmc_dirty_add(a, va->va_start, va->va_end);
 		if (va->vn && va->vn - 1u < a->nr_vnodes && !full &&
@@ -327,17 +325,20 @@ static unsigned long node_purge_one(struct vmc_arena *a, unsigned int node,
 		back = va->u.next;
 		node_to_free(a, va);
 	}
-	return n;
 }
 
 unsigned long vmc_node_purge(struct vmc_arena *a, bool full)
 {
+	struct vmc_va *head[NODE_MAX], *tail[NODE_MAX];
 	unsigned long lo = ~0UL, hi = 0, n = 0;
 	struct vmc_list *pos;
 	unsigned int i;
 
-	for (i = 0; i < a->nr_vnodes; i++)
+	for (i = 0; i < a->nr_vnodes; i++) {
 		node_decay(a, i, full);
+		head[i] = tail[i] = NULL;
+	}
+	/* Each node's lazy areas, in address order, on its queue. */
 	vmc_list_for_each(pos, &a->vs.lazy.head) {
 		struct vmc_va *va = vmc_list_entry(pos, struct vmc_va, list);
 
@@ -345,14 +346,22 @@ unsigned long vmc_node_purge(struct vmc_arena *a, bool full)
 			continue;
 		lo = VMC_MIN(lo, va->va_start);
 		hi = VMC_MAX(hi, va->va_end);
+		i = node_of(a, va);
+		va->u.next = NULL;
+		if (tail[i])
+			tail[i]->u.next = va;
+		else
+			head[i] = va;
+		tail[i] = va;
+		n++;
 	}
 	vmc_va_event(a, VMC_VA_EV_PURGE, 0, 0, 0, 0, 0,
 		     full ? VMC_VA_EVF_FULL : 0);
-	if (lo >= hi)
+	if (!n)
 		return 0;
 	vmc_bo_flush_tlb(a, lo, hi);
 	for (i = 0; i < a->nr_vnodes; i++)
-		n += node_purge_one(a, i, full);
+		node_purge_one(a, i, head[i], full);
 	a->vs.nr_purges++;
 	return n;
 }
