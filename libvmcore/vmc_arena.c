@@ -454,6 +454,7 @@ int vmc_get_stats(struct vmc_arena *a, struct vmc_stats *st)
 	st->nr_busy = a->vs.busy.nr;
 	st->nr_free = a->vs.free.nr;
 	st->nr_lazy = a->vs.lazy.nr - a->nr_pooled;
+	st->nr_pooled = a->nr_pooled;
 	st->lazy_pages = a->vs.lazy_pages;
 	st->nr_purges = a->vs.nr_purges;
 	st->nr_tlb_flushes = a->nr_tlb_flushes;

@@ -199,6 +199,9 @@ struct vmc_stats {
 	unsigned long frames_harness;   /* frames held through vmc_frame_alloc */
 	unsigned long nr_vmap_blocks;
 	unsigned long warnings;         /* warnings logged so far */
+	/* Appended: linux-6.12: purged areas waiting in node pools (not in
+	   nr_lazy, not free either). */
+	unsigned long nr_pooled;
 };
 
 /* A violated invariant, as vmc_check() reports it. */
