@@ -448,6 +448,7 @@ struct vmc_pool {
 /* Linux's struct vmap_node, minus the busy and lazy sets (theory 2). */
 struct vmc_vnode {
 	struct vmc_pool pool[VMC_POOL_SIZES];
+	struct vmc_va *qhead, *qtail;    /* a purge's queue of its lazy areas */
 };
 
 /* The nodes for a linux-6.12 arena (none for 6.1); -ENOMEM, -EINVAL. */

@@ -329,14 +329,13 @@ static void node_purge_one(struct vmc_arena *a, unsigned int node,
 
 unsigned long vmc_node_purge(struct vmc_arena *a, bool full)
 {
-	struct vmc_va *head[NODE_MAX], *tail[NODE_MAX];
 	unsigned long lo = ~0UL, hi = 0, n = 0;
 	struct vmc_list *pos;
 	unsigned int i;
 
 	for (i = 0; i < a->nr_vnodes; i++) {
 		node_decay(a, i, full);
-		head[i] = tail[i] = NULL;
+		a->vnodes[i].qhead = a->vnodes[i].qtail = NULL;
 	}
 	/* Each node's lazy areas, in address order, on its queue. */
 	vmc_list_for_each(pos, &a->vs.lazy.head) {
@@ -348,11 +347,11 @@ unsigned long vmc_node_purge(struct vmc_arena *a, bool full)
 		hi = VMC_MAX(hi, va->va_end);
 		i = node_of(a, va);
 		va->u.next = NULL;
-		if (tail[i])
-			tail[i]->u.next = va;
+		if (a->vnodes[i].qtail)
+			a->vnodes[i].qtail->u.next = va;
 		else
-			head[i] = va;
-		tail[i] = va;
+			a->vnodes[i].qhead = va;
+		a->vnodes[i].qtail = va;
 		n++;
 	}
 	vmc_va_event(a, VMC_VA_EV_PURGE, 0, 0, 0, 0, 0,
@@ -361,7 +360,7 @@ unsigned long vmc_node_purge(struct vmc_arena *a, bool full)
 		return 0;
 	vmc_bo_flush_tlb(a, lo, hi);
 	for (i = 0; i < a->nr_vnodes; i++)
-		node_purge_one(a, i, head[i], full);
+		node_purge_one(a, i, a->vnodes[i].qhead, full);
 	a->vs.nr_purges++;
 	return n;
 }
