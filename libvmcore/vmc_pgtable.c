@@ -70,15 +70,16 @@
 
 /* ---------- geometry helpers ---------- */
 
+/* g is the arena's copy, whose shift[] vmc_bo_init filled. */
 static unsigned long pt_span(const struct vmc_geometry *g, unsigned int level)
 {
-	return 1UL << vmc_geom_shift(g, level);
+	return 1UL << g->shift[level];
 }
 
 static unsigned int pt_index(const struct vmc_geometry *g, unsigned int level,
 			     unsigned long addr)
 {
-	return (unsigned int)((addr >> vmc_geom_shift(g, level)) &
+	return (unsigned int)((addr >> g->shift[level]) &
 			      ((1UL << g->bits[level]) - 1));
 }
 
@@ -487,6 +488,10 @@ static unsigned int pt_skip_zero(const void *tv, unsigned int esize,
 	if (esize == 8) {
 		const uint64_t *p = tv;
 
+		/* Four at a time while they are all empty. */
+		while (idx + 3 <= last && !(p[idx] | p[idx + 1] | p[idx + 2] |
+					    p[idx + 3]))
+			idx += 4;
 		while (idx <= last && !p[idx])
 			idx++;
 	} else {
@@ -498,54 +503,83 @@ static unsigned int pt_skip_zero(const void *tv, unsigned int esize,
 	return idx;
 }
 
+/*
+ * Skip the empty entries of one table: move *addr (inside [*addr, end),
+ * which lies in this table) to the first entry that is not all zero
+ * bytes; false when there is none.  Without a table_entries view every
+ * entry is a candidate.
+ */
+static bool pt_skip_empty(const struct vmc_geometry *g, const void *tv,
+			  unsigned int level, unsigned long *addr,
+			  unsigned long end)
+{
+	unsigned long span = pt_span(g, level);
+	unsigned int idx = pt_index(g, level, *addr), j;
+
+	if (!tv)
+		return true;
+	j = pt_skip_zero(tv, g->entry_size, idx, pt_index(g, level, end - 1));
+	if (j > pt_index(g, level, end - 1))
+		return false;
+	if (j != idx)
+		*addr = (*addr & ~(span - 1)) + (unsigned long)(j - idx) * span;
+	return true;
+}
+
+/* Entry idx of a table, from its host view when there is one. */
+static vmc_pte_t pt_entry(struct vmc_arena *a, const void *tv,
+			  unsigned long table, unsigned int level,
+			  unsigned int idx)
+{
+	if (!tv)
+		return vmc_bo_read(a, table, level, idx);
+	if (a->info.geom.entry_size == 8)
+		return ((const uint64_t *)tv)[idx];
+	return ((const uint32_t *)tv)[idx];
+}
+
 static int pt_visit_level(struct pt_visit *v, unsigned long table,
 			  unsigned int level, unsigned long addr,
 			  unsigned long end)
 {
 	struct vmc_arena *a = v->a;
 	const struct vmc_geometry *g = &a->info.geom;
-	unsigned long span = pt_span(g, level), next;
+	unsigned long span = pt_span(g, level);
+	unsigned long base = addr & ~(span - 1);        /* entry i0's start */
 	const void *tv = vmc_bo_table_entries(a, table, level);
-	unsigned int last = pt_index(g, level, end - 1);
+	unsigned int i0 = pt_index(g, level, addr);
+	unsigned int last = pt_index(g, level, end - 1), idx;
 	int rc;
 
-	do {
-		unsigned int idx = pt_index(g, level, addr);
+	/* [addr, end) lies in this one table: entries i0..last. */
+	for (idx = i0; idx <= last; idx++) {
+		unsigned long lo;
 		vmc_pte_t e;
 
 		if (tv) {
-			/* [addr, end) lies in this one table: idx..last. */
-			unsigned int j = pt_skip_zero(tv, g->entry_size, idx,
-						      last);
-
-			if (j > last)
-				return 0;
-			if (j != idx) {
-				addr = (addr & ~(span - 1)) +
-				       (unsigned long)(j - idx) * span;
-				idx = j;
-			}
+			idx = pt_skip_zero(tv, g->entry_size, idx, last);
+			if (idx > last)
+				break;
 		}
-		e = vmc_bo_read(a, table, level, idx);
-		next = pt_next(addr, end, span);
+		e = pt_entry(a, tv, table, level, idx);
 		if (!vmc_bo_present(a, level, e))
 			continue;
+		lo = base + (unsigned long)(idx - i0) * span;
 		if (vmc_bo_is_leaf(a, level, e)) {
-			unsigned long va = addr & ~(span - 1);
-
-			rc = (va >= a->start && v->leaf) ?
-			     v->leaf(v, va, level, e) : 0;
+			rc = (lo >= a->start && v->leaf) ?
+			     v->leaf(v, lo, level, e) : 0;
 		} else {
 			unsigned long child = vmc_bo_entry_pfn(a, level, e);
 
 			rc = v->table ? v->table(v, child, level - 1) : 0;
 			if (!rc)
 				rc = pt_visit_level(v, child, level - 1,
-						    addr, next);
+						    VMC_MAX(lo, addr),
+						    pt_next(lo, end, span));
 		}
 		if (rc)
 			return rc;
-	} while (addr = next, addr != end);
+	}
 	return 0;
 }
 
@@ -667,18 +701,24 @@ static void pt_fini_level(struct vmc_arena *a, unsigned long table,
 {
 	const struct vmc_geometry *g = &a->info.geom;
 	unsigned long span = pt_span(g, level), next;
+	const void *tv = vmc_bo_table_entries(a, table, level);
 
 	do {
-		unsigned int idx = pt_index(g, level, addr);
-		vmc_pte_t e = vmc_bo_read(a, table, level, idx);
+		unsigned int idx;
+		vmc_pte_t e;
 		unsigned long child;
 
+		if (!pt_skip_empty(g, tv, level, &addr, end))
+			return;
+		idx = pt_index(g, level, addr);
+		e = pt_entry(a, tv, table, level, idx);
 		next = pt_next(addr, end, span);
 		if (!vmc_bo_present(a, level, e))
 			continue;
 		if (vmc_bo_is_leaf(a, level, e)) {
 			(*leaves)++;
 			pt_clear(a, table, level, idx, addr);
+			tv = vmc_bo_table_entries(a, table, level);
 			*mask |= 1u << level;
 			continue;
 		}
@@ -691,6 +731,7 @@ static void pt_fini_level(struct vmc_arena *a, unsigned long table,
 			continue;
 		}
 		pt_clear(a, table, level, idx, addr);
+		tv = vmc_bo_table_entries(a, table, level);  /* a write */
 		*mask |= 1u << level;
 		vmc_bo_table_free(a, level - 1, child);
 	} while (addr = next, addr != end);
