@@ -88,6 +88,13 @@
  *    set) and retries once, as Linux's alloc_vmap_area() does through
  *    purge_vmap_area_lazy() before giving up.
  *
+ * 8. Profiles.  Everything above is linux-6.1 (the default).  Under
+ *    linux-6.12 (a->vnodes set) vmc_va_alloc, vmc_va_free and vmc_va_purge
+ *    hand over to vmc_node.c, which keeps the free tree and the searches
+ *    of this file but adds the vmap nodes: pools before the tree, lazy
+ *    areas unmerged, 6.12's decay and purge order (vmc_vaset_* and
+ *    vmc_va_search are the pieces it composes).
+ *
  * All functions expect a->lock held.  vmc_va_validate() checks every
  * invariant of the three sets (DESIGN.md invariants 1 and 3).
  */

@@ -27,6 +27,8 @@
  * this true, in one place:
  *   - vmc_last_error() is per thread: it tells the reason of the calling
  *     thread's own last failed call on that arena (0 if none).
+ *   - vmc_set_cpu() is per thread too: the CPU the calling thread's calls
+ *     run on (linux-6.12: their vmap node), 0 until set.
  *   - Pointers the arena returns (the struct vmc_vm_struct of
  *     vmc_get_vm_area / vmc_find_vm_area) stay valid until the area is
  *     freed, by whichever thread.  A caller that shares areas between
