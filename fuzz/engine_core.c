@@ -59,6 +59,7 @@ struct ec_state {
 
 _Static_assert(VMC_VA_EVF_POOL == VMC_ENGINE_EVF_POOL &&
 	       VMC_VA_EVF_RETRY == VMC_ENGINE_EVF_RETRY &&
+	       VMC_VA_EVF_NOMEM == VMC_ENGINE_EVF_NOMEM &&
 	       VMC_VA_EVF_FULL == VMC_ENGINE_EVF_FULL,
 	       "VA event flags differ between vmcore.h and vmc_engine.h");
 _Static_assert(VMC_VA_EV_ALLOC == VMC_ENGINE_EV_ALLOC &&

@@ -91,6 +91,7 @@ struct vmc_engine_cfg {
 #define VMC_ENGINE_EVF_POOL  0x1        /* ALLOC served from a node pool */
 #define VMC_ENGINE_EVF_RETRY 0x2        /* the search after the purge */
 #define VMC_ENGINE_EVF_FULL  0x4        /* PURGE with full pool decay */
+#define VMC_ENGINE_EVF_NOMEM 0x8        /* NOFIT: metadata failed after the pool */
 struct vmc_va_ev {
 	unsigned char kind;             /* VMC_ENGINE_EV_* */
 	uint64_t off, size;

@@ -38,6 +38,10 @@
  *    purged (forced), then __purge_vmap_area_lazy with a full pool decay
  *    and no pool refill, and the free tree is searched once more (not
  *    the pool).
+ *    When the area's metadata cannot be had after the pool was looked
+ *    at, that is told (NOFIT with VMC_VA_EVF_NOMEM): the look may have
+ *    moved the pool's head, as Linux's node_alloc() does before its
+ *    kmem_cache_alloc() can fail.
  *
  * 4. Freeing (free_vmap_area_noflush).  A busy area goes to its node's
  *    lazy set; when the lazy pages exceed lazy_max_pages the drain runs
@@ -260,6 +264,11 @@ int vmc_node_alloc(struct vmc_arena *a, unsigned long size,
 		err = 0;
 	} else {
 		err = vmc_va_search(a, size, align, vstart, vend, 0, &va);
+		if (err == -ENOMEM && vn)
+			/* Linux's node_alloc() ran (it may have moved the
+			   pool's head): say so, for a follower. */
+			vmc_va_event(a, VMC_VA_EV_NOFIT, 0, size, align, vstart,
+				     vend, VMC_VA_EVF_NOMEM);
 		if (err == -ENOENT) {
 			unsigned long blocks =
 				vmc_vb_purge_fragmented_force(a, true);

@@ -117,6 +117,9 @@ struct vmc_backend_ops;
 					 failure path's purge */
 #define VMC_VA_EVF_FULL         0x4u  /* PURGE: full pool decay, no pool
 					 refill (alloc failure path) */
+#define VMC_VA_EVF_NOMEM        0x8u  /* NOFIT: no search: the area's
+					 metadata failed after the pool was
+					 looked at (node_alloc done) */
 
 struct vmc_va_event {
 	unsigned int kind;              /* VMC_VA_EV_* */

@@ -35,6 +35,8 @@
  *                    node id node_alloc gave;
  *      ... RETRY     the search after the failure path's purge: the same
  *                    object and node id, no pool (goto retry);
+ *      ... NOMEM     node_alloc() only: the core's object allocation
+ *                    failed after it (the pool must not have served);
  *      LAZY          find_unlink_vmap_area() + free_vmap_area_noflush();
  *      FREE          free_vmap_area();
  *      PURGE         __purge_vmap_area_lazy(ULONG_MAX, 0, full) (full:
@@ -298,6 +300,16 @@ static bool lx_search(struct lx_state *s, const struct vmc_va_ev *ev,
 
 	s->searches++;
 	lx_cpu = ev->cpu;
+	if (ev->flags & VMC_ENGINE_EVF_NOMEM) {
+		/* The core's object allocation failed after node_alloc(). */
+		lx_free(s->pending);
+		s->pending = NULL;
+		va = node_alloc(size, align, vstart, vend, &addr, &vn_id);
+		if (!va)
+			return true;
+		lx_differ(res, s->searches, ev, base, addr, vend);
+		return false;
+	}
 	if (retry && s->pending) {
 		va = s->pending;
 		vn_id = s->pending_vn_id;
