@@ -265,9 +265,35 @@ static int op_parse_args(struct op_parser *ps, struct vmc_op *op,
 			return -1;
 		op_skip_ws(ps);
 		kat = ps->p;
-		if (op_number(ps, k == K_NODE, &v, &neg) ||
-		    op_set_key(ps, op, k, kat, v, neg))
+		if (k == K_PLACEMENT) {
+			n = op_ident(ps);
+			if (n == 5 && !memcmp(kat, "linux", 5))
+				op->placement = 0;
+			else if (n == 5 && !memcmp(kat, "exact", 5))
+				op->placement = 1;
+			else
+				return op_error(ps, kat, "placement is linux "
+						"or exact%s", NULL);
+			ps->p += n;
+		} else if (k == K_PROFILE) {
+			const char *q = ps->p;
+
+			while (q < ps->end && (op_is_ident(*q) || *q == '-' ||
+					       *q == '.'))
+				q++;
+			n = (size_t)(q - ps->p);
+			if (n == 9 && !memcmp(kat, "linux-6.1", 9))
+				op->profile = 1;
+			else if (n == 10 && !memcmp(kat, "linux-6.12", 10))
+				op->profile = 2;
+			else
+				return op_error(ps, kat, "profile is linux-6.1 "
+						"or linux-6.12%s", NULL);
+			ps->p += n;
+		} else if (op_number(ps, k == K_NODE, &v, &neg) ||
+			   op_set_key(ps, op, k, kat, v, neg)) {
 			return -1;
+		}
 		nargs++;
 		op_skip_ws(ps);
 	}
@@ -381,6 +407,11 @@ int vmc_op_parse(const char *text, size_t len, struct vmc_op **ops,
 		}
 		if (op_parse_line(&ps, &v[cnt]))
 			goto fail;
+		if (v[cnt].kind == VMC_OP_CONFIG && cnt) {
+			op_error(&ps, ps.line_start, "config() must be the "
+				 "first op of a stream%s", NULL);
+			goto fail;
+		}
 		cnt++;
 	}
 	if (!v)

@@ -140,6 +140,13 @@ int vmc_run_groups_sink(const struct vmc_op *ops, size_t n,
 	int ret;
 
 	flags = vmc_run_env_every(flags);
+	if (n && ops[0].kind == VMC_OP_CONFIG)  /* the stream's setting wins */
+		flags = ops[0].placement ? flags | VMC_RUN_EXACT :
+					   flags & ~VMC_RUN_EXACT;
+	/* ... and its config(profile=) the groups' kernel (vmc_op.h). */
+	if (n && ops[0].kind == VMC_OP_CONFIG && ops[0].profile)
+		flags = ops[0].profile == 2 ? flags | VMC_RUN_LINUX612 :
+			flags & ~VMC_RUN_LINUX612;
 	g = vmc_run_default_groups(&ng);
 	for (i = 0; i < ng; i++) {
 		struct vmc_run_group one = g[i];

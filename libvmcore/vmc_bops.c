@@ -229,6 +229,7 @@ void vmc_bo_table_free(struct vmc_arena *a, unsigned int level,
 {
 	vmc_bo_check_level(a, level);
 	VMC_VERIFY(a->frames_tables > 0);
+	a->pt_wc_key = 0;               /* the walk cache may name it */
 	a->ops->table_free(a->bs, level, pfn);
 	a->frames_tables--;
 }

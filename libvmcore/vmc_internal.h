@@ -159,6 +159,8 @@ struct vmc_vaset {
 	struct vmc_rb_root root;
 	struct vmc_list head;
 	unsigned long nr;
+	struct vmc_va *hint;             /* busy: the member inserted last, or
+					    its list predecessor once removed */
 };
 
 struct vmc_vaspace {
@@ -242,6 +244,12 @@ struct vmc_arena {
 	unsigned long frames_data;       /* frames held by areas (incl. arrays) */
 	unsigned long frames_arrays;     /* of which: vmalloc'ed page arrays */
 	unsigned long frames_tables;     /* tables below the root */
+	/*
+	 * The walk cache (vmc_pgtable.c): the level-0 table under the
+	 * level-1 entry numbered pt_wc_key - 1 (0: none).  Any table_free
+	 * empties it.
+	 */
+	unsigned long pt_wc_key, pt_wc_table;
 	unsigned long frames_harness;
 	unsigned long nr_tlb_flushes;
 	unsigned long chk_mmu_next;     /* vmc_check: where real-MMU probes resume */

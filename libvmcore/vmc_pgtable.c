@@ -58,6 +58,18 @@
  *    [a->start, a->end): a root shared with someone else (the kmod backend
  *    uses the kernel's) is never touched outside it.
  *
+ * 8. The walk cache.  A vmalloc of a few pages and its vfree each walk
+ *    from the root to the same level-0 table: most of a small call's
+ *    page-table cost is the descent.  The arena remembers the last
+ *    level-0 table a map or unmap walk reached (a->pt_wc_table) and the
+ *    level-1 entry above it (a->pt_wc_key); a map or unmap of a range
+ *    inside that one entry's span (and smaller than it, so no level-1
+ *    leaf can be meant) starts there.  Tables are only unlinked on their
+ *    way to vmc_bo_table_free, which empties the cache, so a cached
+ *    table is always the one the entry points to.  Not Linux's (its walk
+ *    always descends), not observable: the same entries are written in
+ *    the same order; only the reads of the levels above are skipped.
+ *
  * Invariants kept: a table entry always points at a live table of the
  * level below (a table is unlinked before it is freed); leaves only at
  * levels in geom.leaf_levels, with frames aligned to their span; every
@@ -109,6 +121,27 @@ static void pt_clear(struct vmc_arena *a, unsigned long table,
 	VMC_VERIFY3U(err, ==, 0);
 }
 
+/* ---------- the walk cache (theory 8) ---------- */
+
+/* The cached level-0 table for [addr, end), or 0 when it does not hold. */
+static unsigned long pt_wc_get(struct vmc_arena *a, unsigned long addr,
+			       unsigned long end)
+{
+	unsigned int s1 = a->info.geom.shift[1];
+
+	if (!a->pt_wc_key || (addr >> s1) + 1 != a->pt_wc_key ||
+	    ((end - 1) >> s1) != (addr >> s1) || end - addr >= 1UL << s1)
+		return 0;
+	return a->pt_wc_table;
+}
+
+static void pt_wc_set(struct vmc_arena *a, unsigned long addr,
+		      unsigned long table)
+{
+	a->pt_wc_key = (addr >> a->info.geom.shift[1]) + 1;
+	a->pt_wc_table = table;
+}
+
 /* ---------- unmapping ---------- */
 
 static void pt_unmap_level(struct vmc_arena *a, unsigned long table,
@@ -133,6 +166,8 @@ static void pt_unmap_level(struct vmc_arena *a, unsigned long table,
 			*mask |= 1u << level;
 			continue;
 		}
+		if (level == 1)
+			pt_wc_set(a, addr, vmc_bo_entry_pfn(a, level, e));
 		pt_unmap_level(a, vmc_bo_entry_pfn(a, level, e), level - 1,
 			       addr, next, mask);
 	} while (addr = next, addr != end);
@@ -147,6 +182,7 @@ static void pt_sync(struct vmc_arena *a, unsigned long addr,
 
 void vmc_pt_unmap(struct vmc_arena *a, unsigned long addr, unsigned long end)
 {
+	unsigned long table;
 	unsigned int mask = 0;
 
 	VMC_VERIFY(vmc_page_aligned(addr) && vmc_page_aligned(end));
@@ -155,7 +191,11 @@ void vmc_pt_unmap(struct vmc_arena *a, unsigned long addr, unsigned long end)
 		return;
 	vmc_dirty_add(a, addr, end);
 	vmc_bo_batch_begin(a);
-	pt_unmap_level(a, vmc_bo_root(a), pt_top(a), addr, end, &mask);
+	table = pt_wc_get(a, addr, end);
+	if (table)
+		pt_unmap_level(a, table, 0, addr, end, &mask);
+	else
+		pt_unmap_level(a, vmc_bo_root(a), pt_top(a), addr, end, &mask);
 	vmc_bo_batch_end(a);
 	pt_sync(a, addr, end, mask);
 }
@@ -350,6 +390,8 @@ static int pt_map_level(struct pt_map *m, unsigned long table,
 			}
 		}
 		err = pt_child(m, table, level, idx, e, addr, &child);
+		if (!err && level == 1)
+			pt_wc_set(a, addr, child);
 		if (!err)
 			err = pt_map_level(m, child, level - 1, addr, next);
 		if (err)
@@ -361,6 +403,7 @@ static int pt_map_level(struct pt_map *m, unsigned long table,
 static int pt_map_run(struct pt_map *m, unsigned long addr, unsigned long end)
 {
 	struct vmc_arena *a = m->a;
+	unsigned long table;
 	int err;
 
 	VMC_VERIFY(vmc_page_aligned(addr) && vmc_page_aligned(end));
@@ -370,7 +413,11 @@ static int pt_map_run(struct pt_map *m, unsigned long addr, unsigned long end)
 	m->fail_at = addr;
 	m->mask = 0;
 	vmc_bo_batch_begin(a);
-	err = pt_map_level(m, vmc_bo_root(a), pt_top(a), addr, end);
+	table = pt_wc_get(a, addr, end);
+	if (table)
+		err = pt_map_level(m, table, 0, addr, end);
+	else
+		err = pt_map_level(m, vmc_bo_root(a), pt_top(a), addr, end);
 	if (err && m->fail_at > addr)
 		pt_unmap_level(a, vmc_bo_root(a), pt_top(a), addr, m->fail_at,
 			       &m->mask);
