@@ -57,6 +57,9 @@ struct ec_state {
 	unsigned int nr_cpus;           /* cfg.nr_cpus, at least 1 */
 };
 
+_Static_assert(VMC_PROFILE_LINUX_6_1 == VMC_ENGINE_PROFILE_LINUX_6_1 &&
+	       VMC_PROFILE_LINUX_6_12 == VMC_ENGINE_PROFILE_LINUX_6_12,
+	       "profiles differ between vmcore.h and vmc_engine.h");
 _Static_assert(VMC_VA_EVF_POOL == VMC_ENGINE_EVF_POOL &&
 	       VMC_VA_EVF_RETRY == VMC_ENGINE_EVF_RETRY &&
 	       VMC_VA_EVF_NOMEM == VMC_ENGINE_EVF_NOMEM &&

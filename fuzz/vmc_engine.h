@@ -76,6 +76,9 @@ struct vmc_engine_cfg {
 	unsigned int profile;
 	unsigned int nr_cpus;
 };
+/* vmc_engine_cfg.profile values (vmcore.h's VMC_PROFILE_*). */
+#define VMC_ENGINE_PROFILE_LINUX_6_1  0u
+#define VMC_ENGINE_PROFILE_LINUX_6_12 1u
 
 /*
  * The vmap-area allocator's calls during one op (vmcore.h's

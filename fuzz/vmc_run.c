@@ -434,7 +434,9 @@ int vmc_run_sink(const struct vmc_op *ops, size_t n,
 				 rr_label(&eng[made]),
 				 vmc_errname(err, en, sizeof(en)),
 				 run->cfg.placement ? " (with placement=exact: "
-				 "it has Linux placement only)" : "");
+				 "it has Linux placement only)" :
+				 conf && conf->profile ? " (with the stream's "
+				 "config(profile=): another kernel's engine)" : "");
 			ret = -1;
 			goto out;
 		}

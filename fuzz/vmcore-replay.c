@@ -147,7 +147,6 @@ struct opts {
 	int observe, with_kmod, vmallocinfo, truncate;
 	int exact;                      /* --placement exact */
 	unsigned int kprofile;          /* --profile linux-6.x */
-	int kprofile_set;               /* given on the command line */
 	unsigned long long cpus;        /* --cpus, 0 unset */
 };
 
@@ -156,7 +155,6 @@ struct input {
 	const char *name;               /* as given (or "seed N") */
 	struct vmc_op *ops;
 	size_t n;
-	int kprofile;                   /* its "#@ profile=" line, -1: none */
 	char tag[80];                   /* its name in the scratch dir */
 };
 
@@ -231,53 +229,8 @@ static int looks_like_text(const char *b, size_t len)
 
 /* The ops of one file ("-": standard input); 0, or 2 after printing the
  * error. */
-/*
- * A text stream's directives: lines "#@ profile=linux-6.1|linux-6.12"
- * before its first op (vmcore-replay(1), THE OP LANGUAGE).  The kernel
- * profile in *kprofile (-1: none); 2 with a message on a bad one.
- */
-static int stream_directives(const char *name, const char *buf, size_t len,
-			     int *kprofile)
-{
-	const char *p = buf, *end = buf + len;
-	unsigned int line = 0;
-
-	*kprofile = -1;
-	while (p < end) {
-		const char *e = memchr(p, '\n', (size_t)(end - p)), *q = p;
-		size_t l;
-
-		e = e ? e : end;
-		line++;
-		while (q < e && (*q == ' ' || *q == '\t'))
-			q++;
-		if (q < e && *q != '#')
-			break;                  /* the first op */
-		if (e - q >= 2 && q[1] == '@') {
-			for (q += 2; q < e && (*q == ' ' || *q == '\t'); q++)
-				;
-			l = (size_t)(e - q);
-			while (l && (q[l - 1] == ' ' || q[l - 1] == '\t' ||
-				     q[l - 1] == '\r'))
-				l--;
-			if (l == 18 && !memcmp(q, "profile=linux-6.12", 18)) {
-				*kprofile = VMC_PROFILE_LINUX_6_12;
-			} else if (l == 17 && !memcmp(q, "profile=linux-6.1", 17)) {
-				*kprofile = VMC_PROFILE_LINUX_6_1;
-			} else {
-				fprintf(stderr, "%s:%u:1: unknown directive '#@ "
-					"%.*s' (#@ profile=linux-6.1 or "
-					"linux-6.12)\n", name, line, (int)l, q);
-				return 2;
-			}
-		}
-		p = e + 1;
-	}
-	return 0;
-}
-
 static int load(const char *path, const struct opts *o, struct vmc_op **ops,
-		size_t *n, int *kprofile)
+		size_t *n)
 {
 	const char *name = strcmp(path, "-") ? path : "(standard input)";
 	char *buf = NULL, err[256];
@@ -296,13 +249,8 @@ static int load(const char *path, const struct opts *o, struct vmc_op **ops,
 		fprintf(stderr, "vmcore-replay: %s: %s\n", name, strerror(-ret));
 		return 2;
 	}
-	*kprofile = -1;
 	text = o->force == 't' || (o->force != 'b' && looks_like_text(buf, len));
 	if (text) {
-		if (stream_directives(name, buf, len, kprofile)) {
-			free(buf);
-			return 2;
-		}
 		if (vmc_op_parse(buf, len, ops, n, err, sizeof(err))) {
 			fprintf(stderr, "%s:%s\n", name, err);
 			free(buf);
@@ -555,7 +503,8 @@ static int run(const char *name, const struct vmc_op *ops, size_t n,
 	if (ret < 0) {
 		fprintf(stderr, "vmcore-replay: %s: %s\n", name, rep.what);
 		if (strcmp(o->backend, "all") &&
-		    !strncmp(rep.what, "cannot create engine", 20))
+		    !strncmp(rep.what, "cannot create engine", 20) &&
+		    !strstr(rep.what, "(with "))
 			explain_create(o);
 		return 2;
 	}
@@ -1117,7 +1066,6 @@ static int load_all(int argc, char **argv, const struct opts *o,
 	*nin = 0;
 	if (o->have_seed) {
 		in[0].name = seedname;
-		in[0].kprofile = -1;
 		in[0].n = (size_t)o->nops;
 		in[0].ops = vmc_op_gen(o->seed, (size_t)o->nops, o->profile);
 		if (!in[0].ops) {
@@ -1142,8 +1090,7 @@ static int load_all(int argc, char **argv, const struct opts *o,
 		}
 		in[*nin].name = strcmp(argv[i], "-") ? argv[i] :
 				"(standard input)";
-		ret = load(argv[i], o, &in[*nin].ops, &in[*nin].n,
-			   &in[*nin].kprofile);
+		ret = load(argv[i], o, &in[*nin].ops, &in[*nin].n);
 		if (!ret && info)
 			ret = add_vmallocinfo(&in[*nin]);
 		if (ret) {
@@ -1238,7 +1185,6 @@ int main(int argc, char **argv)
 			}
 		} else if (!strcmp(a, "--profile") &&
 			   !strncmp(val, "linux-", 6)) {
-			o.kprofile_set = 1;
 			if (!strcmp(val, "linux-6.1"))
 				o.kprofile = VMC_PROFILE_LINUX_6_1;
 			else if (!strcmp(val, "linux-6.12"))
@@ -1418,15 +1364,8 @@ int main(int argc, char **argv)
 	for (j = 0; j < nin; j++) {
 		if (o.print || o.encode)
 			ret = emit(in[j].ops, in[j].n, &o);
-		else if (strcmp(o.backend, "kmod")) {
-			struct opts oj = o;
-
-			if (in[j].kprofile >= 0 && !o.kprofile_set &&
-			    strcmp(o.backend, "linux61") &&
-			    strcmp(o.backend, "linux612"))
-				oj.kprofile = (unsigned int)in[j].kprofile;
-			ret = run(in[j].name, in[j].ops, in[j].n, &oj);
-		}
+		else if (strcmp(o.backend, "kmod"))
+			ret = run(in[j].name, in[j].ops, in[j].n, &o);
 		else
 			ret = 0;
 		if (ret > worst)

@@ -234,7 +234,7 @@ static int lx_create(const struct vmc_engine_cfg *cfg, void **state)
 	struct lx_state *s;
 	unsigned int n;
 
-	if (cfg->profile != VMC_PROFILE_LINUX_6_12)
+	if (cfg->profile != VMC_ENGINE_PROFILE_LINUX_6_12)
 		return -EINVAL;         /* it follows a linux-6.12 core */
 	if (lx_in_use)
 		return -EBUSY;
