@@ -457,6 +457,21 @@ static int has_vmallocinfo(const struct vmc_op *ops, size_t n)
 	return 0;
 }
 
+/* The oracle engine --backend names (linux61, linux612), or NULL. */
+static const struct vmc_engine_ops *oracle(const char *backend)
+{
+#ifdef VMC_HAVE_LINUX61
+	if (!strcmp(backend, "linux61"))
+		return &vmc_engine_linux61;
+#endif
+#ifdef VMC_HAVE_LINUX612
+	if (!strcmp(backend, "linux612"))
+		return &vmc_engine_linux612;
+#endif
+	(void)backend;
+	return NULL;
+}
+
 static int run(const char *name, const struct vmc_op *ops, size_t n,
 	       const struct opts *o)
 {
@@ -478,25 +493,15 @@ static int run(const char *name, const struct vmc_op *ops, size_t n,
 
 		make_spec(o, &spec);
 		two[0] = spec;
-#ifdef VMC_HAVE_LINUX61
-		if (!strcmp(o->backend, "linux61")) {
-			/* core:sim, checked call by call by Linux's code */
+		/* linux61, linux612: core:sim, checked call by call by Linux's
+		   code */
+		if (oracle(o->backend)) {
 			two[0].label = "core:sim";
 			two[1] = spec;
-			two[1].ops = &vmc_engine_linux61;
-			two[1].label = "linux61";
+			two[1].ops = oracle(o->backend);
+			two[1].label = o->backend;
 			nspec = 2;
 		}
-#endif
-#ifdef VMC_HAVE_LINUX612
-		if (!strcmp(o->backend, "linux612")) {
-			two[0].label = "core:sim";
-			two[1] = spec;
-			two[1].ops = &vmc_engine_linux612;
-			two[1].label = "linux612";
-			nspec = 2;
-		}
-#endif
 		ret = vmc_run_sink(ops, n, two, nspec, run_flags(o), sink, &rep);
 	}
 	fflush(stdout);

@@ -146,9 +146,10 @@ static void lx_destroy(void *state)
 
 /* One event of the core's allocator, replayed; false with res set on a
  * difference. */
-static bool lx_replay(struct lx_state *s, const struct vmc_va_ev *ev,
+static bool lx_replay(void *state, const struct vmc_va_ev *ev,
 		      unsigned long base, struct vmc_result *res)
 {
+	struct lx_state *s = state;
 	unsigned long addr = base + (unsigned long)ev->off;
 	unsigned long size = (unsigned long)ev->size;
 	struct vmap_area *va;
@@ -214,12 +215,6 @@ static bool lx_replay(struct lx_state *s, const struct vmc_va_ev *ev,
 	return false;
 }
 
-static bool lx_replay_ev(void *state, const struct vmc_va_ev *ev,
-			 unsigned long base, struct vmc_result *res)
-{
-	return lx_replay(state, ev, base, res);
-}
-
 static void lx_exec_follow(void *state, const struct vmc_op *op,
 			   const struct vmc_result *lead,
 			   struct vmc_result *res)
@@ -227,7 +222,7 @@ static void lx_exec_follow(void *state, const struct vmc_op *op,
 	struct lx_state *s = state;
 
 	(void)op;
-	lx_follow(s, &s->desync, lx_replay_ev, lead, res);
+	lx_follow(s, &s->desync, lx_replay, lead, res);
 }
 
 /* Linux's own sets tile the space; no object leaked. */

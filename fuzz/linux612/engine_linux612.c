@@ -364,9 +364,10 @@ static bool lx_search(struct lx_state *s, const struct vmc_va_ev *ev,
 
 /* One event of the core's allocator, replayed; false with res set on a
  * difference. */
-static bool lx_replay(struct lx_state *s, const struct vmc_va_ev *ev,
+static bool lx_replay(void *state, const struct vmc_va_ev *ev,
 		      unsigned long base, struct vmc_result *res)
 {
+	struct lx_state *s = state;
 	unsigned long addr = base + (unsigned long)ev->off;
 	unsigned long size = (unsigned long)ev->size;
 	struct vmap_area *va;
@@ -403,12 +404,6 @@ static bool lx_replay(struct lx_state *s, const struct vmc_va_ev *ev,
 	return false;
 }
 
-static bool lx_replay_ev(void *state, const struct vmc_va_ev *ev,
-			 unsigned long base, struct vmc_result *res)
-{
-	return lx_replay(state, ev, base, res);
-}
-
 static void lx_exec_follow(void *state, const struct vmc_op *op,
 			   const struct vmc_result *lead,
 			   struct vmc_result *res)
@@ -418,7 +413,7 @@ static void lx_exec_follow(void *state, const struct vmc_op *op,
 	(void)op;
 	lx_vmalloc_start = (unsigned long)lead->va_base;
 	lx_vmalloc_end = (unsigned long)(lead->va_base + lead->va_size);
-	if (lx_follow(s, &s->desync, lx_replay_ev, lead, res)) {
+	if (lx_follow(s, &s->desync, lx_replay, lead, res)) {
 		/* The op is over: a failed search is not retried any more. */
 		lx_free(s->pending);
 		s->pending = NULL;
