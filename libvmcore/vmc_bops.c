@@ -231,6 +231,11 @@ const void *vmc_bo_table_entries(struct vmc_arena *a, unsigned long table,
 	       a->ops->table_entries(a->bs, table, level) : NULL;
 }
 
+const void *vmc_bo_sync_copy(struct vmc_arena *a)
+{
+	return a->ops->sync_copy ? a->ops->sync_copy(a->bs) : NULL;
+}
+
 vmc_pte_t vmc_bo_read(struct vmc_arena *a, unsigned long table,
 		      unsigned int level, unsigned int idx)
 {

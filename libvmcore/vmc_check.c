@@ -1388,7 +1388,8 @@ static int chk_window(struct chk *c, struct chk_win *w, unsigned long lo,
 	w->hi[w->n] = phi;
 	w->n++;
 	msg[0] = 0;
-	if (vmc_pt_validate_range(a, plo, phi, msg, sizeof(msg)))
+	if (vmc_pt_validate_range(a, plo, phi, msg, sizeof(msg)) ||
+	    vmc_pt_validate_sync(a, dlo, dhi, msg, sizeof(msg)))
 		return chk_fail(c, 4, "page tables: %s", msg);
 	va = chk_at(c, plo, &bad);
 	for (first_busy = NULL; va && va->va_start < phi && !first_busy;
@@ -1506,6 +1507,8 @@ static int chk_all(struct chk *c)
 	pt_bad = vmc_pt_validate(a, ptmsg, sizeof(ptmsg));
 	if (pt_bad && pt_bad != 6)
 		return chk_fail(c, 4, "page tables: %s", ptmsg);
+	if (vmc_pt_validate_sync(a, a->start, a->end, msg, sizeof(msg)))
+		return chk_fail(c, 4, "page tables: %s", msg);
 	bad = chk_mappings(c);
 	if (bad)
 		return bad;

@@ -324,6 +324,8 @@ void  vmc_bo_table_free(struct vmc_arena *a, unsigned int level,
 /* table_entries, or NULL where the backend has no such view. */
 const void *vmc_bo_table_entries(struct vmc_arena *a, unsigned long table,
 				 unsigned int level);
+/* sync_copy: the other roots' copy of the root, or NULL (none kept). */
+const void *vmc_bo_sync_copy(struct vmc_arena *a);
 vmc_pte_t vmc_bo_read(struct vmc_arena *a, unsigned long table,
 		      unsigned int level, unsigned int idx);
 int   vmc_bo_write(struct vmc_arena *a, unsigned long table,
@@ -446,6 +448,13 @@ int  vmc_pt_validate(struct vmc_arena *a, char *msg, size_t len);
 /* The leaf rules of vmc_pt_validate for the leaves in [lo, hi) only (4). */
 int  vmc_pt_validate_range(struct vmc_arena *a, unsigned long lo,
 			   unsigned long hi, char *msg, size_t len);
+/*
+ * The sync rule over [lo, hi) (4): every root entry of the arena there
+ * equals the other roots' copy of it (the backend's sync_copy), when the
+ * root level is one of geom.sync_levels and the backend keeps a copy.
+ */
+int  vmc_pt_validate_sync(struct vmc_arena *a, unsigned long lo,
+			  unsigned long hi, char *msg, size_t len);
 
 /* ---------- vmc_pages.c ---------- */
 
