@@ -54,7 +54,9 @@
  *      knowingly behind) proves nothing either way and is passed over.
  *   6. Frames.  The backend's count equals baseline + data + tables +
  *      harness; data is recomputed from the busy areas that own frames,
- *      tables from a walk of the tables.
+ *      tables from a walk of the tables.  Metadata (full check only): each
+ *      kind's live records and bytes equal what the live objects own
+ *      (vmc_meta_validate()).
  *   7. Data.  Pages are read through their virtual address and compared
  *      with the direct map of the frame the area records.  With a real
  *      MMU: a sample of every mapped area (all pages under VMC_DEBUG).
@@ -1520,6 +1522,8 @@ static int chk_all(struct chk *c)
 		return bad;
 	if (pt_bad)
 		return chk_fail(c, 6, "page tables: %s", ptmsg);
+	if (vmc_meta_validate(a, msg, sizeof(msg)))
+		return chk_fail(c, 6, "%s", msg);
 	return chk_data(c);
 }
 

@@ -250,6 +250,9 @@ struct vmc_arena {
 	unsigned long warnings;
 	int last_error;
 	bool in_teardown;
+	/* Appended: live metadata per kind (vmc_bops.c, checked in vmc_meta.c). */
+	unsigned long meta_live[VMC_META_KINDS];
+	unsigned long meta_bytes[VMC_META_KINDS];
 };
 
 /* ---------- vmc_arena.c ---------- */
@@ -278,7 +281,14 @@ void vmc_dirty_add(struct vmc_arena *a, unsigned long lo, unsigned long hi);
 
 /* ---------- vmc_bops.c ---------- */
 
-void *vmc_meta_alloc(struct vmc_arena *a, size_t size);   /* zeroed or NULL */
+/*
+ * Metadata: zeroed or NULL, counted per kind (enum vmc_meta_kind) in
+ * a->meta_live / a->meta_bytes; free takes NULL.  vmc_meta_alloc is
+ * vmc_meta_alloc_kind(VMC_META_OTHER).
+ */
+void *vmc_meta_alloc_kind(struct vmc_arena *a, enum vmc_meta_kind kind,
+			  size_t size);
+void *vmc_meta_alloc(struct vmc_arena *a, size_t size);
 void  vmc_meta_free(struct vmc_arena *a, void *p);
 
 int   vmc_bo_init(struct vmc_arena *a, const struct vmc_backend_config *c);
@@ -455,6 +465,16 @@ int  vmc_pt_validate_range(struct vmc_arena *a, unsigned long lo,
  */
 int  vmc_pt_validate_sync(struct vmc_arena *a, unsigned long lo,
 			  unsigned long hi, char *msg, size_t len);
+
+/* ---------- vmc_meta.c ---------- */
+
+/*
+ * Checker: each kind's live count and bytes equal what the live objects
+ * own (6).  Returns 0 or 6 with a description in msg.
+ */
+int  vmc_meta_validate(struct vmc_arena *a, char *msg, size_t len);
+/* Teardown: true if nothing is left; else logs each kind left (a leak). */
+bool vmc_meta_none_left(struct vmc_arena *a);
 
 /* ---------- vmc_pages.c ---------- */
 
