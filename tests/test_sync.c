@@ -26,7 +26,8 @@
  *            a top-level leaf takes its entry (i386)
  *              root: [ T . . ]  ->  [ L L . ]
  *   fini     the teardown that frees every table (checked by the backend's
- *            fini: the copy must equal the root then)
+ *            fini, which panics when the copy differs from the root then;
+ *            here a wrapper looks first and repairs, to report it)
  *
  * The calls go through the core's internal entry points under the arena
  * lock, not the public ones: in a --enable-debug build the public calls
@@ -70,6 +71,8 @@ static void w_fini(void *bs)
 
 	fini_synced = copy && root &&
 		      !memcmp(copy, root, (size_t)w_esize << w_bits_top);
+	/* The backend's fini panics on a lagging copy: repair it first. */
+	base->sync(bs, 0, ~0UL, 1u << (w_levels - 1));
 	base->fini(bs);
 }
 

@@ -30,8 +30,11 @@
  *    faults (the sim refuses to walk a frame that is no longer a table,
  *    where hardware would walk garbage).  And the checker: the sync_copy
  *    slot hands it the copy, and vmc_check() reports any root entry of
- *    the arena that differs from it as "not synced" (invariant 4).
- *    vmc_sim_walk() and the core's own walks read the kernel's tables.
+ *    the arena that differs from it as "not synced" (invariant 4).  And
+ *    the teardown: fini() panics if the copy still differs from the root
+ *    then (the core tore its tables down without the sync that tells the
+ *    other roots).  vmc_sim_walk() and the core's own walks read the
+ *    kernel's tables.
  */
 #include "sim_internal.h"
 
@@ -49,8 +52,24 @@ int sim_sync_init(struct sim_state *s)
 	return s->other_root ? 0 : -ENOMEM;
 }
 
+/* Does every other root hold what the root holds? */
+static bool sim_sync_caught_up(struct sim_state *s)
+{
+	return !memcmp(s->other_root,
+		       sim_table_entries(s, s->root, s->geo.g.levels - 1),
+		       sim_sync_bytes(s));
+}
+
+/*
+ * At teardown the core has cleared and freed its tables and synced: a
+ * copy that still differs names tables freed under the other roots' feet
+ * (a use-after-free on hardware), which only a missed sync explains.
+ */
 void sim_sync_fini(struct sim_state *s)
 {
+	if (!s->other_root)
+		return;
+	VMC_VERIFY(sim_sync_caught_up(s));
 	free(s->other_root);
 	s->other_root = NULL;
 }
