@@ -16,7 +16,10 @@
  *     register's last write (still intact: it is the latest), or checks
  *     zeros in a zeroed allocation never written;
  *   - purge, check, vmallocinfo (1 %), and (default and edges) fail() of
- *     a near allocation.
+ *     a near allocation (three times in four one of the next 4), so the
+ *     error paths of the next call are met; vm_map_ram and vmap past the
+ *     64-page block limit, and ioremap of 2 MiB at aligned and misaligned
+ *     device addresses, 5 % each.
  * Everything comes from one xorshift64* state seeded by `seed`.
  */
 #include <stdlib.h>
@@ -91,6 +94,10 @@ static uint32_t gen_pages(struct gen *g)
 {
 	if (gen_pct(g, gen_edge_pct(g)))
 		return (uint32_t)(gen_pct(g, 50) ? 0 : 64 + gen_below(g, 2048));
+	/* 5 %: past vm_map_ram's 64-page block limit (the large path) and,
+	   beyond 512, a page array that is itself vmalloc'ed. */
+	if (gen_pct(g, 5))
+		return (uint32_t)(65 + gen_below(g, 600));
 	return (uint32_t)(gen_below(g, gen_pct(g, 80) ? 8 : 64) + 1);
 }
 
@@ -208,6 +215,13 @@ static void gen_alloc(struct gen *g, struct vmc_op *op)
 			   gen_below(g, 8 * P) + 1;
 		if (gen_pct(g, gen_edge_pct(g)))
 			op->phys = gen_pct(g, 50) ? 1024 * P - P : UINT64_MAX - P;
+		else if (gen_pct(g, 5)) {
+			/* A huge-page-sized range, at a 2 MiB aligned device
+			   address (a PMD leaf) or a misaligned one (small). */
+			op->size = 2ULL << 20;
+			op->phys = gen_pct(g, 50) ? 2ULL << 20 :
+				   gen_below(g, 512) * P;
+		}
 	} else if (r < 92) {
 		vmc_op_init(op, VMC_OP_VM_MAP_RAM);
 		op->pages = gen_pages(g);
@@ -367,7 +381,10 @@ struct vmc_op *vmc_op_gen(uint64_t seed, size_t nops,
 		} else {
 			vmc_op_init(op, VMC_OP_FAIL);
 			op->fail = (uint8_t)gen_below(&g, 3);
-			op->nth = gen_below(&g, 20) + 1;
+			/* Mostly one of the next call's first few allocations:
+			   where its error paths are (a late nth often passes
+			   every call of the stream untouched). */
+			op->nth = gen_below(&g, gen_pct(&g, 75) ? 4 : 20) + 1;
 		}
 		op->line = (uint32_t)i + 1;
 	}

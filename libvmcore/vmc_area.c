@@ -74,7 +74,7 @@ struct vmc_vm *vmc_area_get(struct vmc_arena *a, unsigned long size,
 	}
 
 	/* Linux allocates the vm_struct first, then the vmap area. */
-	vm = vmc_meta_alloc(a, sizeof(*vm));
+	vm = vmc_meta_alloc_kind(a, VMC_META_VM, sizeof(*vm));
 	if (!vm) {
 		*err = -ENOMEM;
 		return NULL;

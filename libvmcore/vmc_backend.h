@@ -289,6 +289,17 @@ struct vmc_backend_ops {
 	 * 0xa5 poison) skip a fill the zeroing overwrites at once.
 	 */
 	void (*frame_zero)(void *bs, unsigned long pfn);
+
+	/*
+	 * sync_copy (optional): a read-only host view of the other
+	 * page-table roots' copy of the root table (level levels - 1), in
+	 * the format of table_entries: what every other root holds for the
+	 * kernel's entries, as the last sync() calls left it.  Meaningful
+	 * when geom.sync_levels has the root level; NULL when the backend
+	 * keeps no copy.  Lets vmc_check() report a root entry that changed
+	 * without a sync (arch_sync_kernel_mappings) after it.
+	 */
+	const void *(*sync_copy)(void *bs);
 };
 
 /* Shift of the area one entry at `level` covers. */

@@ -23,6 +23,10 @@
  *      and so is the number of frames the backend holds right after init
  *      (frames_baseline: the root and anything else it keeps), so the
  *      checker can balance the backend's count against the core's.
+ *      Metadata is counted here too, per kind and in bytes (a header in
+ *      front of each allocation remembers both), so the checker can match
+ *      it to the live objects and the teardown can find a leak
+ *      (vmc_meta.c).
  *
  * Every wrapper expects the arena lock held.
  */
@@ -46,17 +50,64 @@ void vmc_fault_arm(struct vmc_arena *a, enum vmc_fault_kind kind,
 	a->fault_nth[kind] = nth ? a->fault_count[kind] + nth : 0;
 }
 
-void *vmc_meta_alloc(struct vmc_arena *a, size_t size)
+/*
+ * Every metadata allocation carries a header in front: its kind and size,
+ * so a free knows what to uncount without the caller saying it.  16 bytes
+ * keep the payload as aligned as the environment's allocator made it.
+ */
+struct vmc_meta_hdr {
+	uint64_t size;
+	uint32_t kind;
+	uint32_t magic;
+};
+
+#define VMC_META_MAGIC 0x6d657461u      /* "meta" */
+#define VMC_META_HDR   16u
+
+_Static_assert(sizeof(struct vmc_meta_hdr) <= VMC_META_HDR,
+	       "the metadata header fits its slot");
+
+void *vmc_meta_alloc_kind(struct vmc_arena *a, enum vmc_meta_kind kind,
+			  size_t size)
 {
+	struct vmc_meta_hdr *h;
+
+	VMC_VERIFY3U(kind, <, VMC_META_KINDS);
 	if (vmc_fault_hit(a, VMC_FAULT_META))
 		return NULL;
-	return vmc_env_zalloc(size);
+	if (size > SIZE_MAX - VMC_META_HDR)
+		return NULL;
+	h = vmc_env_zalloc(VMC_META_HDR + size);
+	if (!h)
+		return NULL;
+	h->size = size;
+	h->kind = kind;
+	h->magic = VMC_META_MAGIC;
+	a->meta_live[kind]++;
+	a->meta_bytes[kind] += size;
+	return (unsigned char *)h + VMC_META_HDR;
+}
+
+void *vmc_meta_alloc(struct vmc_arena *a, size_t size)
+{
+	return vmc_meta_alloc_kind(a, VMC_META_OTHER, size);
 }
 
 void vmc_meta_free(struct vmc_arena *a, void *p)
 {
-	(void)a;
-	vmc_env_free(p);
+	struct vmc_meta_hdr *h;
+
+	if (!p)
+		return;
+	h = (struct vmc_meta_hdr *)((unsigned char *)p - VMC_META_HDR);
+	VMC_VERIFY3U(h->magic, ==, VMC_META_MAGIC);
+	VMC_VERIFY3U(h->kind, <, VMC_META_KINDS);
+	VMC_VERIFY3U(a->meta_live[h->kind], >, 0);
+	VMC_VERIFY3U(a->meta_bytes[h->kind], >=, h->size);
+	a->meta_live[h->kind]--;
+	a->meta_bytes[h->kind] -= h->size;
+	h->magic = 0;
+	vmc_env_free(h);
 }
 
 static void vmc_bo_check_level(struct vmc_arena *a, unsigned int level)
@@ -240,6 +291,11 @@ const void *vmc_bo_table_entries(struct vmc_arena *a, unsigned long table,
 	vmc_bo_check_level(a, level);
 	return a->ops->table_entries ?
 	       a->ops->table_entries(a->bs, table, level) : NULL;
+}
+
+const void *vmc_bo_sync_copy(struct vmc_arena *a)
+{
+	return a->ops->sync_copy ? a->ops->sync_copy(a->bs) : NULL;
 }
 
 vmc_pte_t vmc_bo_read(struct vmc_arena *a, unsigned long table,

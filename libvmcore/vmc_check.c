@@ -54,7 +54,9 @@
  *      knowingly behind) proves nothing either way and is passed over.
  *   6. Frames.  The backend's count equals baseline + data + tables +
  *      harness; data is recomputed from the busy areas that own frames,
- *      tables from a walk of the tables.
+ *      tables from a walk of the tables.  Metadata (full check only): each
+ *      kind's live records and bytes equal what the live objects own
+ *      (vmc_meta_validate()).
  *   7. Data.  Pages are read through their virtual address and compared
  *      with the direct map of the frame the area records.  With a real
  *      MMU: a sample of every mapped area (all pages under VMC_DEBUG).
@@ -1393,7 +1395,8 @@ static int chk_window(struct chk *c, struct chk_win *w, unsigned long lo,
 	w->hi[w->n] = phi;
 	w->n++;
 	msg[0] = 0;
-	if (vmc_pt_validate_range(a, plo, phi, msg, sizeof(msg)))
+	if (vmc_pt_validate_range(a, plo, phi, msg, sizeof(msg)) ||
+	    vmc_pt_validate_sync(a, dlo, dhi, msg, sizeof(msg)))
 		return chk_fail(c, 4, "page tables: %s", msg);
 	va = chk_at(c, plo, &bad);
 	for (first_busy = NULL; va && va->va_start < phi && !first_busy;
@@ -1511,6 +1514,8 @@ static int chk_all(struct chk *c)
 	pt_bad = vmc_pt_validate(a, ptmsg, sizeof(ptmsg));
 	if (pt_bad && pt_bad != 6)
 		return chk_fail(c, 4, "page tables: %s", ptmsg);
+	if (vmc_pt_validate_sync(a, a->start, a->end, msg, sizeof(msg)))
+		return chk_fail(c, 4, "page tables: %s", msg);
 	bad = chk_mappings(c);
 	if (bad)
 		return bad;
@@ -1522,6 +1527,8 @@ static int chk_all(struct chk *c)
 		return bad;
 	if (pt_bad)
 		return chk_fail(c, 6, "page tables: %s", ptmsg);
+	if (vmc_meta_validate(a, msg, sizeof(msg)))
+		return chk_fail(c, 6, "%s", msg);
 	return chk_data(c);
 }
 

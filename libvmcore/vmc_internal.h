@@ -281,6 +281,9 @@ struct vmc_arena {
 #ifndef VMC_ENV_THREAD_LOCAL
 	unsigned int cur_cpu;            /* vmc_set_cpu without thread locals */
 #endif
+	/* Appended: live metadata per kind (vmc_bops.c, checked in vmc_meta.c). */
+	unsigned long meta_live[VMC_META_KINDS];
+	unsigned long meta_bytes[VMC_META_KINDS];
 };
 
 /* ---------- vmc_arena.c ---------- */
@@ -309,7 +312,14 @@ void vmc_dirty_add(struct vmc_arena *a, unsigned long lo, unsigned long hi);
 
 /* ---------- vmc_bops.c ---------- */
 
-void *vmc_meta_alloc(struct vmc_arena *a, size_t size);   /* zeroed or NULL */
+/*
+ * Metadata: zeroed or NULL, counted per kind (enum vmc_meta_kind) in
+ * a->meta_live / a->meta_bytes; free takes NULL.  vmc_meta_alloc is
+ * vmc_meta_alloc_kind(VMC_META_OTHER).
+ */
+void *vmc_meta_alloc_kind(struct vmc_arena *a, enum vmc_meta_kind kind,
+			  size_t size);
+void *vmc_meta_alloc(struct vmc_arena *a, size_t size);
 void  vmc_meta_free(struct vmc_arena *a, void *p);
 
 int   vmc_bo_init(struct vmc_arena *a, const struct vmc_backend_config *c);
@@ -357,6 +367,8 @@ void  vmc_bo_table_free(struct vmc_arena *a, unsigned int level,
 /* table_entries, or NULL where the backend has no such view. */
 const void *vmc_bo_table_entries(struct vmc_arena *a, unsigned long table,
 				 unsigned int level);
+/* sync_copy: the other roots' copy of the root, or NULL (none kept). */
+const void *vmc_bo_sync_copy(struct vmc_arena *a);
 vmc_pte_t vmc_bo_read(struct vmc_arena *a, unsigned long table,
 		      unsigned int level, unsigned int idx);
 int   vmc_bo_write(struct vmc_arena *a, unsigned long table,
@@ -534,6 +546,23 @@ int  vmc_pt_validate(struct vmc_arena *a, char *msg, size_t len);
 /* The leaf rules of vmc_pt_validate for the leaves in [lo, hi) only (4). */
 int  vmc_pt_validate_range(struct vmc_arena *a, unsigned long lo,
 			   unsigned long hi, char *msg, size_t len);
+/*
+ * The sync rule over [lo, hi) (4): every root entry of the arena there
+ * equals the other roots' copy of it (the backend's sync_copy), when the
+ * root level is one of geom.sync_levels and the backend keeps a copy.
+ */
+int  vmc_pt_validate_sync(struct vmc_arena *a, unsigned long lo,
+			  unsigned long hi, char *msg, size_t len);
+
+/* ---------- vmc_meta.c ---------- */
+
+/*
+ * Checker: each kind's live count and bytes equal what the live objects
+ * own (6).  Returns 0 or 6 with a description in msg.
+ */
+int  vmc_meta_validate(struct vmc_arena *a, char *msg, size_t len);
+/* Teardown: true if nothing is left; else logs each kind left (a leak). */
+bool vmc_meta_none_left(struct vmc_arena *a);
 
 /* ---------- vmc_pages.c ---------- */
 

@@ -51,7 +51,7 @@ int vmc_pages_alloc(struct vmc_arena *a, struct vmc_vm *vm, unsigned int nr,
 	VMC_VERIFY(nr > 0);
 
 	if (bytes <= VMC_PAGE_SIZE) {
-		vm->pages = vmc_meta_alloc(a, bytes);
+		vm->pages = vmc_meta_alloc_kind(a, VMC_META_PAGES, bytes);
 		if (!vm->pages)
 			return -ENOMEM;
 		vm->pages_cap = nr;

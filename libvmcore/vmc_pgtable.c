@@ -70,6 +70,12 @@
  *    always descends), not observable: the same entries are written in
  *    the same order; only the reads of the levels above are skipped.
  *
+ * 9. Sync (vmc_pt_validate_sync).  Where the root level is a sync level,
+ *    the other page-table roots must hold what the root holds: a root
+ *    entry the walker changed and no sync() followed is stale everywhere
+ *    else.  A backend that keeps such a copy (sync_copy) lets the checker
+ *    compare the arena's root entries with it, one per root entry span.
+ *
  * Invariants kept: a table entry always points at a live table of the
  * level below (a table is unlinked before it is freed); leaves only at
  * levels in geom.leaf_levels, with frames aligned to their span; every
@@ -943,6 +949,46 @@ int vmc_pt_validate(struct vmc_arena *a, char *msg, size_t len)
 		pt_msg(msg, len, "%lu page tables reachable in the arena, "
 		       "%lu accounted", chk.n, a->frames_tables);
 		return 6;
+	}
+	return 0;
+}
+
+static vmc_pte_t pt_copy_entry(const void *copy, unsigned int esize,
+			       unsigned int idx)
+{
+	if (esize == 4)
+		return ((const uint32_t *)copy)[idx];
+	return ((const uint64_t *)copy)[idx];
+}
+
+int vmc_pt_validate_sync(struct vmc_arena *a, unsigned long lo,
+			 unsigned long hi, char *msg, size_t len)
+{
+	const struct vmc_geometry *g = &a->info.geom;
+	unsigned int top = pt_top(a);
+	unsigned long span = pt_span(g, top), addr, next;
+	const void *copy;
+
+	if (!(g->sync_levels & (1u << top)))
+		return 0;
+	copy = vmc_bo_sync_copy(a);
+	lo = VMC_MAX(lo, a->start);
+	hi = VMC_MIN(hi, a->end);
+	if (!copy || lo >= hi)
+		return 0;
+	for (addr = lo; addr != hi; addr = next) {
+		unsigned int idx = pt_index(g, top, addr);
+		vmc_pte_t e = vmc_bo_read(a, vmc_bo_root(a), top, idx);
+		vmc_pte_t o = pt_copy_entry(copy, g->entry_size, idx);
+
+		next = pt_next(addr, hi, span);
+		if (e == o)
+			continue;
+		pt_msg(msg, len, "entry at level %u for 0x%lx (+0x%lx) not "
+		       "synced: the root holds 0x%llx, the other roots 0x%llx",
+		       top, addr & ~(span - 1), addr - a->start,
+		       (unsigned long long)e, (unsigned long long)o);
+		return 4;
 	}
 	return 0;
 }

@@ -540,11 +540,11 @@ static struct vmc_va *va_cut(struct vmc_arena *a, struct vmc_va *f,
 		set_remove(a, &a->vs.free, f);
 		return f;
 	}
-	busy = vmc_meta_alloc(a, sizeof(*busy));
+	busy = vmc_meta_alloc_kind(a, VMC_META_VA, sizeof(*busy));
 	if (!busy)
 		return NULL;
 	if (fs != A && fe != end) {
-		lva = vmc_meta_alloc(a, sizeof(*lva));
+		lva = vmc_meta_alloc_kind(a, VMC_META_VA, sizeof(*lva));
 		if (!lva) {
 			vmc_meta_free(a, busy);
 			return NULL;
@@ -778,7 +778,7 @@ int vmc_va_init(struct vmc_arena *a)
 	if ((err = vmc_node_init(a)))
 		return err;
 	/* vmap_init_free_space() with no early areas (theory 2). */
-	va = vmc_meta_alloc(a, sizeof(*va));
+	va = vmc_meta_alloc_kind(a, VMC_META_VA, sizeof(*va));
 	if (!va) {
 		vmc_node_fini(a);
 		return -ENOMEM;

@@ -145,11 +145,12 @@ static int vmc_vb_new(struct vmc_arena *a, struct vmc_vb **out)
 	struct vmc_va *va;
 	int ret;
 
-	vb = vmc_meta_alloc(a, sizeof(*vb));
+	vb = vmc_meta_alloc_kind(a, VMC_META_VB, sizeof(*vb));
 	if (!vb)
 		return -ENOMEM;
-	vb->pfns = vmc_meta_alloc(a, a->vb_pages * sizeof(*vb->pfns));
-	vb->used = vmc_meta_alloc(a, a->vb_pages);
+	vb->pfns = vmc_meta_alloc_kind(a, VMC_META_VB,
+				       a->vb_pages * sizeof(*vb->pfns));
+	vb->used = vmc_meta_alloc_kind(a, VMC_META_VB, a->vb_pages);
 	if (!vb->pfns || !vb->used) {
 		vmc_vb_meta_free(a, vb);
 		return -ENOMEM;
@@ -325,7 +326,8 @@ static int vmc_ram_alloc(struct vmc_arena *a, const unsigned long *pfns,
 
 	if (size > a->end - a->start)
 		return -ENOMEM;
-	ram = vmc_meta_alloc(a, sizeof(*ram) + count * sizeof(ram->pfns[0]));
+	ram = vmc_meta_alloc_kind(a, VMC_META_RAM,
+				  sizeof(*ram) + count * sizeof(ram->pfns[0]));
 	if (!ram)
 		return -ENOMEM;
 	ret = vmc_va_alloc(a, size, VMC_PAGE_SIZE, a->start, a->end, &va);

@@ -191,6 +191,21 @@ struct vmc_vm_struct {
 	const char *caller;             /* caller tag for vmallocinfo */
 };
 
+/*
+ * Kinds of core metadata (struct vmc_stats.meta_live / meta_bytes): the
+ * records the core allocates with the environment's allocator (kzalloc in
+ * the kernel, calloc in userspace).  OTHER: anything not yet given a kind.
+ */
+enum vmc_meta_kind {
+	VMC_META_VA = 0,                /* vmap areas (busy, lazy, free) */
+	VMC_META_VM = 1,                /* vm structs */
+	VMC_META_PAGES = 2,             /* page arrays of at most a page */
+	VMC_META_VB = 3,                /* vmap-block records (block, pfns, bits) */
+	VMC_META_RAM = 4,               /* vm_map_ram records (the large path) */
+	VMC_META_OTHER = 5,
+	VMC_META_KINDS = 6
+};
+
 struct vmc_stats {
 	unsigned long nr_busy;          /* busy vmap areas */
 	unsigned long nr_free;          /* free blocks */
@@ -207,6 +222,10 @@ struct vmc_stats {
 	/* Appended: linux-6.12: purged areas waiting in node pools (not in
 	   nr_lazy, not free either). */
 	unsigned long nr_pooled;
+	/* Appended: live metadata allocations and their bytes, per kind
+	   (enum vmc_meta_kind); vmc_check() matches them to live objects. */
+	unsigned long meta_live[VMC_META_KINDS];
+	unsigned long meta_bytes[VMC_META_KINDS];
 };
 
 /* A violated invariant, as vmc_check() reports it. */

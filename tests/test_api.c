@@ -529,7 +529,7 @@ static void t_vpages(void)
  * Checks of t_huge() that need PMD leaves: of its 15, 11 are skipped on a
  * backend without them, which runs 4 of its own instead.
  */
-#define T_HUGE_CHECKS 11
+#define T_HUGE_CHECKS 12
 
 static void t_huge(void)
 {
@@ -584,6 +584,18 @@ static void t_huge(void)
 	       pfn == pfn2 && !memcmp((char *)vmc_kaddr(a, pfn) + 3, in,
 				      sizeof(in)),
 	       "%s: huge: data lands in the recorded 4 KiB frame", geom);
+	{
+		/* The last byte of each leaf (i386: of a 4 MiB PSE leaf). */
+		unsigned long e1, e2, r1 = 0, r2 = 0;
+
+		vmc_vm_page(a, h, (unsigned int)(pmd / PG - 1), &e1);
+		vmc_vm_page(a, h, (unsigned int)(2 * pmd / PG - 1), &e2);
+		tap_ok(vmc_vmalloc_to_pfn(a, (char *)h + pmd - 1, &r1) == 0 &&
+		       vmc_vmalloc_to_pfn(a, (char *)h + 2 * pmd - 1, &r2) == 0 &&
+		       r1 == e1 && r2 == e2 && e2 == e1 + pmd / PG,
+		       "%s: vmalloc_to_pfn at the last byte of each huge leaf: "
+		       "its last frame", geom);
+	}
 	CHECK(a, "vmalloc_huge");
 
 	s = vmc_vmalloc_huge(a, pmd);

@@ -64,9 +64,21 @@ static unsigned int idx_of(const struct inst *in, unsigned long va,
 			      ((1u << in->info.geom.bits[level]) - 1));
 }
 
+/*
+ * arch_sync_kernel_mappings after writing levels `mask` around va, as the
+ * core's walker does: without it the CPU (which walks from the other
+ * roots' copy of the top level) would not see a new top-level entry.
+ */
+static void sync_va(struct inst *in, unsigned long va, unsigned int mask)
+{
+	if (mask & in->info.geom.sync_levels)
+		ops->sync(in->bs, va, va + 1, mask);
+}
+
 /* Install a leaf for va at `level`, allocating tables on the way down. */
-static int map_leaf(struct inst *in, unsigned long va, unsigned int level,
-		    unsigned long pfn, unsigned int prot)
+static int map_leaf_nosync(struct inst *in, unsigned long va,
+			   unsigned int level, unsigned long pfn,
+			   unsigned int prot, unsigned int *mask)
 {
 	unsigned long table = ops->root(in->bs);
 	unsigned int l;
@@ -86,11 +98,23 @@ static int map_leaf(struct inst *in, unsigned long va, unsigned int level,
 			err = ops->write(in->bs, table, l, i, e, va);
 			if (err)
 				return err;
+			*mask |= 1u << l;
 		}
 		table = ops->entry_pfn(in->bs, l, e);
 	}
+	*mask |= 1u << level;
 	return ops->write(in->bs, table, level, idx_of(in, va, level),
 			  ops->mk_leaf(in->bs, level, pfn, prot), va);
+}
+
+static int map_leaf(struct inst *in, unsigned long va, unsigned int level,
+		    unsigned long pfn, unsigned int prot)
+{
+	unsigned int mask = 0;
+	int err = map_leaf_nosync(in, va, level, pfn, prot, &mask);
+
+	sync_va(in, va, mask);
+	return err;
 }
 
 /* Clear the leaf for va at `level` (no TLB flush). */
@@ -103,10 +127,12 @@ static void unmap_leaf(struct inst *in, unsigned long va, unsigned int level)
 		table = ops->entry_pfn(in->bs, l,
 				       ops->read(in->bs, table, l, idx_of(in, va, l)));
 	ops->write(in->bs, table, level, idx_of(in, va, level), 0, va);
+	sync_va(in, va, 1u << level);
 }
 
 /* Free every table below `table` (leaves must already be cleared). */
-static void free_tables(struct inst *in, unsigned long table, unsigned int level)
+static void free_tables_nosync(struct inst *in, unsigned long table,
+			       unsigned int level)
 {
 	unsigned int i;
 
@@ -118,11 +144,19 @@ static void free_tables(struct inst *in, unsigned long table, unsigned int level
 		if (level > 0 && !ops->is_leaf(in->bs, level, e)) {
 			unsigned long child = ops->entry_pfn(in->bs, level, e);
 
-			free_tables(in, child, level - 1);
+			free_tables_nosync(in, child, level - 1);
 			ops->write(in->bs, table, level, i, 0, 0);
 			ops->table_free(in->bs, level - 1, child);
 		}
 	}
+}
+
+/* The same from the root, then the sync that tells the other roots. */
+static void free_tables(struct inst *in, unsigned long table,
+			unsigned int level)
+{
+	free_tables_nosync(in, table, level);
+	ops->sync(in->bs, 0, ~0UL, 1u << level);
 }
 
 static bool all_bytes(const void *p, int c, size_t n)
@@ -877,13 +911,69 @@ static void test_tlb_capacity(void)
 	close_inst(&in);
 }
 
+/*
+ * The other page-table roots (sim_sync.c): the CPU walks the top level
+ * from a copy only sync() updates.  A new top-level entry without a sync
+ * faults although the tables map the page; after the sync it translates.
+ * A cleared one keeps translating (stale) until synced, and an unsynced
+ * entry whose table was freed since faults.
+ */
+static void test_other_root(const char *geom)
+{
+	struct vmc_backend_config cfg = { .geometry = geom,
+					  .features_off = VMC_BF_SOFT_TLB };
+	unsigned int top, mask = 0;
+	unsigned long d, pfn, va, span;
+	const unsigned char *copy, *root;
+	size_t esize;
+	struct inst in;
+	int err;
+
+	if (!tap_ok(open_inst(&in, &cfg) == 0, "%s: other root: init", geom)) {
+		tap_skip("%s: other root", geom);
+		return;
+	}
+	top = in.info.geom.levels - 1;
+	span = 1UL << vmc_geom_shift(&in.info.geom, top);
+	esize = in.info.geom.entry_size;
+	va = in.info.vstart;
+	ops->frame_alloc(in.bs, -1, 0, &d);
+	err = map_leaf_nosync(&in, va, 0, d, VMC_PROT_KERNEL, &mask);
+	tap_ok(err == 0 && (mask & in.info.geom.sync_levels) &&
+	       vmc_sim_walk(in.bs, va, &pfn, NULL, NULL) == 0 && pfn == d &&
+	       ops->translate(in.bs, va, &pfn) == -EFAULT,
+	       "%s: new top-level entry, no sync: the tables map it, the CPU "
+	       "faults", geom);
+	copy = ops->sync_copy(in.bs);
+	root = ops->table_entries(in.bs, ops->root(in.bs), top);
+	tap_ok(copy && root && memcmp(copy, root, esize << in.info.geom.bits[top]),
+	       "%s: sync_copy differs from the root", geom);
+	ops->sync(in.bs, va, va + VMC_PAGE_SIZE, mask);
+	tap_ok(ops->translate(in.bs, va, &pfn) == 0 && pfn == d &&
+	       !memcmp(copy, root, esize << in.info.geom.bits[top]),
+	       "%s: after sync() it translates; the copy equals the root", geom);
+
+	/* Tear the table down without a sync: the copy points at a freed table. */
+	unmap_leaf(&in, va, 0);
+	free_tables_nosync(&in, ops->root(in.bs), top);
+	tap_ok(ops->translate(in.bs, va, &pfn) == -EFAULT &&
+	       memcmp(copy, root, esize << in.info.geom.bits[top]),
+	       "%s: top-level entry cleared, table freed, no sync: faults, "
+	       "copy stale", geom);
+	ops->sync(in.bs, va, va + span, 1u << top);
+	tap_ok(!memcmp(copy, root, esize << in.info.geom.bits[top]),
+	       "%s: sync() of the span clears the copy", geom);
+	ops->frame_free(in.bs, d, 0);
+	close_inst(&in);
+}
+
 int main(void)
 {
 	static const char *const geoms[] = { "x86_64", "la57", "i386" };
 	unsigned int i;
 
 	/* Keep in step with the checks below (tap_done flags a mismatch). */
-	tap_plan(183);
+	tap_plan(183 + 3 * 6);
 	test_defaults();
 	test_frames();
 	test_exhaust();
@@ -892,6 +982,7 @@ int main(void)
 	for (i = 0; i < 3; i++) {
 		test_entries(geoms[i]);
 		test_mapping(geoms[i]);
+		test_other_root(geoms[i]);
 	}
 	test_no_tlb();
 	test_tlb_capacity();

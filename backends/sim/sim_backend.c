@@ -116,6 +116,9 @@ static int sim_init(void *bs, const struct vmc_backend_config *cfg,
 	err = sim_ram_table_alloc(&s->ram, s->geo.g.levels - 1, &s->root);
 	if (err)
 		goto fail_tlb;
+	err = sim_sync_init(s);
+	if (err)
+		goto fail_tlb;
 	s->features = z.features;
 	sim_fill_info(s, &z, info);
 	return 0;
@@ -131,6 +134,7 @@ static void sim_fini(void *bs)
 {
 	struct sim_state *s = S(bs);
 
+	sim_sync_fini(s);
 	sim_tlb_fini(&s->tlb);
 	sim_ram_fini(&s->ram);
 }
@@ -273,10 +277,13 @@ static int sim_write(void *bs, unsigned long table, unsigned int level,
 static void sim_sync(void *bs, unsigned long start, unsigned long end,
 		     unsigned int mask)
 {
-	(void)start;
-	(void)end;
 	(void)mask;
-	S(bs)->syncs++;
+	sim_sync_range(S(bs), start, end);
+}
+
+const void *sim_op_sync_copy(void *bs)
+{
+	return sim_sync_copy(S(bs));
 }
 
 static void sim_flush_tlb(void *bs, unsigned long start, unsigned long end)
@@ -308,7 +315,10 @@ static void sim_batch_end(void *bs)
 
 /* --- access ------------------------------------------------------------ */
 
-/* The CPU's translation of one page: TLB, else walk and fill. */
+/*
+ * The CPU's translation of one page: TLB, else walk (from the other root
+ * at the top level, sim_sync.c) and fill.
+ */
 static int xlate(struct sim_state *s, unsigned long va, unsigned long *pfn,
 		 bool *writable)
 {
@@ -320,7 +330,7 @@ static int xlate(struct sim_state *s, unsigned long va, unsigned long *pfn,
 	} else {
 		s->tlb.misses++;
 	}
-	err = sim_walk(s, va, pfn, NULL, writable);
+	err = sim_walk_cpu(s, va, pfn, writable);
 	if (err)
 		return err;
 	if (s->tlb.n)
@@ -420,6 +430,7 @@ const struct vmc_backend_ops vmc_sim_ops = {
 	.table_entries = sim_entries,
 	.tlb_for_each_range = sim_tlb_each_range,
 	.frame_zero = sim_frame_zero,
+	.sync_copy = sim_op_sync_copy,
 };
 
 /* --- test hooks (vmc_sim.h) -------------------------------------------- */

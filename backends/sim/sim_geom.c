@@ -276,7 +276,7 @@ void sim_table_write(struct sim_state *s, unsigned long table,
 
 /* --- the hardware page walk -------------------------------------------- */
 
-static bool canonical(const struct sim_geo *geo, unsigned long va)
+bool sim_canonical(const struct sim_geo *geo, unsigned long va)
 {
 	uint64_t v = va;
 
@@ -286,16 +286,13 @@ static bool canonical(const struct sim_geo *geo, unsigned long va)
 	return v == 0 || v == (UINT64_MAX >> (geo->va_bits - 1));
 }
 
-int sim_walk(struct sim_state *s, unsigned long va, unsigned long *pfn,
-	     unsigned int *levelp, bool *writable)
+/* The walk from the table at `level` down; w: writable so far. */
+static int walk_from(struct sim_state *s, unsigned long va,
+		     unsigned long table, unsigned int level, bool w,
+		     unsigned long *pfn, unsigned int *levelp, bool *writable)
 {
 	const struct sim_geo *geo = &s->geo;
-	unsigned long table = s->root;
-	unsigned int level = geo->g.levels - 1;
-	bool w = true;
 
-	if (!canonical(geo, va))
-		return -EFAULT;
 	for (;;) {
 		unsigned int shift = vmc_geom_shift(&geo->g, level);
 		unsigned int idx = (unsigned int)(((uint64_t)va >> shift) &
@@ -320,4 +317,20 @@ int sim_walk(struct sim_state *s, unsigned long va, unsigned long *pfn,
 		table = sim_entry_pfn(geo, e);
 		level--;
 	}
+}
+
+int sim_walk(struct sim_state *s, unsigned long va, unsigned long *pfn,
+	     unsigned int *levelp, bool *writable)
+{
+	if (!sim_canonical(&s->geo, va))
+		return -EFAULT;
+	return walk_from(s, va, s->root, s->geo.g.levels - 1, true, pfn,
+			 levelp, writable);
+}
+
+int sim_walk_below(struct sim_state *s, unsigned long va, unsigned long table,
+		   unsigned int level, bool w, unsigned long *pfn,
+		   bool *writable)
+{
+	return walk_from(s, va, table, level, w, pfn, NULL, writable);
 }

@@ -9,8 +9,9 @@
  *
  * Module split: sim_ram.c (frames, buddy allocator, nodes, device region),
  * sim_geom.c (the three geometries and their entry formats, table
- * read/write, the page walk), sim_tlb.c (the soft TLB), sim_backend.c (the
- * ops table that glues them together).
+ * read/write, the page walk), sim_tlb.c (the soft TLB), sim_sync.c (the
+ * other page-table roots that sync() updates), sim_backend.c (the ops
+ * table that glues them together).
  */
 #ifndef SIM_INTERNAL_H
 #define SIM_INTERNAL_H
@@ -207,6 +208,8 @@ struct sim_state {
 	unsigned long root;             /* pfn of the root table */
 	unsigned long syncs, pte_writes, batches;
 	unsigned int batch_depth;
+	/* Appended: the other page-table roots' copy of the root (sim_sync.c). */
+	unsigned char *other_root;
 };
 
 const void *sim_table_entries(struct sim_state *s, unsigned long table,
@@ -217,6 +220,20 @@ void sim_table_write(struct sim_state *s, unsigned long table,
 		     unsigned int level, unsigned int idx, vmc_pte_t e);
 int sim_walk(struct sim_state *s, unsigned long va, unsigned long *pfn,
 	     unsigned int *level, bool *writable);
+bool sim_canonical(const struct sim_geo *geo, unsigned long va);
+int sim_walk_below(struct sim_state *s, unsigned long va, unsigned long table,
+		   unsigned int level, bool w, unsigned long *pfn,
+		   bool *writable);
+
+/* --- sim_sync.c -------------------------------------------------------- */
+
+int sim_sync_init(struct sim_state *s);
+void sim_sync_fini(struct sim_state *s);
+void sim_sync_range(struct sim_state *s, unsigned long start,
+		    unsigned long end);
+int sim_walk_cpu(struct sim_state *s, unsigned long va, unsigned long *pfn,
+		 bool *writable);
+const void *sim_sync_copy(struct sim_state *s);
 
 /*
  * Sizing shared by the backends built on sim's RAM and tables (sim, mmap):
@@ -257,5 +274,6 @@ unsigned int sim_op_leaf_prot(void *bs, unsigned int level, vmc_pte_t e);
 unsigned long sim_root(void *bs);
 int sim_table_alloc(void *bs, unsigned int level, unsigned long *pfn);
 void sim_table_free(void *bs, unsigned int level, unsigned long pfn);
+const void *sim_op_sync_copy(void *bs);
 
 #endif /* SIM_INTERNAL_H */
