@@ -413,6 +413,7 @@ void vmc_arena_destroy(struct vmc_arena *a)
 	if (!vmc_meta_none_left(a))
 		vmc_env_panic(__FILE__, __LINE__,
 			      "metadata leaked (see the lines above)");
+	vmc_meta_cache_drain(a);
 	vmc_bo_fini(a);
 	vmc_unlock(&a->lock);
 	vmc_lock_destroy(&a->lock);

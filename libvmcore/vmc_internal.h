@@ -284,6 +284,10 @@ struct vmc_arena {
 	/* Appended: live metadata per kind (vmc_bops.c, checked in vmc_meta.c). */
 	unsigned long meta_live[VMC_META_KINDS];
 	unsigned long meta_bytes[VMC_META_KINDS];
+	/* Appended: freed vmap-area, vm and page-array records kept for reuse
+	   (vmc_bops.c, VMC_META_CACHE), a singly linked stack per kind. */
+	void *meta_cache[3];
+	unsigned int meta_cached[3];
 };
 
 /* ---------- vmc_arena.c ---------- */
@@ -321,6 +325,8 @@ void *vmc_meta_alloc_kind(struct vmc_arena *a, enum vmc_meta_kind kind,
 			  size_t size);
 void *vmc_meta_alloc(struct vmc_arena *a, size_t size);
 void  vmc_meta_free(struct vmc_arena *a, void *p);
+/* Give the records kept for reuse back to the environment (teardown). */
+void  vmc_meta_cache_drain(struct vmc_arena *a);
 
 int   vmc_bo_init(struct vmc_arena *a, const struct vmc_backend_config *c);
 void  vmc_bo_fini(struct vmc_arena *a);
