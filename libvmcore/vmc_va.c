@@ -95,6 +95,15 @@
  *    areas unmerged, 6.12's decay and purge order (vmc_vaset_* and
  *    vmc_va_search are the pieces it composes).
  *
+ * 9. What is not Linux's, because nobody can see it: the busy set keeps
+ *    an insert hint (set_insert), so a vmalloc that lands just after the
+ *    last one takes its slot without a descent of a tree of a million
+ *    areas, and a vfree of it finds it at once; the slot is the unique
+ *    one a descent would find, so the trees have Linux's shapes.  The
+ *    free tree's search and updates are exactly Linux's (its shape and
+ *    every address depend on them), and a busy lookup of any other
+ *    address still descends.
+ *
  * All functions expect a->lock held.  vmc_va_validate() checks every
  * invariant of the three sets (DESIGN.md invariants 1 and 3).
  */
