@@ -430,6 +430,19 @@ static bool kl_node_ok(int node)
 /* ---------- the vmalloc family ---------- */
 
 /*
+ * Fill len bytes at p with what the core's fresh frames hold.  len may
+ * run past the size the allocation was asked for (to the end of its
+ * pages, or its PMD leaves): 6.12's FORTIFY_SOURCE knows that size
+ * (vmalloc is __alloc_size) and would call that an overflow, so the
+ * pointer is hidden from the compiler first.
+ */
+static void kl_poison(void *p, unsigned long len)
+{
+	OPTIMIZER_HIDE_VAR(p);
+	memset(p, KL_POISON, len);
+}
+
+/*
  * The core's argument checks, in the core's order
  * (vmc__vmalloc_node_range): 0, or the error it answers.  *pages is
  * PAGE_ALIGN(size) in pages.
@@ -517,7 +530,7 @@ static void kl_vmalloc(struct kl_state *s, const struct vmc_op *op,
 	}
 	a->held = a->span >> PAGE_SHIFT;
 	if (!zero)                      /* what the core's fresh frames hold */
-		memset(p, KL_POISON, a->span);
+		kl_poison(p, a->span);
 	kl_result(s, op, a, res);
 	return;
 fail:
