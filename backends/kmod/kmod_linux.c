@@ -139,6 +139,8 @@ struct kl_area {
 	unsigned long span;             /* bytes mapped from start */
 	unsigned long guard;            /* PAGE_SIZE, or 0 (vm_map_ram) */
 	unsigned long held;             /* budget pages it holds */
+	unsigned long req;              /* vmalloc: the size asked for (6.12's
+					   vm->requested_size) */
 	unsigned int count;             /* vmap, vm_map_ram: pages[] */
 	struct page **pages;
 	phys_addr_t phys;               /* ioremap: frame of start */
@@ -212,6 +214,19 @@ static void kl_free_pages(struct page **pages, unsigned int n)
 	kvfree(pages);
 }
 
+/* Drop area a from the table (the kernel no longer has it), give back
+ * what it held. */
+static void kl_forget(struct kl_state *s, struct kl_area *a)
+{
+	if (a->pages)
+		kl_free_pages(a->pages, a->count);
+	rb_erase(&a->node, &s->areas);
+	s->nareas--;
+	s->frames -= a->held;
+	s->space -= a->span + a->guard;
+	kfree(a);
+}
+
 /* Unmap or free area a through the kernel, give back what it held. */
 static void kl_release(struct kl_state *s, struct kl_area *a)
 {
@@ -229,13 +244,7 @@ static void kl_release(struct kl_state *s, struct kl_area *a)
 		vm_unmap_ram((void *)a->start, a->count);
 		break;
 	}
-	if (a->pages)
-		kl_free_pages(a->pages, a->count);
-	rb_erase(&a->node, &s->areas);
-	s->nareas--;
-	s->frames -= a->held;
-	s->space -= a->span + a->guard;
-	kfree(a);
+	kl_forget(s, a);
 }
 
 /* ---------- translation ---------- */
@@ -507,7 +516,9 @@ static void kl_vmalloc(struct kl_state *s, const struct vmc_op *op,
 	if (!a)
 		goto fail;
 
-	if (huge)
+	if (op->kind == VMC_OP_VREALLOC)   /* 6.12's vrealloc(NULL, size) */
+		p = __vmalloc(size, KL_GFP);
+	else if (huge)
 		p = vmalloc_huge(size, KL_GFP | (zero ? __GFP_ZERO : 0));
 	else if (node == NUMA_NO_NODE)
 		p = zero ? vzalloc(size) : vmalloc(size);
@@ -521,10 +532,11 @@ static void kl_vmalloc(struct kl_state *s, const struct vmc_op *op,
 	a->start = a->addr = (unsigned long)p;
 	a->guard = PAGE_SIZE;
 	a->span = bytes;
+	a->req = size;
 	/* PMD leaves cover the rounded-up size: the area is that long. */
 	if (pmd && need > bytes && vmalloc_to_page((u8 *)p + bytes)) {
 		a->span = need;
-		s->why = "6.1 maps a huge vmalloc with whole PMD leaves, so the "
+		s->why = "Linux " KMOD_KERNEL " maps a huge vmalloc with whole PMD leaves, so the "
 			 "page after the size is mapped; the core on kmod has "
 			 "4 KiB leaves only";
 	}
@@ -700,6 +712,103 @@ static int kl_iounmap(struct kl_state *s, unsigned long addr)
 	return 0;
 }
 
+/* ---------- vrealloc (6.12) ---------- */
+
+#if KMOD_HAVE_VREALLOC
+/*
+ * vrealloc(src, size) through the kernel's own vrealloc.  6.12 does not
+ * export vrealloc, but its kvrealloc(p, size, gfp) hands a vmalloc
+ * address straight to it, so the engine calls that with the start of a
+ * live vmalloc area.  6.12's vrealloc (mm/vmalloc.c): size 0 is vfree;
+ * NULL is __vmalloc(size, gfp), which the engine calls itself
+ * (kvrealloc(NULL) would kmalloc); a size up to the requested size only
+ * lowers requested_size and zeroes the bytes past it under
+ * init_on_alloc (Debian's default), keeping every page; a size up to the
+ * area's mapped pages keeps the pointer too; anything bigger is a new
+ * __vmalloc, the old requested_size bytes copied, the old area freed.
+ * The core gives a shrunk area's tail pages back and keeps the bytes
+ * past the new size, so a shrink (size below the requested size) is a
+ * known divergence; growing, in place or by moving, is compared.
+ */
+static void kl_vrealloc(struct kl_state *s, const struct vmc_op *op,
+			unsigned long src, struct vmc_result *res)
+{
+	unsigned long size = (unsigned long)op->size, pages, span, old;
+	struct kl_area *a, *n;
+	bool in_place, moved;
+	void *p;
+	int err;
+
+	if (!src) {
+		if (!op->size)          /* vrealloc(NULL, 0): vfree(NULL) */
+			kl_null(s, op, 0, res);
+		else
+			kl_vmalloc(s, op, res);
+		return;
+	}
+	a = kl_find(s, src);
+	err = -EINVAL;                  /* the core wants a vmalloc start */
+	if (!a || a->kind != KL_VMALLOC || a->start != src)
+		goto fail;
+	if (!op->size) {
+		p = kvrealloc((void *)a->start, 0, KL_GFP);     /* vfree */
+		kl_forget(s, a);
+		kl_null(s, op, p ? -EIO : 0, res);
+		return;
+	}
+	err = -ENOMEM;
+	if (op->size > ULONG_MAX - (PAGE_SIZE - 1) ||
+	    PAGE_ALIGN(op->size) >> PAGE_SHIFT > s->frames_max)
+		goto fail;
+	span = PAGE_ALIGN(size);
+	pages = span >> PAGE_SHIFT;
+	old = a->req;
+	in_place = span <= a->span;     /* 6.12: size <= get_vm_area_size() */
+	if (!in_place && !kl_fits(s, pages, span + PAGE_SIZE))
+		goto fail;              /* a new area: both held at once */
+	/* The record of a new area, before the kernel frees the old one. */
+	n = kzalloc(sizeof(*n), GFP_KERNEL | __GFP_NOWARN);
+	if (!n)
+		goto fail;
+	p = kvrealloc((void *)a->start, size, KL_GFP);
+	if (!p) {
+		kfree(n);
+		goto fail;              /* the old area is untouched */
+	}
+	moved = (unsigned long)p != a->start;
+	WARN_ONCE(moved == in_place,
+		  "vmcore: vrealloc(%lu) of a %lu-byte area %s it", size,
+		  a->span, moved ? "moved" : "kept");
+	if (moved) {                    /* the kernel freed the old area */
+		kl_forget(s, a);
+		n->kind = KL_VMALLOC;
+		n->start = n->addr = (unsigned long)p;
+		n->guard = PAGE_SIZE;
+		n->span = span;
+		n->held = pages;
+		n->req = size;
+		/* past the copied bytes: what fresh core frames hold */
+		kl_poison((u8 *)p + old, span - old);
+		kl_result(s, op, n, res);
+		return;
+	}
+	kfree(n);
+	if (size < old)
+		s->why = "vrealloc shrink: Linux 6.12 keeps every page mapped "
+			 "and zeroes the bytes past the new size; the core "
+			 "gives the tail pages back and keeps the bytes";
+	a->req = size;
+	s->reg[op->dst] = a->addr;
+	res->has_addr = true;
+	res->off = a->addr;
+	if (s->observe)
+		vmc_engine_observe(op, a->addr, kl_translate, s, res);
+	return;
+fail:
+	kl_null(s, op, err, res);
+}
+#endif
+
 /* ---------- the engine ---------- */
 
 static int kl_create(const struct vmc_engine_cfg *cfg, void **state)
@@ -776,7 +885,7 @@ static void kl_known(struct kl_state *s, const struct vmc_op *op,
 		res->why = s->why;
 	} else if (res->err == -EOPNOTSUPP) {
 		res->ignore = true;
-		res->why = "not exported by Linux 6.1";
+		res->why = "not exported by Linux " KMOD_KERNEL;
 	} else if (reads && s->lost[op->src]) {
 		res->ignore = true;
 		res->why = "register set by an op that differed for a known reason";
@@ -836,8 +945,12 @@ static void kl_exec(void *state, const struct vmc_op *op,
 	case VMC_OP_VM_UNMAP_RAM:
 		res->err = kl_vm_unmap_ram(s, src, op->pages);
 		break;
-	case VMC_OP_VREALLOC:   /* no vrealloc before 6.12 */
+	case VMC_OP_VREALLOC:
+#if KMOD_HAVE_VREALLOC
+		kl_vrealloc(s, op, src, res);
+#else                           /* no vrealloc before 6.12 */
 		kl_null(s, op, -EOPNOTSUPP, res);
+#endif
 		break;
 	case VMC_OP_WRITE:
 	case VMC_OP_VERIFY:
