@@ -13,7 +13,9 @@
 # (6.12, 6.1), or the path of a kernel image, whose release is read from
 # its bzImage header.  The module comes from KMOD_DIR/linux-RELEASE/
 # (the build makes one per kernel tree, backends/kmod/kernels.list);
-# without --kernel, KMOD_DIR/vmrun.conf: the default (first) kernel.
+# without --kernel, $VMC_KMOD_KERNEL if set (so that vmcore-replay
+# --backend kmod and the campaign script can pick a kernel too), else
+# KMOD_DIR/vmrun.conf: the default (first) kernel.
 #
 # FILEs are binary op streams.  RUNS (default core,diff) names what each
 # goes through: core (libvmcore on the kmod backend, the trace a sim arena
@@ -105,7 +107,7 @@ vm_timeout=900
 want_kvm=
 force_kvm=
 bench=
-kernel_sel=
+kernel_sel=${VMC_KMOD_KERNEL:-}
 [ "${VMRUN_KVM:-}" = yes ] && want_kvm=1
 
 # --kernel, the one long option, may come anywhere before the inputs (or
