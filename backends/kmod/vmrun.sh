@@ -68,7 +68,9 @@
 # /tmp/vmcore-vm.lock), waiting for it if another VM holds it.  When
 # the caller already holds it (flock /tmp/vmcore-vm.lock make check: the
 # lock's descriptor is inherited), that descriptor is used, so wrapping
-# a run in the same lock does not deadlock (do not use flock -o there).
+# a run in the same lock does not deadlock (do not use flock -o there);
+# runs that share such a descriptor (make -j2 check under one flock) take
+# turns on $VMRUN_LOCK.nested.
 #
 # Accelerator: TCG.  Nested KVM, as on our CI machines, can take minutes
 # just to reach the kernel; TCG boots the Debian kernels in seconds.  With
@@ -503,6 +505,14 @@ done
 if [ -z "$lockfd" ]; then
 	exec 9>>"$lock" || cannot "cannot open the VM lock $lock"
 	lockfd=9
+else
+	# Runs under one caller's lock (make -j2 check) share its
+	# descriptor, so they take turns on a lock of their own.
+	exec 8>>"$lock.nested" || cannot "cannot open $lock.nested"
+	if ! flock -n 8; then
+		say "waiting for $lock.nested: another VM of this run is running"
+		flock 8 || cannot "flock $lock.nested failed"
+	fi
 fi
 if ! flock -n "$lockfd"; then
 	say "waiting for $lock: another VM is running"
