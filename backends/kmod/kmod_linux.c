@@ -764,7 +764,11 @@ static void kl_vrealloc(struct kl_state *s, const struct vmc_op *op,
 	pages = span >> PAGE_SHIFT;
 	old = a->req;
 	in_place = span <= a->span;     /* 6.12: size <= get_vm_area_size() */
-	if (!in_place && !kl_fits(s, pages, span + PAGE_SIZE))
+	if (in_place)
+		(void)kl_fits(s, pages, 0);     /* the core may map fresh pages:
+					   only marks a result near the
+					   budget */
+	else if (!kl_fits(s, pages, span + PAGE_SIZE))
 		goto fail;              /* a new area: both held at once */
 	/* The record of a new area, before the kernel frees the old one. */
 	n = kzalloc(sizeof(*n), GFP_KERNEL | __GFP_NOWARN);
