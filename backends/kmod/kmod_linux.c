@@ -39,14 +39,17 @@
  *        pages and a smaller count would leave a page mapped in a vmap
  *        block (a later vmap over it WARNs); the core unmaps the chunk.
  *
- * 3. What 6.1 does not export.  There is no exported vmalloc with an
+ * 3. What the kernel does not export.  There is no exported vmalloc with an
  *    alignment (__vmalloc_node and __vmalloc_node_range are not exported),
  *    no vmalloc_huge on a node, and no vrealloc (it appeared in 6.12).
  *    Those ops, once their arguments passed the core's validation, are
  *    answered -EOPNOTSUPP (printed -E95).  One exception: huge=1 with an
  *    alignment up to PMD_SIZE and a size that gets PMD leaves is
  *    vmalloc_huge(), whose 6.1 contract aligns to PMD_SIZE; whether the
- *    address came out aligned is what observe mode reports.
+ *    address came out aligned is what observe mode reports.  6.12 exports
+ *    the same, renamed *_noprof under macros of the old names, plus a
+ *    way to vrealloc (kvrealloc of a vmalloc address): where kfeatures.sh
+ *    found it (KMOD_HAVE_VREALLOC), vrealloc is compared (kl_vrealloc).
  *
  * 4. Budgets.  The core runs on a backend of cfg->nr_frames frames in a
  *    window of cfg->arena_size bytes; the kernel has the guest's RAM and
