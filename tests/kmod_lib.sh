@@ -149,8 +149,7 @@ kmod_tap() {
 			grep -F "$f" "$out" | sed 's/^/# /' | head -n 6
 		fi
 	done
-	kmod_ok "$rc" "[$rel] vmcore-replay exit $rc: every input, and the VM" \
-		"run's self-test, kernel log, unload and VmallocUsed"
+	kmod_ok "$rc" "[$rel] vmcore-replay exit $rc: every input, and the VM run's self-test, kernel log, unload and VmallocUsed"
 	[ "$rc" -eq 0 ] ||
 		grep '^vmrun\|^vmcore-replay' "$out" | sed 's/^/# /' | tail -n 30
 	sed -n "s/^vmrun: \(VM run took.*\)/# [$rel] \1/p" "$out"
