@@ -274,6 +274,7 @@ case $conf in
 *) . "./$conf" ;;
 esac
 [ -n "$env_kernel" ] && VMRUN_KERNEL=$env_kernel
+say "kernel ${VMRUN_RELEASE:-?}: ${VMRUN_KERNEL:-?}, module ${VMRUN_MODULE:-?}"
 
 [ -n "$VMRUN_MODULE" ] || cannot "$conf sets no VMRUN_MODULE"
 [ -f "$VMRUN_MODULE" ] || cannot "module $VMRUN_MODULE is missing"
