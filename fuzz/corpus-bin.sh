@@ -18,6 +18,8 @@ mkdir -p "$top/corpus/bin"
 n=0
 for f in "$top"/corpus/*.txt; do
 	[ -f "$f" ] || continue
+	# config() streams are text only (vmcore-replay(1)).
+	grep -q '^config(' "$f" && continue
 	b=$top/corpus/bin/$(basename "$f" .txt).bin
 	"$replay" --encode "$f" > "$b.tmp"
 	mv "$b.tmp" "$b"

@@ -15,7 +15,10 @@
  * vmc_frame_alloc(node -1) one by one; when one cannot be had, the ones
  * taken are given back (in allocation order) and the op fails with that
  * error without calling the core (count 0 goes to the core, which
- * refuses it).  A successful vunmap or vm_unmap_ram gives the
+ * refuses it).  A count above the run's RAM frames (cfg->nr_frames, when
+ * set) can never be had: it fails with -ENOMEM at once, no frame taken
+ * and no frame-fault attempt counted (the model does the same), rather
+ * than taking every free frame and giving them back.  A successful vunmap or vm_unmap_ram gives the
  * register's frames back; anything else leaves them held (a vfree of
  * a vmap area, a register overwritten while live), which the arena's
  * accounting counts as harness frames until teardown.
@@ -47,6 +50,7 @@ struct ec_state {
 	struct vmc_arena *a;
 	unsigned long start, end;
 	uint64_t dev_phys;
+	unsigned long nr_frames;        /* cfg->nr_frames (0: not set) */
 	bool observe;
 	struct ec_reg reg[VMC_OP_REGS];
 	struct vmc_result *res;         /* the op's result, for ec_va_event */
@@ -114,6 +118,7 @@ static int ec_create(const char *backend, const struct vmc_engine_cfg *cfg,
 		return err;
 	}
 	s->observe = cfg->observe;
+	s->nr_frames = cfg->nr_frames;
 	vmc_arena_range(s->a, &s->start, &s->end);
 	vmc_arena_device(s->a, &s->dev_phys, &dev_size);
 	*state = s;
@@ -174,6 +179,8 @@ static int ec_take_frames(struct ec_state *s, uint32_t count,
 	*out = NULL;
 	if (!count)
 		return 0;
+	if (s->nr_frames && count > s->nr_frames)
+		return -ENOMEM;         /* more than there is RAM (above) */
 	/* The array grows as frames come: a huge count fails on frames
 	   long before it would need a huge array. */
 	f = vmc_op_grow(NULL, 0, cap, sizeof(*f));

@@ -36,6 +36,7 @@
 const char *const vmc_op_key_name[K_NR] = {
 	"size", "align", "start", "end", "phys", "off", "len", "seed",
 	"pages", "node", "huge", "zero", "frames", "tables", "meta",
+	"placement",
 };
 
 const struct op_spec vmc_op_specs[VMC_OP_NR] = {
@@ -68,6 +69,8 @@ const struct op_spec vmc_op_specs[VMC_OP_NR] = {
 	[VMC_OP_FAIL] = { "fail", 0, 0, { K_FRAMES, K_TABLES, K_META, -1 }, 0 },
 	[VMC_OP_CHECK] = { "check", 0, 0, { -1 }, 0 },
 	[VMC_OP_VMALLOCINFO] = { "vmallocinfo", 0, 0, { -1 }, 0 },
+	[VMC_OP_CONFIG] = { "config", 0, 0, { K_PLACEMENT, -1 },
+		KB(K_PLACEMENT) },
 };
 
 const char *vmc_op_name(enum vmc_op_kind kind)
@@ -119,7 +122,8 @@ int vmc_op_equal(const struct vmc_op *a, const struct vmc_op *b)
 	       a->phys == b->phys && a->off == b->off && a->len == b->len &&
 	       a->seed == b->seed && a->nth == b->nth &&
 	       a->pages == b->pages && a->node == b->node &&
-	       a->huge == b->huge && a->zero == b->zero && a->fail == b->fail;
+	       a->huge == b->huge && a->zero == b->zero && a->fail == b->fail &&
+	       a->placement == b->placement;
 }
 
 /* ---------- formatting ---------- */
@@ -139,6 +143,7 @@ static uint64_t op_key_get(const struct vmc_op *op, int k)
 	case K_NODE:   return (uint64_t)(int64_t)op->node;
 	case K_HUGE:   return op->huge;
 	case K_ZERO:   return op->zero;
+	case K_PLACEMENT: return op->placement;
 	default:       return op->nth;
 	}
 }
@@ -202,7 +207,10 @@ int vmc_op_format(const struct vmc_op *op, char *buf, size_t len)
 		op_put(buf, len, &pos, first ? "%s=" : ", %s=", 0,
 		       vmc_op_key_name[k]);
 		first = 0;
-		if (k == K_NODE)
+		if (k == K_PLACEMENT)
+			op_put(buf, len, &pos, "%s", 0,
+			       v ? "exact" : "linux");
+		else if (k == K_NODE)
 			op_put(buf, len, &pos, "%lld", (unsigned long long)v,
 			       NULL);
 		else if (k >= K_PAGES)

@@ -61,8 +61,14 @@ enum vmc_op_kind {
 	VMC_OP_CHECK,           /* check() */
 	VMC_OP_VMALLOCINFO,     /* vmallocinfo(): the /proc/vmallocinfo dump, as
 				   trace comments (engines that have one) */
+	VMC_OP_CONFIG,          /* config(placement=linux|exact): the stream's
+				   settings; text only, first op only (the
+				   runner applies it when it creates engines) */
 	VMC_OP_NR
 };
+
+/* The kinds the binary form has: every one before config(). */
+#define VMC_OP_BIN_NR   (VMC_OP_VMALLOCINFO + 1)
 
 /* What fail() arms (values of enum vmc_fault_kind). */
 enum vmc_op_fail { VMC_OP_FAIL_FRAMES = 0, VMC_OP_FAIL_TABLES = 1,
@@ -84,6 +90,7 @@ struct vmc_op {
 	uint8_t huge;           /* vmalloc/vmalloc_range: VM_ALLOW_HUGE_VMAP */
 	uint8_t zero;           /* vmalloc/vmalloc_range: __GFP_ZERO */
 	uint8_t fail;           /* enum vmc_op_fail */
+	uint8_t placement;      /* config: VMC_PLACEMENT_LINUX (0) / _EXACT (1) */
 	uint32_t line;          /* text: source line (1-based); binary: op index + 1 */
 };
 
@@ -120,6 +127,8 @@ struct vmc_op *vmc_op_decode(const uint8_t *data, size_t size, size_t *n);
 struct vmc_op *vmc_op_decode_max(const uint8_t *data, size_t size,
 				 size_t max, size_t *n, int *more);
 uint8_t *vmc_op_encode(const struct vmc_op *ops, size_t n, size_t *len);
+/* Non-zero when the stream has a text-only op (config()): no binary form. */
+int vmc_op_text_only(const struct vmc_op *ops, size_t n);
 
 /* --- helpers (added with the codecs) --- */
 

@@ -10,7 +10,7 @@
  * Every byte string is therefore a valid program, and a mutation of one
  * byte changes one field or re-reads the ops after it.
  *
- *   opcode   one byte b: kind = b when b < VMC_OP_NR, else b % 18.  The
+ *   opcode   one byte b: kind = b when b < 19, else b % 18.  The
  *            18 ops of the first format (vmalloc .. check) kept their
  *            bytes 0..17 and their meaning for every b != 18; byte 18,
  *            once a second spelling of vmalloc, is now vmallocinfo, so
@@ -162,7 +162,7 @@ static int32_t bin_node(struct bin_in *in)
 
 static enum vmc_op_kind bin_kind(uint8_t b)
 {
-	return (enum vmc_op_kind)(b < VMC_OP_NR ? b : b % BIN_OP_FOLD);
+	return (enum vmc_op_kind)(b < VMC_OP_BIN_NR ? b : b % BIN_OP_FOLD);
 }
 
 static void bin_decode_op(struct bin_in *in, struct vmc_op *op)
@@ -442,6 +442,11 @@ static void bin_encode_op(struct bin_out *o, const struct vmc_op *op)
 	default:
 		break;
 	}
+}
+
+int vmc_op_text_only(const struct vmc_op *ops, size_t n)
+{
+	return n && ops[0].kind == VMC_OP_CONFIG;
 }
 
 uint8_t *vmc_op_encode(const struct vmc_op *ops, size_t n, size_t *len)

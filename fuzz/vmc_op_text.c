@@ -256,9 +256,20 @@ static int op_parse_args(struct op_parser *ps, struct vmc_op *op,
 			return -1;
 		op_skip_ws(ps);
 		kat = ps->p;
-		if (op_number(ps, k == K_NODE, &v, &neg) ||
-		    op_set_key(ps, op, k, kat, v, neg))
+		if (k == K_PLACEMENT) {
+			n = op_ident(ps);
+			if (n == 5 && !memcmp(kat, "linux", 5))
+				op->placement = 0;
+			else if (n == 5 && !memcmp(kat, "exact", 5))
+				op->placement = 1;
+			else
+				return op_error(ps, kat, "placement is linux "
+						"or exact%s", NULL);
+			ps->p += n;
+		} else if (op_number(ps, k == K_NODE, &v, &neg) ||
+			   op_set_key(ps, op, k, kat, v, neg)) {
 			return -1;
+		}
 		nargs++;
 		op_skip_ws(ps);
 	}
@@ -372,6 +383,11 @@ int vmc_op_parse(const char *text, size_t len, struct vmc_op **ops,
 		}
 		if (op_parse_line(&ps, &v[cnt]))
 			goto fail;
+		if (v[cnt].kind == VMC_OP_CONFIG && cnt) {
+			op_error(&ps, ps.line_start, "config() must be the "
+				 "first op of a stream%s", NULL);
+			goto fail;
+		}
 		cnt++;
 	}
 	if (!v)

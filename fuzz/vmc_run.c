@@ -42,6 +42,7 @@
  */
 #include "vmc_env.h"
 #include "vmc_run.h"
+#include "vmcore.h"          /* VMC_PLACEMENT_* */
 
 #define P 4096ULL
 
@@ -388,6 +389,7 @@ int vmc_run_sink(const struct vmc_op *ops, size_t n,
 	size_t every = (flags >> VMC_RUN_EVERY_SHIFT) & VMC_RUN_EVERY_MAX;
 	bool full;
 	struct vmc_result *res = NULL;
+	const struct vmc_op *conf = NULL;
 	struct rr_run *run;
 	void **st = NULL;
 	size_t i, e, ref, made = 0;
@@ -395,6 +397,8 @@ int vmc_run_sink(const struct vmc_op *ops, size_t n,
 
 	if (!every)
 		every = VMC_RUN_EVERY_DEFAULT;
+	if (n && ops[0].kind == VMC_OP_CONFIG)
+		conf = &ops[0];         /* the stream's settings (vmc_op.h) */
 	memset(rep, 0, sizeof(*rep));
 	run = vmc_env_zalloc(sizeof(*run));
 	if (run) {
@@ -412,14 +416,20 @@ int vmc_run_sink(const struct vmc_op *ops, size_t n,
 		run->cfg = eng[made].cfg;
 		if (observe)
 			run->cfg.observe = true;
+		if (conf)               /* the stream's setting wins */
+			run->cfg.placement = conf->placement ?
+					     VMC_PLACEMENT_EXACT :
+					     VMC_PLACEMENT_LINUX;
 		err = eng[made].ops->create(&run->cfg, &st[made]);
 		if (err) {
 			char en[32];
 
 			snprintf(rep->what, sizeof(rep->what),
-				 "cannot create engine %s: %s",
+				 "cannot create engine %s: %s%s",
 				 rr_label(&eng[made]),
-				 vmc_errname(err, en, sizeof(en)));
+				 vmc_errname(err, en, sizeof(en)),
+				 run->cfg.placement ? " (with placement=exact: "
+				 "it has Linux placement only)" : "");
 			ret = -1;
 			goto out;
 		}
@@ -437,6 +447,11 @@ int vmc_run_sink(const struct vmc_op *ops, size_t n,
 				 (unsigned int)ops[i].line);
 			ret = 2;
 			goto out;
+		}
+		if (op.kind == VMC_OP_CONFIG) {         /* applied above */
+			vmc_op_format(&ops[i], run->line, sizeof(run->line));
+			rr_emit(sink, run->line);
+			continue;
 		}
 		if (op.kind == VMC_OP_VM_UNMAP_RAM && !op.pages)
 			op.pages = regs[op.src].kind == VMC_OP_VM_MAP_RAM ?

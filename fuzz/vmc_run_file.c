@@ -140,6 +140,9 @@ int vmc_run_groups_sink(const struct vmc_op *ops, size_t n,
 	int ret;
 
 	flags = vmc_run_env_every(flags);
+	if (n && ops[0].kind == VMC_OP_CONFIG)  /* the stream's setting wins */
+		flags = ops[0].placement ? flags | VMC_RUN_EXACT :
+					   flags & ~VMC_RUN_EXACT;
 	g = vmc_run_default_groups(&ng);
 	for (i = 0; i < ng; i++) {
 		struct vmc_run_group one = g[i];

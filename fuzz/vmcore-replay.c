@@ -292,6 +292,11 @@ static int emit(const struct vmc_op *ops, size_t n, const struct opts *o)
 	uint8_t *bin;
 
 	if (o->encode) {
+		if (vmc_op_text_only(ops, n)) {
+			fprintf(stderr, "vmcore-replay: config() has no binary "
+				"form: --encode refuses this stream\n");
+			return 2;
+		}
 		bin = vmc_op_encode(ops, n, &len);
 		if (!bin || fwrite(bin, 1, len, stdout) != len) {
 			free(bin);
@@ -880,6 +885,13 @@ static int kmod_replay(struct input *in, size_t nin, const struct opts *o)
 			if (*p == ' ' || *p == '/')
 				*p = '_';
 		snprintf(path, sizeof(path), "%s/in/%s", dir, in[i].tag);
+		if (vmc_op_text_only(in[i].ops, in[i].n)) {
+			fprintf(stderr, "vmcore-replay: kmod: %s: config() "
+				"streams do not go to the VM (text only; the "
+				"module places as Linux)\n", in[i].name);
+			worst = 2;
+			goto done;
+		}
 		bin = vmc_op_encode(in[i].ops, in[i].n, &len);
 		if (!bin || write_file(path, bin, len)) {
 			fprintf(stderr, "vmcore-replay: kmod: cannot write "

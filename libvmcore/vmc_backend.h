@@ -65,6 +65,9 @@ struct vmc_geometry {
 	unsigned int leaf_levels;       /* bit L: level L may hold a leaf; bit 0 always */
 	unsigned int sync_levels;       /* bit L: a change at level L needs sync() */
 	unsigned int entry_size;        /* bytes per entry in the table frames (4 or 8) */
+	/* Appended, filled by the core from bits[] (backends leave it 0):
+	   shift[L] = vmc_geom_shift(g, L), for the page-table walks. */
+	unsigned int shift[VMC_MAX_LEVELS];
 };
 
 /* Common configuration, passed to init().  Zero means "backend default". */
@@ -278,6 +281,14 @@ struct vmc_backend_ops {
 				  int (*fn)(void *arg, unsigned long va,
 					    unsigned long pfn),
 				  void *arg);
+
+	/*
+	 * frame_zero (optional): make the allocated RAM frame at pfn read
+	 * as zero bytes through kaddr(), as memset(kaddr(pfn), 0, 4096)
+	 * would.  Lets a backend that fills fresh frames lazily (the sim's
+	 * 0xa5 poison) skip a fill the zeroing overwrites at once.
+	 */
+	void (*frame_zero)(void *bs, unsigned long pfn);
 };
 
 /* Shift of the area one entry at `level` covers. */

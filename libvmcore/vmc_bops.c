@@ -82,8 +82,10 @@ int vmc_bo_init(struct vmc_arena *a, const struct vmc_backend_config *c)
 		ops->fini(a->bs);
 		return -EINVAL;
 	}
-	for (l = 0; l < g->levels; l++)
+	for (l = 0; l < g->levels; l++) {
+		a->info.geom.shift[l] = va_bits;
 		va_bits += g->bits[l];
+	}
 	if (va_bits > 64 || g->leaf_levels >> g->levels) {
 		ops->fini(a->bs);
 		return -EINVAL;
@@ -133,6 +135,14 @@ void *vmc_bo_kaddr(struct vmc_arena *a, unsigned long pfn)
 	return p;
 }
 
+void vmc_bo_frame_zero(struct vmc_arena *a, unsigned long pfn)
+{
+	if (a->ops->frame_zero)
+		a->ops->frame_zero(a->bs, pfn);
+	else
+		memset(vmc_bo_kaddr(a, pfn), 0, VMC_PAGE_SIZE);
+}
+
 void *vmc_bo_kaddr_try(struct vmc_arena *a, unsigned long pfn)
 {
 	return a->ops->kaddr(a->bs, pfn);
@@ -162,7 +172,7 @@ vmc_pte_t vmc_bo_mk_leaf(struct vmc_arena *a, unsigned int level,
 			 unsigned long pfn, unsigned int prot)
 {
 	const struct vmc_geometry *g = &a->info.geom;
-	unsigned int shift = vmc_geom_shift(g, level);
+	unsigned int shift = g->shift[level];
 
 	vmc_bo_check_level(a, level);
 	VMC_VERIFY(g->leaf_levels & (1u << level));
@@ -219,6 +229,7 @@ void vmc_bo_table_free(struct vmc_arena *a, unsigned int level,
 {
 	vmc_bo_check_level(a, level);
 	VMC_VERIFY(a->frames_tables > 0);
+	a->pt_wc_key = 0;               /* the walk cache may name it */
 	a->ops->table_free(a->bs, level, pfn);
 	a->frames_tables--;
 }

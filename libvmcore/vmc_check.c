@@ -75,6 +75,7 @@
 struct chk {
 	struct vmc_arena *a;
 	struct vmc_violation *v;
+	struct vmc_pages_cur pc;        /* page-array lookups (chk_expect) */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -446,7 +447,7 @@ static bool chk_expect(struct chk *c, struct vmc_va *va, unsigned long addr,
 		}
 		if (!chk_vm_has_pages(vm) || i >= vm->pub.nr_pages)
 			return false;
-		*pfn = vmc_pages_get(a, vm, i);
+		*pfn = vmc_pages_get_cur(a, vm, i, &c->pc);
 		return true;
 	}
 	if (va->kind == VMC_VA_BLOCK || va->kind == VMC_VA_RAM)
@@ -468,6 +469,8 @@ static unsigned long chk_expect_count(struct chk *c, struct vmc_va *va)
 	}
 	if (va->kind == VMC_VA_RAM)
 		return va->u.ram->count;
+	if (va->kind == VMC_VA_BLOCK && va->u.vb)
+		return vmc_vb_mapped_pages(c->a, va);
 	for (addr = va->va_start; addr < va->va_end; addr += VMC_PAGE_SIZE)
 		if (chk_expect(c, va, addr, &pfn))
 			n++;
@@ -524,7 +527,7 @@ static int chk_leaf(void *arg, unsigned long addr, unsigned int level,
 	struct chk *c = w->c;
 	struct vmc_arena *a = c->a;
 	struct vmc_list *head = &a->vs.busy.head;
-	unsigned int shift = vmc_geom_shift(&a->info.geom, level);
+	unsigned int shift = a->info.geom.shift[level];
 	unsigned long n = 1UL << (shift - VMC_PAGE_SHIFT), k;
 	struct vmc_va *va = NULL;
 
@@ -1063,6 +1066,8 @@ void vmc_dirty_add(struct vmc_arena *a, unsigned long lo, unsigned long hi)
 	unsigned long gap, best_gap = ~0UL;
 	unsigned int i, best = 0;
 
+	if (!a->dirty_track)
+		return;                 /* no check yet: the first is full */
 	lo = VMC_MAX(lo, a->start);
 	hi = VMC_MIN(hi, a->end);
 	if (lo >= hi)
@@ -1539,12 +1544,17 @@ static int chk_run(struct vmc_arena *a, struct vmc_violation *v,
 		v = &local;
 	v->invariant = 0;
 	v->msg[0] = 0;
+	memset(&c, 0, sizeof(c));
 	c.a = a;
 	c.v = v;
 	vmc_lock(&a->lock);
+	if (fn == chk_changed && !a->dirty_track)
+		fn = chk_all;           /* nothing recorded yet (vmc_dirty_add) */
 	bad = fn(&c);
-	if (!bad && forget)
+	if (!bad && forget) {
 		a->nr_dirty = 0;
+		a->dirty_track = true;
+	}
 	vmc_unlock(&a->lock);
 	return bad;
 }

@@ -150,6 +150,8 @@ struct vmc_vaset {
 	struct vmc_rb_root root;
 	struct vmc_list head;
 	unsigned long nr;
+	struct vmc_va *hint;             /* busy: the member inserted last, or
+					    its list predecessor once removed */
 };
 
 struct vmc_vaspace {
@@ -232,6 +234,12 @@ struct vmc_arena {
 	unsigned long frames_data;       /* frames held by areas (incl. arrays) */
 	unsigned long frames_arrays;     /* of which: vmalloc'ed page arrays */
 	unsigned long frames_tables;     /* tables below the root */
+	/*
+	 * The walk cache (vmc_pgtable.c): the level-0 table under the
+	 * level-1 entry numbered pt_wc_key - 1 (0: none).  Any table_free
+	 * empties it.
+	 */
+	unsigned long pt_wc_key, pt_wc_table;
 	unsigned long frames_harness;
 	unsigned long nr_tlb_flushes;
 	unsigned long chk_mmu_next;     /* vmc_check: where real-MMU probes resume */
@@ -239,7 +247,11 @@ struct vmc_arena {
 	 * What changed since the last check (vmc_check_changed): disjoint
 	 * address ranges, unordered; when a new one finds no room the two
 	 * nearest merge, so the ranges only ever grow to cover more.
+	 * Recorded only once a check has run (dirty_track): an arena nobody
+	 * checks pays nothing, and the first vmc_check_changed() before any
+	 * check is a full one.
 	 */
+	bool dirty_track;
 	unsigned int nr_dirty;
 	struct { unsigned long lo, hi; } dirty[VMC_DIRTY_MAX];
 
@@ -295,6 +307,8 @@ int   vmc_bo_frame_node(struct vmc_arena *a, unsigned long pfn);
 void *vmc_bo_kaddr(struct vmc_arena *a, unsigned long pfn);
 /* The same, NULL for a pfn the backend has no direct map of (checker). */
 void *vmc_bo_kaddr_try(struct vmc_arena *a, unsigned long pfn);
+/* Zero an allocated RAM frame (the backend's frame_zero, else memset). */
+void vmc_bo_frame_zero(struct vmc_arena *a, unsigned long pfn);
 unsigned long vmc_bo_frames_used(struct vmc_arena *a);
 bool  vmc_bo_is_device(struct vmc_arena *a, unsigned long pfn);
 /*
@@ -459,6 +473,19 @@ unsigned long vmc_pages_get(struct vmc_arena *a, const struct vmc_vm *vm,
 			    unsigned long i);
 void vmc_pages_set(struct vmc_arena *a, struct vmc_vm *vm, unsigned long i,
 		   unsigned long pfn);
+/*
+ * A read cursor for walks that look up many entries in order (the
+ * checker): it keeps the direct-map address of the array page it read
+ * last, so entries of one page cost no backend kaddr() each.  Valid
+ * while nothing changes the array; zero it to start.
+ */
+struct vmc_pages_cur {
+	const struct vmc_vm *vm;
+	unsigned long page;             /* index of the array page held */
+	const uint64_t *p;
+};
+unsigned long vmc_pages_get_cur(struct vmc_arena *a, const struct vmc_vm *vm,
+				unsigned long i, struct vmc_pages_cur *cur);
 
 /* ---------- vmc_area.c ---------- */
 
@@ -538,6 +565,9 @@ void vmc__vfree_discard(struct vmc_arena *a, struct vmc_vm *vm);
 
 /* a->vb_pages from the arena size and nr_cpus; empty block list. */
 void vmc_vb_init(struct vmc_arena *a);
+/* Checker helper: pages of a VMC_VA_BLOCK area marked VMC_VB_MAPPED. */
+unsigned long vmc_vb_mapped_pages(struct vmc_arena *a,
+				  const struct vmc_va *va);
 /*
  * Free the metadata of every vmap block and vm_map_ram record (not their
  * vmap areas, which vmc_va_fini() frees): call it before vmc_va_fini().

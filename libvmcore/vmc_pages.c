@@ -123,6 +123,22 @@ unsigned long vmc_pages_get(struct vmc_arena *a, const struct vmc_vm *vm,
 	return (unsigned long)*vmc_pages_slot(a, vm, i);
 }
 
+unsigned long vmc_pages_get_cur(struct vmc_arena *a, const struct vmc_vm *vm,
+				unsigned long i, struct vmc_pages_cur *cur)
+{
+	unsigned long page = i / VMC_PFNS_PER_PAGE;
+
+	VMC_VERIFY3U(i, <, vm->pages_cap);
+	if (vm->pages)
+		return (unsigned long)vm->pages[i];
+	if (cur->vm != vm || cur->page != page || !cur->p) {
+		cur->p = vmc_pages_slot(a, vm, page * VMC_PFNS_PER_PAGE);
+		cur->vm = vm;
+		cur->page = page;
+	}
+	return (unsigned long)cur->p[i % VMC_PFNS_PER_PAGE];
+}
+
 void vmc_pages_set(struct vmc_arena *a, struct vmc_vm *vm, unsigned long i,
 		   unsigned long pfn)
 {

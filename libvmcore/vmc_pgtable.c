@@ -58,6 +58,18 @@
  *    [a->start, a->end): a root shared with someone else (the kmod backend
  *    uses the kernel's) is never touched outside it.
  *
+ * 8. The walk cache.  A vmalloc of a few pages and its vfree each walk
+ *    from the root to the same level-0 table: most of a small call's
+ *    page-table cost is the descent.  The arena remembers the last
+ *    level-0 table a map or unmap walk reached (a->pt_wc_table) and the
+ *    level-1 entry above it (a->pt_wc_key); a map or unmap of a range
+ *    inside that one entry's span (and smaller than it, so no level-1
+ *    leaf can be meant) starts there.  Tables are only unlinked on their
+ *    way to vmc_bo_table_free, which empties the cache, so a cached
+ *    table is always the one the entry points to.  Not Linux's (its walk
+ *    always descends), not observable: the same entries are written in
+ *    the same order; only the reads of the levels above are skipped.
+ *
  * Invariants kept: a table entry always points at a live table of the
  * level below (a table is unlinked before it is freed); leaves only at
  * levels in geom.leaf_levels, with frames aligned to their span; every
@@ -70,15 +82,16 @@
 
 /* ---------- geometry helpers ---------- */
 
+/* g is the arena's copy, whose shift[] vmc_bo_init filled. */
 static unsigned long pt_span(const struct vmc_geometry *g, unsigned int level)
 {
-	return 1UL << vmc_geom_shift(g, level);
+	return 1UL << g->shift[level];
 }
 
 static unsigned int pt_index(const struct vmc_geometry *g, unsigned int level,
 			     unsigned long addr)
 {
-	return (unsigned int)((addr >> vmc_geom_shift(g, level)) &
+	return (unsigned int)((addr >> g->shift[level]) &
 			      ((1UL << g->bits[level]) - 1));
 }
 
@@ -108,6 +121,27 @@ static void pt_clear(struct vmc_arena *a, unsigned long table,
 	VMC_VERIFY3U(err, ==, 0);
 }
 
+/* ---------- the walk cache (theory 8) ---------- */
+
+/* The cached level-0 table for [addr, end), or 0 when it does not hold. */
+static unsigned long pt_wc_get(struct vmc_arena *a, unsigned long addr,
+			       unsigned long end)
+{
+	unsigned int s1 = a->info.geom.shift[1];
+
+	if (!a->pt_wc_key || (addr >> s1) + 1 != a->pt_wc_key ||
+	    ((end - 1) >> s1) != (addr >> s1) || end - addr >= 1UL << s1)
+		return 0;
+	return a->pt_wc_table;
+}
+
+static void pt_wc_set(struct vmc_arena *a, unsigned long addr,
+		      unsigned long table)
+{
+	a->pt_wc_key = (addr >> a->info.geom.shift[1]) + 1;
+	a->pt_wc_table = table;
+}
+
 /* ---------- unmapping ---------- */
 
 static void pt_unmap_level(struct vmc_arena *a, unsigned long table,
@@ -132,6 +166,8 @@ static void pt_unmap_level(struct vmc_arena *a, unsigned long table,
 			*mask |= 1u << level;
 			continue;
 		}
+		if (level == 1)
+			pt_wc_set(a, addr, vmc_bo_entry_pfn(a, level, e));
 		pt_unmap_level(a, vmc_bo_entry_pfn(a, level, e), level - 1,
 			       addr, next, mask);
 	} while (addr = next, addr != end);
@@ -146,6 +182,7 @@ static void pt_sync(struct vmc_arena *a, unsigned long addr,
 
 void vmc_pt_unmap(struct vmc_arena *a, unsigned long addr, unsigned long end)
 {
+	unsigned long table;
 	unsigned int mask = 0;
 
 	VMC_VERIFY(vmc_page_aligned(addr) && vmc_page_aligned(end));
@@ -154,7 +191,11 @@ void vmc_pt_unmap(struct vmc_arena *a, unsigned long addr, unsigned long end)
 		return;
 	vmc_dirty_add(a, addr, end);
 	vmc_bo_batch_begin(a);
-	pt_unmap_level(a, vmc_bo_root(a), pt_top(a), addr, end, &mask);
+	table = pt_wc_get(a, addr, end);
+	if (table)
+		pt_unmap_level(a, table, 0, addr, end, &mask);
+	else
+		pt_unmap_level(a, vmc_bo_root(a), pt_top(a), addr, end, &mask);
 	vmc_bo_batch_end(a);
 	pt_sync(a, addr, end, mask);
 }
@@ -349,6 +390,8 @@ static int pt_map_level(struct pt_map *m, unsigned long table,
 			}
 		}
 		err = pt_child(m, table, level, idx, e, addr, &child);
+		if (!err && level == 1)
+			pt_wc_set(a, addr, child);
 		if (!err)
 			err = pt_map_level(m, child, level - 1, addr, next);
 		if (err)
@@ -360,6 +403,7 @@ static int pt_map_level(struct pt_map *m, unsigned long table,
 static int pt_map_run(struct pt_map *m, unsigned long addr, unsigned long end)
 {
 	struct vmc_arena *a = m->a;
+	unsigned long table;
 	int err;
 
 	VMC_VERIFY(vmc_page_aligned(addr) && vmc_page_aligned(end));
@@ -369,7 +413,11 @@ static int pt_map_run(struct pt_map *m, unsigned long addr, unsigned long end)
 	m->fail_at = addr;
 	m->mask = 0;
 	vmc_bo_batch_begin(a);
-	err = pt_map_level(m, vmc_bo_root(a), pt_top(a), addr, end);
+	table = pt_wc_get(a, addr, end);
+	if (table)
+		err = pt_map_level(m, table, 0, addr, end);
+	else
+		err = pt_map_level(m, vmc_bo_root(a), pt_top(a), addr, end);
 	if (err && m->fail_at > addr)
 		pt_unmap_level(a, vmc_bo_root(a), pt_top(a), addr, m->fail_at,
 			       &m->mask);
@@ -487,6 +535,10 @@ static unsigned int pt_skip_zero(const void *tv, unsigned int esize,
 	if (esize == 8) {
 		const uint64_t *p = tv;
 
+		/* Four at a time while they are all empty. */
+		while (idx + 3 <= last && !(p[idx] | p[idx + 1] | p[idx + 2] |
+					    p[idx + 3]))
+			idx += 4;
 		while (idx <= last && !p[idx])
 			idx++;
 	} else {
@@ -498,54 +550,83 @@ static unsigned int pt_skip_zero(const void *tv, unsigned int esize,
 	return idx;
 }
 
+/*
+ * Skip the empty entries of one table: move *addr (inside [*addr, end),
+ * which lies in this table) to the first entry that is not all zero
+ * bytes; false when there is none.  Without a table_entries view every
+ * entry is a candidate.
+ */
+static bool pt_skip_empty(const struct vmc_geometry *g, const void *tv,
+			  unsigned int level, unsigned long *addr,
+			  unsigned long end)
+{
+	unsigned long span = pt_span(g, level);
+	unsigned int idx = pt_index(g, level, *addr), j;
+
+	if (!tv)
+		return true;
+	j = pt_skip_zero(tv, g->entry_size, idx, pt_index(g, level, end - 1));
+	if (j > pt_index(g, level, end - 1))
+		return false;
+	if (j != idx)
+		*addr = (*addr & ~(span - 1)) + (unsigned long)(j - idx) * span;
+	return true;
+}
+
+/* Entry idx of a table, from its host view when there is one. */
+static vmc_pte_t pt_entry(struct vmc_arena *a, const void *tv,
+			  unsigned long table, unsigned int level,
+			  unsigned int idx)
+{
+	if (!tv)
+		return vmc_bo_read(a, table, level, idx);
+	if (a->info.geom.entry_size == 8)
+		return ((const uint64_t *)tv)[idx];
+	return ((const uint32_t *)tv)[idx];
+}
+
 static int pt_visit_level(struct pt_visit *v, unsigned long table,
 			  unsigned int level, unsigned long addr,
 			  unsigned long end)
 {
 	struct vmc_arena *a = v->a;
 	const struct vmc_geometry *g = &a->info.geom;
-	unsigned long span = pt_span(g, level), next;
+	unsigned long span = pt_span(g, level);
+	unsigned long base = addr & ~(span - 1);        /* entry i0's start */
 	const void *tv = vmc_bo_table_entries(a, table, level);
-	unsigned int last = pt_index(g, level, end - 1);
+	unsigned int i0 = pt_index(g, level, addr);
+	unsigned int last = pt_index(g, level, end - 1), idx;
 	int rc;
 
-	do {
-		unsigned int idx = pt_index(g, level, addr);
+	/* [addr, end) lies in this one table: entries i0..last. */
+	for (idx = i0; idx <= last; idx++) {
+		unsigned long lo;
 		vmc_pte_t e;
 
 		if (tv) {
-			/* [addr, end) lies in this one table: idx..last. */
-			unsigned int j = pt_skip_zero(tv, g->entry_size, idx,
-						      last);
-
-			if (j > last)
-				return 0;
-			if (j != idx) {
-				addr = (addr & ~(span - 1)) +
-				       (unsigned long)(j - idx) * span;
-				idx = j;
-			}
+			idx = pt_skip_zero(tv, g->entry_size, idx, last);
+			if (idx > last)
+				break;
 		}
-		e = vmc_bo_read(a, table, level, idx);
-		next = pt_next(addr, end, span);
+		e = pt_entry(a, tv, table, level, idx);
 		if (!vmc_bo_present(a, level, e))
 			continue;
+		lo = base + (unsigned long)(idx - i0) * span;
 		if (vmc_bo_is_leaf(a, level, e)) {
-			unsigned long va = addr & ~(span - 1);
-
-			rc = (va >= a->start && v->leaf) ?
-			     v->leaf(v, va, level, e) : 0;
+			rc = (lo >= a->start && v->leaf) ?
+			     v->leaf(v, lo, level, e) : 0;
 		} else {
 			unsigned long child = vmc_bo_entry_pfn(a, level, e);
 
 			rc = v->table ? v->table(v, child, level - 1) : 0;
 			if (!rc)
 				rc = pt_visit_level(v, child, level - 1,
-						    addr, next);
+						    VMC_MAX(lo, addr),
+						    pt_next(lo, end, span));
 		}
 		if (rc)
 			return rc;
-	} while (addr = next, addr != end);
+	}
 	return 0;
 }
 
@@ -667,18 +748,24 @@ static void pt_fini_level(struct vmc_arena *a, unsigned long table,
 {
 	const struct vmc_geometry *g = &a->info.geom;
 	unsigned long span = pt_span(g, level), next;
+	const void *tv = vmc_bo_table_entries(a, table, level);
 
 	do {
-		unsigned int idx = pt_index(g, level, addr);
-		vmc_pte_t e = vmc_bo_read(a, table, level, idx);
+		unsigned int idx;
+		vmc_pte_t e;
 		unsigned long child;
 
+		if (!pt_skip_empty(g, tv, level, &addr, end))
+			return;
+		idx = pt_index(g, level, addr);
+		e = pt_entry(a, tv, table, level, idx);
 		next = pt_next(addr, end, span);
 		if (!vmc_bo_present(a, level, e))
 			continue;
 		if (vmc_bo_is_leaf(a, level, e)) {
 			(*leaves)++;
 			pt_clear(a, table, level, idx, addr);
+			tv = vmc_bo_table_entries(a, table, level);
 			*mask |= 1u << level;
 			continue;
 		}
@@ -691,6 +778,7 @@ static void pt_fini_level(struct vmc_arena *a, unsigned long table,
 			continue;
 		}
 		pt_clear(a, table, level, idx, addr);
+		tv = vmc_bo_table_entries(a, table, level);  /* a write */
 		*mask |= 1u << level;
 		vmc_bo_table_free(a, level - 1, child);
 	} while (addr = next, addr != end);

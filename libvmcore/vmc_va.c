@@ -141,6 +141,7 @@ static void set_init(struct vmc_vaset *s)
 	s->root.node = NULL;
 	vmc_list_init(&s->head);
 	s->nr = 0;
+	s->hint = NULL;
 }
 
 /*
@@ -185,21 +186,47 @@ static void set_link(struct vmc_arena *a, struct vmc_vaset *s,
 	s->nr++;
 }
 
-/* Insert va into set s at its address (no merging). */
+/*
+ * Insert va into set s at its address (no merging; the busy set).  The
+ * slot a new key takes in a search tree is unique: the right child of
+ * its in-order predecessor when that is empty, else the left child of
+ * its successor.  So when va lands just after s->hint (the last member
+ * inserted, or the one before it after a removal: successive vmallocs
+ * usually do), that slot is found without a descent; the tree is the
+ * one set_find_link() would have built.
+ */
 static void set_insert(struct vmc_arena *a, struct vmc_vaset *s,
 		       struct vmc_va *va)
 {
 	struct vmc_rb_node **link, *parent;
-	struct vmc_va *prev;
+	struct vmc_va *prev = s->hint, *next = NULL;
 
-	link = set_find_link(&s->root.node, NULL, va->va_start, va->va_end,
-			     &parent, &prev);
+	if (prev && prev->va_end <= va->va_start &&
+	    (prev->list.next == &s->head ||
+	     (next = va_of_list(prev->list.next),
+	      va->va_end <= next->va_start))) {
+		if (!prev->rb.right) {
+			parent = &prev->rb;
+			link = &prev->rb.right;
+		} else {                /* next is the leftmost below it */
+			parent = &next->rb;
+			link = &next->rb.left;
+			VMC_VERIFY(!*link);
+		}
+	} else {
+		link = set_find_link(&s->root.node, NULL, va->va_start,
+				     va->va_end, &parent, &prev);
+	}
 	set_link(a, s, va, parent, link, prev ? &prev->list : &s->head);
+	s->hint = va;
 }
 
 static void set_remove(struct vmc_arena *a, struct vmc_vaset *s,
 		       struct vmc_va *va)
 {
+	if (s->hint == va)
+		s->hint = va->list.prev != &s->head ?
+			  va_of_list(va->list.prev) : NULL;
 	vmc_rb_erase(&s->root, &va->rb, set_aug(a, s));
 	vmc_list_del(&va->list);
 	VMC_VERIFY(s->nr > 0);
@@ -623,7 +650,9 @@ unsigned long vmc_va_purge(struct vmc_arena *a)
 	return n;
 }
 
-struct vmc_va *vmc_vaset_find(const struct vmc_vaset *set, unsigned long addr)
+/* The member of set containing addr, by a descent of its tree. */
+static struct vmc_va *set_lookup(const struct vmc_vaset *set,
+				 unsigned long addr)
 {
 	struct vmc_rb_node *n = set->root.node;
 
@@ -638,6 +667,14 @@ struct vmc_va *vmc_vaset_find(const struct vmc_vaset *set, unsigned long addr)
 			return va;
 	}
 	return NULL;
+}
+
+struct vmc_va *vmc_vaset_find(const struct vmc_vaset *set, unsigned long addr)
+{
+	if (set->hint && addr >= set->hint->va_start &&
+	    addr < set->hint->va_end)
+		return set->hint;       /* vfree of the last vmalloc */
+	return set_lookup(set, addr);
 }
 
 struct vmc_va *vmc_va_find(struct vmc_arena *a, unsigned long addr)
@@ -727,6 +764,11 @@ static int va_validate_set(struct vmc_arena *a, struct vmc_vaset *s,
 	*pages = 0;
 	if (vmc_rb_validate(&s->root, rbmsg, sizeof(rbmsg)))
 		return va_report(3, msg, len, "%s tree: %s", name, rbmsg);
+	if (s->hint && (s->hint->state != state ||
+			set_lookup(s, s->hint->va_start) != s->hint))
+		return va_report(3, msg, len, "%s set: its insert hint "
+				 "[0x%lx, 0x%lx) is not a member", name,
+				 s->hint->va_start, s->hint->va_end);
 	n = vmc_rb_first(&s->root);
 	vmc_list_for_each(pos, &s->head) {
 		struct vmc_va *va = va_of_list(pos);

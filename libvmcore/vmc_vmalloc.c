@@ -130,8 +130,7 @@ static int vmc_vm_alloc_frames(struct vmc_arena *a, struct vmc_vm *vm,
 		for (j = 0; j < step; j++) {
 			vmc_pages_set(a, vm, i + j, pfn + j);
 			if (zero)
-				memset(vmc_bo_kaddr(a, pfn + j), 0,
-				       VMC_PAGE_SIZE);
+				vmc_bo_frame_zero(a, pfn + j);
 		}
 	}
 	return 0;

@@ -578,6 +578,19 @@ int vmc_vb_validate(struct vmc_arena *a, char *msg, size_t len)
 	return 0;
 }
 
+unsigned long vmc_vb_mapped_pages(struct vmc_arena *a,
+				  const struct vmc_va *va)
+{
+	const struct vmc_vb *vb = va->u.vb;
+	unsigned long i, n = 0;
+
+	if (va->kind != VMC_VA_BLOCK || !vb || !vb->used)
+		return 0;
+	for (i = 0; i < a->vb_pages; i++)
+		n += (vb->used[i] & VMC_VB_MAPPED) != 0;
+	return n;
+}
+
 int vmc_vb_expected_pfn(struct vmc_arena *a, const struct vmc_va *va,
 			unsigned long addr, unsigned long *pfn)
 {

@@ -770,22 +770,22 @@ static void test_limit_and_vmallocinfo(void)
 		free(ops);
 	free(text);
 
-	/* opcodes: b < VMC_OP_NR is kind b, above that b % 18 */
+	/* opcodes: b < VMC_OP_BIN_NR (19) is kind b, above that b % 18 */
 	ok = 1;
 	memset(op20, 0, sizeof(op20));
 	for (i = 0; i < 256; i++) {
 		op20[0] = (uint8_t)i;
 		ops = vmc_op_decode(op20, sizeof(op20), &n);
 		if (!ops || !n || (unsigned int)ops[0].kind !=
-		    (i < VMC_OP_NR ? i : i % 18)) {
+		    (i < VMC_OP_BIN_NR ? i : i % 18)) {
 			tap_diag("opcode %zu -> %d", i, n ? (int)ops[0].kind : -1);
 			ok = 0;
 		}
 		free(ops);
 	}
-	tap_ok(ok && VMC_OP_VMALLOCINFO == 18 && VMC_OP_NR == 19,
+	tap_ok(ok && VMC_OP_VMALLOCINFO == 18 && VMC_OP_BIN_NR == 19,
 	       "binary: opcode 18 is vmallocinfo, every other byte decodes as "
-	       "before it was added");
+	       "before it was added (and none decodes as config)");
 	vmc_op_init(&info, VMC_OP_VMALLOCINFO);
 	enc = vmc_op_encode(&info, 1, &len);
 	ops = enc ? vmc_op_decode(enc, len, &n) : NULL;
@@ -842,9 +842,91 @@ static void test_limit_and_vmallocinfo(void)
 }
 
 
+
+/* config(placement=...): the stream's own setting, text only. */
+static void test_config(void)
+{
+	static const char body[] =
+		"r0 = vmalloc(size=0xb000)\n"
+		"r1 = vmalloc(size=0x1000)\n" "r2 = vmalloc(size=0x1000)\n"
+		"r3 = vmalloc(size=0x1000)\n" "r4 = vmalloc(size=0x1000)\n"
+		"r5 = vmalloc(size=0x1000)\n" "r6 = vmalloc(size=0x1000)\n"
+		"vfree(r1)\n" "vfree(r3)\n" "vfree(r5)\n" "purge()\n"
+		"r7 = vmalloc(size=0x1000, align=0x8000)\n";
+	static const char *const place[2] = { "linux", "exact" };
+	static const char *const want[2] = {
+		"r7 = vmalloc(size=0x1000, align=0x8000) = +0x18000\n",
+		"r7 = vmalloc(size=0x1000, align=0x8000) = +0x10000\n" };
+	struct vmc_engine_spec e[2];
+	struct vmc_run_report rep;
+	struct vmc_op *ops;
+	char text[1024], line[64], err[128];
+	size_t n, len;
+	int k, r;
+
+	for (k = 0; k < 2; k++) {
+		char *tbuf = NULL;
+		size_t tlen = 0;
+		FILE *tr;
+
+		snprintf(text, sizeof(text), "config(placement=%s)\n%s",
+			 place[k], body);
+		if (vmc_op_parse(text, strlen(text), &ops, &n, err,
+				 sizeof(err))) {
+			tap_ok(0, "config: placement=%s parses (%s)", place[k],
+			       err);
+			continue;
+		}
+		vmc_op_format(&ops[0], line, sizeof(line));
+		tr = open_memstream(&tbuf, &tlen);
+		r = vmc_run_groups(ops, n, VMC_RUN_TRACE | VMC_RUN_CHECK, tr,
+				   &rep);
+		fclose(tr);
+		tap_ok(r == 0 && ops[0].kind == VMC_OP_CONFIG &&
+		       ops[0].placement == k && vmc_op_text_only(ops, n) &&
+		       strstr(line, place[k]) && tbuf &&
+		       strstr(tbuf, want[k]) && strstr(tbuf, line),
+		       "config(placement=%s): every group places the aligned "
+		       "area as %s does (%s)", place[k], place[k], rep.what);
+		free(tbuf);
+		free(ops);
+	}
+	/* Refusals: a bad value, not first, the engine without it. */
+	r = vmc_op_parse("config(placement=lowest)\n", 25, &ops, &n, err,
+			 sizeof(err));
+	k = r && strstr(err, "placement is linux or exact") != NULL;
+	if (!r)
+		free(ops);
+	snprintf(text, sizeof(text), "purge()\nconfig(placement=exact)\n");
+	r = vmc_op_parse(text, strlen(text), &ops, &n, err, sizeof(err));
+	k = k && r && !strncmp(err, "2:1: config() must be the first op", 34);
+	if (!r)
+		free(ops);
+	tap_ok(k, "config: a bad placement and a late config() are parse "
+	       "errors (%s)", err);
+#ifdef VMC_HAVE_LINUX61
+	snprintf(text, sizeof(text), "config(placement=exact)\n%s", body);
+	if (!vmc_op_parse(text, strlen(text), &ops, &n, err, sizeof(err))) {
+		e[0] = spec(&vmc_engine_core_sim, "core:sim");
+		e[1] = spec(&vmc_engine_linux61, "linux61");
+		r = vmc_run(ops, n, e, 2, 0, NULL, &rep);
+		tap_ok(r < 0 && strstr(rep.what, "cannot create engine "
+				       "linux61: -EINVAL (with placement=exact"),
+		       "config: linux61 refuses placement=exact and says so "
+		       "(%s)", rep.what);
+		len = 0;
+		free(ops);
+	}
+#else
+	(void)e;
+	(void)len;
+	tap_skip("config: linux61 refuses placement=exact (linux61 not built)");
+#endif
+}
+
 int main(void)
 {
-	tap_plan(40);
+	tap_plan(44);
 	test_text();
 	test_errors();
 	test_binary();
@@ -854,5 +936,6 @@ int main(void)
 	test_observe();
 	test_pattern();
 	test_limit_and_vmallocinfo();
+	test_config();
 	return tap_done();
 }

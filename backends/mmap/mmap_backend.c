@@ -230,6 +230,7 @@ const struct vmc_backend_ops vmc_mmap_ops = {
 	.frame_free = sim_frame_free,
 	.frame_node = sim_frame_node,
 	.kaddr = sim_kaddr,
+	.frame_zero = sim_frame_zero,
 	.frames_used = sim_frames_used,
 	.mk_table = sim_op_mk_table,
 	.mk_leaf = sim_op_mk_leaf,

@@ -166,6 +166,17 @@ void *sim_kaddr(void *bs, unsigned long pfn)
 	return sim_ram_data(&s->ram, pfn);
 }
 
+void sim_frame_zero(void *bs, unsigned long pfn)
+{
+	struct sim_ram *r = &S(bs)->ram;
+	unsigned char *p = sim_ram_ptr(r, pfn);
+
+	VMC_VERIFY(p && sim_ram_is_ram(r, pfn) &&
+		   sim_ram_is_allocated(r, pfn));
+	r->meta[pfn - r->base_pfn].poison = 0;  /* the fill is not owed now */
+	memset(p, 0, VMC_PAGE_SIZE);
+}
+
 unsigned long sim_frames_used(void *bs)
 {
 	return S(bs)->ram.used;
@@ -408,6 +419,7 @@ const struct vmc_backend_ops vmc_sim_ops = {
 	.tlb_for_each = sim_tlb_each,
 	.table_entries = sim_entries,
 	.tlb_for_each_range = sim_tlb_each_range,
+	.frame_zero = sim_frame_zero,
 };
 
 /* --- test hooks (vmc_sim.h) -------------------------------------------- */

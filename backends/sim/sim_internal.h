@@ -245,6 +245,7 @@ int sim_frame_alloc(void *bs, int node, unsigned int order,
 void sim_frame_free(void *bs, unsigned long pfn, unsigned int order);
 int sim_frame_node(void *bs, unsigned long pfn);
 void *sim_kaddr(void *bs, unsigned long pfn);
+void sim_frame_zero(void *bs, unsigned long pfn);
 unsigned long sim_frames_used(void *bs);
 vmc_pte_t sim_op_mk_table(void *bs, unsigned int level, unsigned long pfn);
 vmc_pte_t sim_op_mk_leaf(void *bs, unsigned int level, unsigned long pfn,

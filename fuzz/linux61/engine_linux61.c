@@ -149,7 +149,8 @@ static int lx_create(const struct vmc_engine_cfg *cfg, void **state)
 {
 	struct lx_state *s;
 
-	(void)cfg;
+	if (cfg->placement)             /* Linux's own search, nothing else */
+		return -EINVAL;
 	if (lx_in_use)
 		return -EBUSY;
 	s = calloc(1, sizeof(*s));

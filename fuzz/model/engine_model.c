@@ -10,7 +10,9 @@
  *   - vmap and vm_map_ram: `pages` harness frames are taken one by one
  *     (node -1, through the frame fault counter); if one cannot be had,
  *     the ones taken are given back in reverse order and the op fails
- *     with -ENOMEM.  A failed vmap/vm_map_ram gives them back in order.
+ *     with -ENOMEM.  A count above cfg->nr_frames (when set) fails with
+ *     -ENOMEM at once, no frame taken, no fault attempt counted.
+ *     A failed vmap/vm_map_ram gives them back in order.
  *     A successful vunmap / vm_unmap_ram gives back the frames of the
  *     register it names (once);
  *   - vm_unmap_ram without pages uses the register's frame count;
@@ -38,6 +40,7 @@ struct mreg {
 struct meng {
 	struct mdl *m;
 	bool desync;
+	unsigned long nr_frames;        /* cfg->nr_frames (0: not set) */
 	struct mreg r[VMC_OP_REGS];
 };
 
@@ -54,6 +57,7 @@ static int meng_create(const struct vmc_engine_cfg *cfg, void **state)
 	mc.nohuge = cfg->nohuge;
 	mc.arena_size = cfg->arena_size;
 	mc.nr_frames = cfg->nr_frames;
+	e->nr_frames = cfg->nr_frames;
 	mc.nr_nodes = cfg->nr_nodes;
 	mc.dev_frames = cfg->dev_frames;
 	mc.lazy_max_pages = cfg->lazy_max_pages;
@@ -109,6 +113,8 @@ static int take_frames(struct meng *e, unsigned int n, uint32_t **out)
 	int err;
 
 	*out = NULL;
+	if (e->nr_frames && n > e->nr_frames)
+		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		if (i == cap) {
 			uint32_t *v;
