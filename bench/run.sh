@@ -6,7 +6,7 @@
 # own vmalloc, one VM boot) when the module is built.
 #
 #   bench/run.sh [--quick] [-o DIR] [-b sim,mmap] [-t TEST,...] [-n LOOPS]
-#                [-r RUNS] [--no-kmod | --kmod] [--no-hyperfine]
+#                [-r RUNS] [-p PROFILE] [--no-kmod | --kmod] [--no-hyperfine]
 #
 # Writes into DIR (default bench-out):
 #   hyperfine.json, hyperfine.md   hyperfine --export-json/--export-markdown:
@@ -16,12 +16,19 @@
 #                                  ns/op lines; the same as JSON)
 #   sweep-BACKEND.txt              the scaling and aligned sweeps (for
 #                                  bench/plot.sh)
+#   threads-BACKEND.txt            1-page vmalloc/vfree pairs (fix_size_alloc_test)
+#                                  on 1, 2 and 4 threads of one arena (cpus=4,
+#                                  worker i on CPU i): per-worker lines and
+#                                  "threads=N pairs/us=X speedup=Y" (from the
+#                                  slowest worker's wall time)
 #   kmod.txt                       the kmod pair: both engines' Summary
 #                                  lines and their ratio (if run), on
 #                                  the default kernel
 #   kmod-RELEASE/bench.txt         the same on each kernel
 #   summary.md                     every workload's CPU ns per op per backend
 #
+# -p PROFILE: the arena's kernel profile, linux-6.1 (default) or
+# linux-6.12 (vmcore-bench --profile=PROFILE cpus=4, on every run).
 # --quick: the test_vmalloc family at 5000 loops, the sweeps at 1000,
 # hyperfine with 2 runs and no warm-up: under two minutes on this 2-core
 # machine.  Without it: 200000 loops, 5 runs, 1 warm-up.
@@ -44,6 +51,7 @@ runs=
 quick=0
 kmod=1
 hf=1
+prof=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 ;;
@@ -55,7 +63,8 @@ while [ $# -gt 0 ]; do
 	--no-kmod) kmod=0 ;;
 	--kmod) kmod=2 ;;
 	--no-hyperfine) hf=0 ;;
-	-h|--help) sed -n '3,35p' "$0"; exit 0 ;;
+	-p) prof="--profile=$2 cpus=4"; shift ;;
+	-h|--help) sed -n '3,41p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown argument '$1' (--help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -92,19 +101,41 @@ if [ "$hf" = 1 ]; then
 		-L backend "$backends" -L test "$tests" \
 		--export-json "$out/hyperfine.json" \
 		--export-markdown "$out/hyperfine.md" \
-		"$bench --backend={backend} --test={test} test_loop_count=$loops" \
+		"$bench --backend={backend} --test={test} test_loop_count=$loops $prof" \
 		>&2
 fi
 
 for be in $(echo "$backends" | tr , ' '); do
 	echo "run.sh: $be: the chosen workloads" >&2
 	"$bench" --backend="$be" --test="$tests" sequential_test_order=1 \
-		test_loop_count="$loops" > "$out/$be.txt"
+		test_loop_count="$loops" $prof > "$out/$be.txt"
 	"$bench" --backend="$be" --test="$tests" sequential_test_order=1 \
-		test_loop_count="$loops" --json > "$out/$be.json"
+		test_loop_count="$loops" $prof --json > "$out/$be.json"
 	echo "run.sh: $be: the scaling and aligned sweeps" >&2
 	"$bench" --backend="$be" --test="$sweeps" sequential_test_order=1 \
-		test_loop_count="$sloops" > "$out/sweep-$be.txt"
+		test_loop_count="$sloops" $prof > "$out/sweep-$be.txt"
+	# at least 50000 pairs a worker: shorter runs time the start-up
+	tloops=$loops
+	[ "$tloops" -ge 50000 ] || tloops=50000
+	echo "run.sh: $be: 1, 2 and 4 threads of 1-page pairs" >&2
+	base=
+	for t in 1 2 4; do
+		"$bench" --backend="$be" --test=fix_size_alloc_test nr_pages=1 \
+			test_loop_count="$tloops" nr_threads=$t cpus=4 $prof |
+			grep ' status=' > "$out/threads.tmp"
+		cat "$out/threads.tmp"
+		awk -v t=$t -v n="$tloops" -v base="$base" '
+		    { for (i = 1; i <= NF; i++) if ($i ~ /^wall_ms=/) {
+			w = substr($i, 9) + 0; if (w > max) max = w } }
+		    END { r = t * n / max / 1000
+			printf "threads=%d pairs/us=%.3f speedup=%.2f\n", t, r,
+			    base == "" ? 1 : r / base }' "$out/threads.tmp"
+		[ -n "$base" ] || base=$(awk '{ for (i = 1; i <= NF; i++)
+		    if ($i ~ /^wall_ms=/) { w = substr($i, 9) + 0;
+		    if (w > m) m = w } } END { print n / m / 1000 }' \
+		    n="$tloops" "$out/threads.tmp")
+	done > "$out/threads-$be.txt"
+	rm -f "$out/threads.tmp"
 done
 
 # The kmod pair: one VM boot per kernel the module is built for
@@ -145,17 +176,17 @@ fi
 {
 	echo "| workload |$(for f in "$out"/*.txt; do
 		b=${f##*/}; b=${b%.txt}
-		case $b in sweep-*|kmod) continue ;; esac
+		case $b in sweep-*|threads-*|kmod) continue ;; esac
 		printf ' %s cpu ns/op |' "$b"; done)"
 	echo "|---|$(for f in "$out"/*.txt; do
 		b=${f##*/}; b=${b%.txt}
-		case $b in sweep-*|kmod) continue ;; esac
+		case $b in sweep-*|threads-*|kmod) continue ;; esac
 		printf -- '---:|'; done)"
 	for t in $(echo "$tests" | tr , ' '); do
 		printf '| %s |' "$t"
 		for f in "$out"/*.txt; do
 			b=${f##*/}; b=${b%.txt}
-			case $b in sweep-*|kmod) continue ;; esac
+			case $b in sweep-*|threads-*|kmod) continue ;; esac
 			v=$(awk -v t="$t" '$1 == "vmcore-bench:" && $2 == t {
 				for (i = 3; i <= NF; i++)
 					if ($i ~ /^status=/) s = substr($i, 8)

@@ -95,6 +95,7 @@ struct bench {
 	const char *geometry;
 	unsigned long frames;
 	unsigned int cpus;
+	unsigned int profile;           /* --profile: VMC_PROFILE_* */
 	double progress_s;
 	int json;
 	int check;                      /* --check: vmc_check and balance at the end */
@@ -293,6 +294,8 @@ static void *worker_main(void *arg)
 	unsigned int k;
 	uint64_t c0;
 
+	/* Worker i runs on CPU i % cpus (linux-6.12: its vmap node). */
+	vmc_set_cpu(b->core.a, (unsigned int)w->id % b->cpus);
 	memset(&r, 0, sizeof(r));
 	r.e = &b->core.e;
 	r.ctx = &b->core;
@@ -475,6 +478,8 @@ static void usage(FILE *f)
 "  --all                  every workload (run_test_mask=-1)\n"
 "  --backend=sim|mmap     (default: $VMC_BACKEND or sim)\n"
 "  --geometry=x86_64|la57|i386   --frames=N   --cpus=N   --seed=N\n"
+"  --profile=linux-6.1|linux-6.12 (linux-6.1: the kernel profile of the\n"
+"    arena; worker i runs on CPU i %% cpus)\n"
 "  --json                 one JSON document instead of the text lines\n"
 "  --check                at the end: every invariant holds and nothing is\n"
 "                         left mapped or held (exit 1 if not)\n"
@@ -583,6 +588,19 @@ static int parse_args(struct bench *b, int argc, char **argv)
 		}
 		if (!strcmp(key, "geometry")) {
 			b->geometry = eq;
+			continue;
+		}
+		if (!strcmp(key, "profile")) {
+			if (!strcmp(eq, "linux-6.1")) {
+				b->profile = VMC_PROFILE_LINUX_6_1;
+			} else if (!strcmp(eq, "linux-6.12")) {
+				b->profile = VMC_PROFILE_LINUX_6_12;
+			} else {
+				fprintf(stderr, "vmcore-bench: profile: "
+					"linux-6.1 or linux-6.12, not "
+					"'%s'\n", eq);
+				return -1;
+			}
 			continue;
 		}
 		if (!strcmp(key, "test")) {
@@ -697,6 +715,7 @@ int main(int argc, char **argv)
 	cfg.geometry = b->geometry;
 	cfg.nr_frames = b->frames;
 	cfg.nr_cpus = b->cpus;
+	cfg.profile = b->profile;
 	cfg.flags = VMC_ARENA_QUIET;
 	err = vmb_core_init(&b->core, &cfg);
 	if (err) {

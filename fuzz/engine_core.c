@@ -54,8 +54,17 @@ struct ec_state {
 	bool observe;
 	struct ec_reg reg[VMC_OP_REGS];
 	struct vmc_result *res;         /* the op's result, for ec_va_event */
+	unsigned int nr_cpus;           /* cfg.nr_cpus, at least 1 */
 };
 
+_Static_assert(VMC_PROFILE_LINUX_6_1 == VMC_ENGINE_PROFILE_LINUX_6_1 &&
+	       VMC_PROFILE_LINUX_6_12 == VMC_ENGINE_PROFILE_LINUX_6_12,
+	       "profiles differ between vmcore.h and vmc_engine.h");
+_Static_assert(VMC_VA_EVF_POOL == VMC_ENGINE_EVF_POOL &&
+	       VMC_VA_EVF_RETRY == VMC_ENGINE_EVF_RETRY &&
+	       VMC_VA_EVF_NOMEM == VMC_ENGINE_EVF_NOMEM &&
+	       VMC_VA_EVF_FULL == VMC_ENGINE_EVF_FULL,
+	       "VA event flags differ between vmcore.h and vmc_engine.h");
 _Static_assert(VMC_VA_EV_ALLOC == VMC_ENGINE_EV_ALLOC &&
 	       VMC_VA_EV_NOFIT == VMC_ENGINE_EV_NOFIT &&
 	       VMC_VA_EV_LAZY == VMC_ENGINE_EV_LAZY &&
@@ -81,6 +90,8 @@ static void ec_va_event(void *arg, const struct vmc_va_event *e)
 		ev->align = e->align;
 		ev->vstart = e->vstart ? e->vstart - s->start : 0;
 		ev->vend = e->vend ? e->vend - s->start : 0;
+		ev->cpu = e->cpu;
+		ev->flags = (uint8_t)e->flags;
 	}
 	res->nva_ev++;
 }
@@ -107,6 +118,8 @@ static int ec_create(const char *backend, const struct vmc_engine_cfg *cfg,
 	ac.features_off = cfg->nohuge ? VMC_BF_HUGE_PMD | VMC_BF_HUGE_PUD : 0;
 	ac.flags = VMC_ARENA_QUIET;
 	ac.placement = cfg->placement;
+	ac.profile = cfg->profile;
+	ac.nr_cpus = cfg->nr_cpus;
 	s = vmc_env_zalloc(sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -118,6 +131,7 @@ static int ec_create(const char *backend, const struct vmc_engine_cfg *cfg,
 		return err;
 	}
 	s->observe = cfg->observe;
+	s->nr_cpus = cfg->nr_cpus ? cfg->nr_cpus : 1;
 	s->nr_frames = cfg->nr_frames;
 	vmc_arena_range(s->a, &s->start, &s->end);
 	vmc_arena_device(s->a, &s->dev_phys, &dev_size);
@@ -334,7 +348,10 @@ static void ec_exec(void *state, const struct vmc_op *op,
 
 	memset(res, 0, sizeof(*res));
 	res->va_base = s->start;
+	res->va_size = s->end - s->start;
 	s->res = res;
+	if (s->nr_cpus > 1)
+		vmc_set_cpu(s->a, op->cpu % s->nr_cpus);
 	ec_exec_op(s, op, res);
 	s->res = NULL;
 }

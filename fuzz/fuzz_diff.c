@@ -8,6 +8,8 @@
  * engines' trace lines and runs each engine's full invariant check; the
  * first difference or violation aborts with the op's text (fuzz_target.h).
  * This is the target `make fuzz` and the campaigns run by default.
+ * With $VMC_FUZZ_PROFILE=linux-6.12 the groups run the core on the
+ * linux-6.12 profile against Linux 6.12's own allocator (linux612), no model.
  */
 #include "fuzz_target.h"
 

@@ -155,6 +155,25 @@ vmc_fuzz_spec(const struct vmc_engine_ops *ops,
 }
 
 /*
+ * $VMC_FUZZ_PROFILE=linux-6.12: the default groups run the core on the
+ * linux-6.12 profile, followed by linux612 (VMC_RUN_LINUX612), and fuzz_sim
+ * and fuzz_mmap their one core engine; unset or linux-6.1: as before.  Read once.
+ */
+static inline unsigned int vmc_fuzz_profile(void)
+{
+	static int done;
+	static unsigned int flags;
+	const char *p;
+
+	if (!done) {
+		p = getenv("VMC_FUZZ_PROFILE");
+		flags = p && !strcmp(p, "linux-6.12") ? VMC_RUN_LINUX612 : 0;
+		done = 1;
+	}
+	return flags;
+}
+
+/*
  * Decode and run one input: on `eng[0..neng)` when neng > 0, else on
  * every default group (vmc_run_groups).
  */
@@ -163,6 +182,7 @@ static inline int vmc_fuzz_one(const char *target, const uint8_t *data,
 			size_t neng)
 {
 	unsigned int flags = VMC_RUN_CHECK | VMC_RUN_EVERY(vmc_fuzz_every);
+	struct vmc_engine_spec e612[4];
 	struct vmc_run_report rep;
 	struct vmc_op *ops;
 	size_t n;
@@ -173,11 +193,23 @@ static inline int vmc_fuzz_one(const char *target, const uint8_t *data,
 		return 0;               /* out of memory: not the stream's fault */
 	if (n > vmc_fuzz_max_ops())
 		n = vmc_fuzz_max_ops();
+	if (neng && neng <= 4 && vmc_fuzz_profile()) {
+		/* fuzz_sim, fuzz_mmap: the core alone, on linux-6.12 */
+		size_t i;
+
+		for (i = 0; i < neng; i++) {
+			e612[i] = eng[i];
+			e612[i].cfg.profile = VMC_ENGINE_PROFILE_LINUX_6_12;
+			e612[i].cfg.nr_cpus = VMC_RUN_CPUS612;
+		}
+		eng = e612;
+	}
 	memset(&rep, 0, sizeof(rep));
 	if (neng)
 		rc = vmc_run(ops, n, eng, neng, flags, NULL, &rep);
 	else
-		rc = vmc_run_groups(ops, n, flags, NULL, &rep);
+		rc = vmc_run_groups(ops, n, flags | vmc_fuzz_profile(), NULL,
+				    &rep);
 	free(ops);
 	if (rc != 0)
 		vmc_fuzz_fail(target, rc, &rep);

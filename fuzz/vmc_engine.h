@@ -71,7 +71,14 @@ struct vmc_engine_cfg {
 					   vmc_engine_observe's detail */
 	/* Appended: */
 	unsigned int placement;         /* VMC_PLACEMENT_LINUX (0) / _EXACT */
+	/* Appended: VMC_PROFILE_LINUX_6_1 (0) / _6_12 (vmcore.h), and the
+	   arena's CPU count (0: 1; an op's cpu= is taken modulo it). */
+	unsigned int profile;
+	unsigned int nr_cpus;
 };
+/* vmc_engine_cfg.profile values (vmcore.h's VMC_PROFILE_*). */
+#define VMC_ENGINE_PROFILE_LINUX_6_1  0u
+#define VMC_ENGINE_PROFILE_LINUX_6_12 1u
 
 /*
  * The vmap-area allocator's calls during one op (vmcore.h's
@@ -83,10 +90,18 @@ struct vmc_engine_cfg {
 #define VMC_ENGINE_EV_LAZY  3   /* [off, off + size) busy -> lazy */
 #define VMC_ENGINE_EV_FREE  4   /* [off, off + size) busy -> free */
 #define VMC_ENGINE_EV_PURGE 5   /* lazy -> free */
+/* vmc_va_ev.flags: vmcore.h's VMC_VA_EVF_* (linux-6.12 profile). */
+#define VMC_ENGINE_EVF_POOL  0x1        /* ALLOC served from a node pool */
+#define VMC_ENGINE_EVF_RETRY 0x2        /* the search after the purge */
+#define VMC_ENGINE_EVF_FULL  0x4        /* PURGE with full pool decay */
+#define VMC_ENGINE_EVF_NOMEM 0x8        /* NOFIT: metadata failed after the pool */
 struct vmc_va_ev {
 	unsigned char kind;             /* VMC_ENGINE_EV_* */
 	uint64_t off, size;
 	uint64_t align, vstart, vend;   /* ALLOC, NOFIT: the request */
+	/* Appended: the calling CPU and VMC_VA_EVF_* (vmcore.h). */
+	uint32_t cpu;
+	uint8_t flags;
 };
 
 struct vmc_result {
@@ -103,6 +118,8 @@ struct vmc_result {
 	unsigned int nva_ev;
 	struct vmc_va_ev va_ev[VMC_RESULT_VA_EV];
 	uint64_t va_base;               /* the arena start the offsets are from */
+	/* Appended: the arena's size (the vmalloc range [va_base, +va_size)). */
+	uint64_t va_size;
 };
 
 struct vmc_engine_ops {

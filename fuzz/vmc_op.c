@@ -36,7 +36,7 @@
 const char *const vmc_op_key_name[K_NR] = {
 	"size", "align", "start", "end", "phys", "off", "len", "seed",
 	"pages", "node", "huge", "zero", "frames", "tables", "meta",
-	"placement",
+	"placement", "cpu", "profile",
 };
 
 const struct op_spec vmc_op_specs[VMC_OP_NR] = {
@@ -69,7 +69,7 @@ const struct op_spec vmc_op_specs[VMC_OP_NR] = {
 	[VMC_OP_FAIL] = { "fail", 0, 0, { K_FRAMES, K_TABLES, K_META, -1 }, 0 },
 	[VMC_OP_CHECK] = { "check", 0, 0, { -1 }, 0 },
 	[VMC_OP_VMALLOCINFO] = { "vmallocinfo", 0, 0, { -1 }, 0 },
-	[VMC_OP_CONFIG] = { "config", 0, 0, { K_PLACEMENT, -1 },
+	[VMC_OP_CONFIG] = { "config", 0, 0, { K_PLACEMENT, K_PROFILE, -1 },
 		KB(K_PLACEMENT) },
 };
 
@@ -123,7 +123,8 @@ int vmc_op_equal(const struct vmc_op *a, const struct vmc_op *b)
 	       a->seed == b->seed && a->nth == b->nth &&
 	       a->pages == b->pages && a->node == b->node &&
 	       a->huge == b->huge && a->zero == b->zero && a->fail == b->fail &&
-	       a->placement == b->placement;
+	       a->placement == b->placement && a->cpu == b->cpu &&
+	       a->profile == b->profile;
 }
 
 /* ---------- formatting ---------- */
@@ -144,6 +145,7 @@ static uint64_t op_key_get(const struct vmc_op *op, int k)
 	case K_HUGE:   return op->huge;
 	case K_ZERO:   return op->zero;
 	case K_PLACEMENT: return op->placement;
+	case K_PROFILE:   return op->profile;
 	default:       return op->nth;
 	}
 }
@@ -155,6 +157,7 @@ static int op_key_is_default(const struct vmc_op *op, int k)
 	case K_NODE:   return op->node == -1;
 	case K_HUGE:   return op->huge == 0;
 	case K_ZERO:   return op->zero == 0;
+	case K_PROFILE: return op->profile == 0;
 	case K_PAGES:  return op->pages == 0;
 	case K_FRAMES: return op->fail != VMC_OP_FAIL_FRAMES;
 	case K_TABLES: return op->fail != VMC_OP_FAIL_TABLES;
@@ -210,6 +213,9 @@ int vmc_op_format(const struct vmc_op *op, char *buf, size_t len)
 		if (k == K_PLACEMENT)
 			op_put(buf, len, &pos, "%s", 0,
 			       v ? "exact" : "linux");
+		else if (k == K_PROFILE)
+			op_put(buf, len, &pos, "%s", 0,
+			       v == 2 ? "linux-6.12" : "linux-6.1");
 		else if (k == K_NODE)
 			op_put(buf, len, &pos, "%lld", (unsigned long long)v,
 			       NULL);
@@ -218,6 +224,9 @@ int vmc_op_format(const struct vmc_op *op, char *buf, size_t len)
 		else
 			op_put(buf, len, &pos, "0x%llx", v, NULL);
 	}
+	if (op->cpu)
+		op_put(buf, len, &pos, first ? "cpu=%llu" : ", cpu=%llu",
+		       (unsigned long long)op->cpu, NULL);
 	op_put(buf, len, &pos, ")", 0, "");
 	return (int)pos;
 }

@@ -39,6 +39,9 @@
  * the corpus averages four bytes an op.
  */
 #define VMC_OP_MAX  1024
+/* The highest cpu= an op may name (Linux 6.12 has at most 128 vmap nodes;
+ * CPUs beyond the arena's nr_cpus are refused by the engines). */
+#define VMC_OP_CPU_MAX 1023
 
 enum vmc_op_kind {
 	VMC_OP_VMALLOC = 0,     /* rD = vmalloc(size, [align], [huge], [node], [zero]) */
@@ -61,7 +64,7 @@ enum vmc_op_kind {
 	VMC_OP_CHECK,           /* check() */
 	VMC_OP_VMALLOCINFO,     /* vmallocinfo(): the /proc/vmallocinfo dump, as
 				   trace comments (engines that have one) */
-	VMC_OP_CONFIG,          /* config(placement=linux|exact): the stream's
+	VMC_OP_CONFIG,          /* config(placement=linux|exact, [profile=linux-6.1|linux-6.12]): the stream's
 				   settings; text only, first op only (the
 				   runner applies it when it creates engines) */
 	VMC_OP_NR
@@ -92,6 +95,13 @@ struct vmc_op {
 	uint8_t fail;           /* enum vmc_op_fail */
 	uint8_t placement;      /* config: VMC_PLACEMENT_LINUX (0) / _EXACT (1) */
 	uint32_t line;          /* text: source line (1-based); binary: op index + 1 */
+	/* Appended: the CPU the op runs on (`cpu=`, any op; default 0): under
+	   the linux-6.12 profile it picks the vmap node and vmap-block queue
+	   (vmc_set_cpu).  At most VMC_OP_CPU_MAX. */
+	uint32_t cpu;
+	/* Appended: config: 0 (not given: each engine keeps its own),
+	   1 + VMC_PROFILE_LINUX_6_1 or 1 + VMC_PROFILE_LINUX_6_12. */
+	uint8_t profile;
 };
 
 /* Name of an op kind as written in text ("vmalloc", ...). */

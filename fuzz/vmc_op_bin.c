@@ -47,6 +47,9 @@
  *   NODE     a NUM n: node = n - 1 (n = 0 is "no node", -1); values
  *            beyond INT32_MAX + 1 read as -1.
  *   PAGES    a NUM, truncated to 32 bits.
+ *   CPU      opcode byte 0xfe (BIN_CPU), then a NUM: the next op's cpu=
+ *            (modulo VMC_OP_CPU_MAX + 1); a prefix, not an op.  Before the
+ *            linux-6.12 profile 0xfe folded to vmalloc_node.
  *   FLAGS    one byte: bit 0 huge, bit 1 zero, bit 2 align follows,
  *            bit 3 node follows (vmalloc only); other bits ignored.
  *
@@ -160,6 +163,9 @@ static int32_t bin_node(struct bin_in *in)
 /* Opcodes above the op kinds fold onto the first format's 18 ops. */
 #define BIN_OP_FOLD 18
 
+/* The cpu= prefix (format above). */
+#define BIN_CPU 0xfe
+
 static enum vmc_op_kind bin_kind(uint8_t b)
 {
 	return (enum vmc_op_kind)(b < VMC_OP_BIN_NR ? b : b % BIN_OP_FOLD);
@@ -167,10 +173,17 @@ static enum vmc_op_kind bin_kind(uint8_t b)
 
 static void bin_decode_op(struct bin_in *in, struct vmc_op *op)
 {
-	enum vmc_op_kind kind = bin_kind(bin_byte(in));
-	uint8_t fl;
+	uint32_t cpu = 0;
+	uint8_t b = bin_byte(in), fl;
+	enum vmc_op_kind kind;
 
+	while (b == BIN_CPU) {
+		cpu = (uint32_t)(bin_num(in) % (VMC_OP_CPU_MAX + 1));
+		b = bin_byte(in);
+	}
+	kind = bin_kind(b);
 	vmc_op_init(op, kind);
+	op->cpu = cpu;
 	if (vmc_op_has_dst(kind))
 		op->dst = bin_reg(in);
 	if (vmc_op_has_src(kind))
@@ -384,6 +397,10 @@ static void bin_put_node(struct bin_out *o, int32_t node)
 
 static void bin_encode_op(struct bin_out *o, const struct vmc_op *op)
 {
+	if (op->cpu) {
+		bin_put(o, BIN_CPU);
+		bin_put_num(o, op->cpu);
+	}
 	bin_put(o, (uint8_t)op->kind);
 	if (vmc_op_has_dst(op->kind))
 		bin_put_reg(o, op->dst);

@@ -373,3 +373,20 @@ struct vmc_op *vmc_op_gen(uint64_t seed, size_t nops,
 	}
 	return ops;
 }
+
+void vmc_op_gen_cpus(struct vmc_op *ops, size_t n, uint64_t seed,
+		     unsigned int nr_cpus)
+{
+	uint64_t s = seed ^ 0x9e3779b97f4a7c15ULL;
+	size_t i;
+
+	for (i = 0; i < n && nr_cpus > 1; i++) {
+		/* splitmix64: independent of the stream's own draws */
+		uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		z ^= z >> 31;
+		ops[i].cpu = (uint32_t)(z % nr_cpus);
+	}
+}

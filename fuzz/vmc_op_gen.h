@@ -24,4 +24,12 @@ enum vmc_gen_profile {
 struct vmc_op *vmc_op_gen(uint64_t seed, size_t nops,
 			  enum vmc_gen_profile profile);
 
+/*
+ * Spread a stream over CPUs: every op gets cpu= drawn from `seed` in
+ * [0, nr_cpus) (linux-6.12 runs: the vmap node of each call).  Separate
+ * from vmc_op_gen so that the streams of a seed stay what they were.
+ */
+void vmc_op_gen_cpus(struct vmc_op *ops, size_t n, uint64_t seed,
+		     unsigned int nr_cpus);
+
 #endif /* VMC_OP_GEN_H */

@@ -14,7 +14,10 @@
 enum op_key {
 	K_SIZE, K_ALIGN, K_START, K_END, K_PHYS, K_OFF, K_LEN, K_SEED,
 	K_PAGES, K_NODE, K_HUGE, K_ZERO, K_FRAMES, K_TABLES, K_META,
-	K_PLACEMENT, K_NR
+	K_PLACEMENT,
+	K_CPU,          /* any op (not in the table): the calling CPU */
+	K_PROFILE,      /* config: the kernel profile */
+	K_NR
 };
 
 #define KB(k) (1u << (k))

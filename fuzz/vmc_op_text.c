@@ -167,6 +167,12 @@ static int op_set_key(struct op_parser *ps, struct vmc_op *op, int k,
 					"node");
 		op->node = neg ? -1 : (int32_t)v;
 		break;
+	case K_CPU:
+		if (v > VMC_OP_CPU_MAX)
+			return op_error(ps, at, "value out of range for '%s' "
+					"(at most 1023)", "cpu");
+		op->cpu = (uint32_t)v;
+		break;
 	case K_HUGE:
 	case K_ZERO:
 		if (v > 1)
@@ -238,6 +244,8 @@ static int op_parse_args(struct op_parser *ps, struct vmc_op *op,
 		for (i = 0; i < KEYS_MAX && sp->keys[i] >= 0; i++)
 			if (!strcmp(vmc_op_key_name[sp->keys[i]], key))
 				k = sp->keys[i];
+		if (!strcmp(key, "cpu"))
+			k = K_CPU;      /* every op */
 		if (k < 0) {
 			char msg[96];
 
@@ -247,7 +255,8 @@ static int op_parse_args(struct op_parser *ps, struct vmc_op *op,
 		}
 		if (seen & KB(k))
 			return op_error(ps, kat, "duplicate key '%s'", key);
-		if (op->kind == VMC_OP_FAIL && seen)
+		if (op->kind == VMC_OP_FAIL && k != K_CPU &&
+		    (seen & ~KB(K_CPU)))
 			return op_error(ps, kat, "fail takes one of frames, "
 					"tables, meta%s", NULL);
 		seen |= KB(k);
@@ -266,6 +275,21 @@ static int op_parse_args(struct op_parser *ps, struct vmc_op *op,
 				return op_error(ps, kat, "placement is linux "
 						"or exact%s", NULL);
 			ps->p += n;
+		} else if (k == K_PROFILE) {
+			const char *q = ps->p;
+
+			while (q < ps->end && (op_is_ident(*q) || *q == '-' ||
+					       *q == '.'))
+				q++;
+			n = (size_t)(q - ps->p);
+			if (n == 9 && !memcmp(kat, "linux-6.1", 9))
+				op->profile = 1;
+			else if (n == 10 && !memcmp(kat, "linux-6.12", 10))
+				op->profile = 2;
+			else
+				return op_error(ps, kat, "profile is linux-6.1 "
+						"or linux-6.12%s", NULL);
+			ps->p += n;
 		} else if (op_number(ps, k == K_NODE, &v, &neg) ||
 			   op_set_key(ps, op, k, kat, v, neg)) {
 			return -1;
@@ -276,7 +300,7 @@ static int op_parse_args(struct op_parser *ps, struct vmc_op *op,
 	if (ps->p >= ps->end)
 		return op_error(ps, ps->p, "expected ')'%s", NULL);
 	ps->p++;
-	if (op->kind == VMC_OP_FAIL && !seen)
+	if (op->kind == VMC_OP_FAIL && !(seen & ~KB(K_CPU)))
 		return op_error(ps, ps->p - 1, "fail needs frames, tables or "
 				"meta%s", NULL);
 	for (i = 0; i < KEYS_MAX && sp->keys[i] >= 0; i++)

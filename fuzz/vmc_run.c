@@ -420,6 +420,11 @@ int vmc_run_sink(const struct vmc_op *ops, size_t n,
 			run->cfg.placement = conf->placement ?
 					     VMC_PLACEMENT_EXACT :
 					     VMC_PLACEMENT_LINUX;
+		if (conf && conf->profile) {
+			run->cfg.profile = conf->profile - 1u;
+			if (run->cfg.profile && !run->cfg.nr_cpus)
+				run->cfg.nr_cpus = VMC_RUN_CPUS612;
+		}
 		err = eng[made].ops->create(&run->cfg, &st[made]);
 		if (err) {
 			char en[32];
@@ -429,7 +434,9 @@ int vmc_run_sink(const struct vmc_op *ops, size_t n,
 				 rr_label(&eng[made]),
 				 vmc_errname(err, en, sizeof(en)),
 				 run->cfg.placement ? " (with placement=exact: "
-				 "it has Linux placement only)" : "");
+				 "it has Linux placement only)" :
+				 conf && conf->profile ? " (with the stream's "
+				 "config(profile=): another kernel's engine)" : "");
 			ret = -1;
 			goto out;
 		}

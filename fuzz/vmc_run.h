@@ -23,6 +23,11 @@
 				   (vmc_engine_observe), printed "= addr (DETAIL)" */
 #define VMC_RUN_EXACT   0x10u   /* vmc_run_groups: exact placement (every
 				   engine's cfg.placement), without linux61 */
+#define VMC_RUN_LINUX612 0x20u  /* vmc_run_groups: every core engine on the
+				   linux-6.12 profile with VMC_RUN_CPUS612
+				   CPUs, followed by linux612 (when built);
+				   no model (it knows 6.1 only), no linux61 */
+#define VMC_RUN_CPUS612 4u
 #define VMC_RUN_NO_STALE 0x8u   /* do not run a free through a register whose
 				   area was freed (a double free whose answer
 				   depends on whether the address was reused);
@@ -153,6 +158,12 @@ extern const struct vmc_engine_ops vmc_engine_model;
  * (fuzz/linux61/engine_linux61.c; built when configure found the
  * linux-source-6.1 tarball). */
 extern const struct vmc_engine_ops vmc_engine_linux61;
+#endif
+#ifdef VMC_HAVE_LINUX612
+/* Linux 6.12's own VA allocator, vmap nodes and pools, replaying a
+ * linux-6.12 core's calls (fuzz/linux612/engine_linux612.c; built when
+ * configure found the linux-source-6.12 tarball). */
+extern const struct vmc_engine_ops vmc_engine_linux612;
 #endif
 #endif /* !__KERNEL__ */
 

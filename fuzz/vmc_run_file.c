@@ -143,6 +143,10 @@ int vmc_run_groups_sink(const struct vmc_op *ops, size_t n,
 	if (n && ops[0].kind == VMC_OP_CONFIG)  /* the stream's setting wins */
 		flags = ops[0].placement ? flags | VMC_RUN_EXACT :
 					   flags & ~VMC_RUN_EXACT;
+	/* ... and its config(profile=) the groups' kernel (vmc_op.h). */
+	if (n && ops[0].kind == VMC_OP_CONFIG && ops[0].profile)
+		flags = ops[0].profile == 2 ? flags | VMC_RUN_LINUX612 :
+			flags & ~VMC_RUN_LINUX612;
 	g = vmc_run_default_groups(&ng);
 	for (i = 0; i < ng; i++) {
 		struct vmc_run_group one = g[i];
@@ -161,6 +165,26 @@ int vmc_run_groups_sink(const struct vmc_op *ops, size_t n,
 		}
 		if (flags & VMC_RUN_EXACT)
 			one.n = j;
+		if (flags & VMC_RUN_LINUX612) {
+			/* The core on 6.12, and Linux 6.12's code after it. */
+			for (k = j = 0; k < one.n; k++) {
+				if (one.spec[k].ops == &vmc_engine_model)
+					continue;
+#ifdef VMC_HAVE_LINUX61
+				if (one.spec[k].ops == &vmc_engine_linux61)
+					continue;
+#endif
+				one.spec[j] = one.spec[k];
+				one.spec[j].cfg.profile = VMC_PROFILE_LINUX_6_12;
+				one.spec[j++].cfg.nr_cpus = VMC_RUN_CPUS612;
+			}
+#ifdef VMC_HAVE_LINUX612
+			one.spec[j] = one.spec[0];
+			one.spec[j].ops = &vmc_engine_linux612;
+			one.spec[j++].label = "linux612";
+#endif
+			one.n = j;
+		}
 		if (sink) {
 			snprintf(head, sizeof(head), "# group %s", g[i].name);
 			sink->line(sink->arg, head);

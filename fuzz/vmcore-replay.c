@@ -83,11 +83,14 @@ static const char usage[] =
 "are documented in vmcore-replay(1): man vmcore-replay (in the source\n"
 "tree: man fuzz/vmcore-replay.1).  A stream has at most " VMC_STR(VMC_OP_MAX) " ops, text\n"
 "or binary; a longer input is refused.\n"
-"  --backend B     sim | mmap | model | kmod | linux61 | all (default all:\n"
+"  --backend B     sim | mmap | model | kmod | linux61 | linux612 | all\n"
+"                  (default all:\n"
 "                  every default differential group, model + core engines\n"
 "                  (+ linux61 when built) per geometry; boots no VM);\n"
 "                  kmod: the kernel module in a VM; linux61: core:sim\n"
 "                  checked call by call against Linux 6.1's own VA allocator\n"
+"                  linux612: core:sim on linux-6.12 checked the same way\n"
+"                  against Linux 6.12's allocator, vmap nodes and pools\n"
 "  --placement P   linux (default: Linux 6.1's search) | exact (the lowest\n"
 "                  aligned fit; not with linux61 or kmod)\n"
 "  --with-kmod     with all: also run the kmod core against sim, booting\n"
@@ -118,7 +121,12 @@ static const char usage[] =
 "  --seed N        generate a random stream from seed N (with --ops)\n"
 "  --ops N         length of the generated stream (default 1000, at most\n"
 "                  " VMC_STR(VMC_OP_MAX) ")\n"
-"  --profile P     generator mix: default | sane | edges\n"
+"  --profile K     kernel profile of the core: linux-6.1 (default) |\n"
+"                  linux-6.12 (vmap nodes, pools; all: core engines and\n"
+"                  linux612, no model; generated streams get cpu=)\n"
+"  --cpus N        CPUs of the arena (default 1; 4 with linux-6.12)\n"
+"  --mix M         generator mix: default | sane | edges (the old\n"
+"                  --profile default|sane|edges still works)\n"
 "  --help          this text\n"
 "  --version       the version of vmcore\n"
 "Environment: VMC_VMRUN (the VM runner), VMC_KMOD_DIR (the module's\n"
@@ -138,6 +146,8 @@ struct opts {
 	int shaped;                     /* any of them given */
 	int observe, with_kmod, vmallocinfo, truncate;
 	int exact;                      /* --placement exact */
+	unsigned int kprofile;          /* --profile linux-6.x */
+	unsigned long long cpus;        /* --cpus, 0 unset */
 };
 
 /* One input, loaded (kmod runs need them all at once). */
@@ -319,7 +329,8 @@ static unsigned int run_flags(const struct opts *o)
 	return (o->trace ? VMC_RUN_TRACE : 0) |
 	       (o->exact ? VMC_RUN_EXACT : 0) |
 	       (o->check ? VMC_RUN_CHECK | VMC_RUN_EVERY(o->check) : 0) |
-	       (o->observe ? VMC_RUN_OBSERVE : 0);
+	       (o->observe ? VMC_RUN_OBSERVE : 0) |
+	       (o->kprofile == VMC_PROFILE_LINUX_6_12 ? VMC_RUN_LINUX612 : 0);
 }
 
 /* The one engine of --backend sim, mmap or model, shaped by the options
@@ -344,8 +355,13 @@ static void make_spec(const struct opts *o, struct vmc_engine_spec *spec)
 	if (o->dev_frames)
 		spec->cfg.dev_frames = (unsigned long)o->dev_frames;
 	spec->cfg.arena_start = o->arena_start;
+	spec->cfg.profile = o->kprofile;
+	spec->cfg.nr_cpus = o->cpus ? (unsigned int)o->cpus :
+			    o->kprofile == VMC_PROFILE_LINUX_6_12 ?
+			    VMC_RUN_CPUS612 : 1;
 	spec->label = o->backend;
-	if (!strcmp(o->backend, "sim") || !strcmp(o->backend, "linux61")) {
+	if (!strcmp(o->backend, "sim") || !strcmp(o->backend, "linux61") ||
+	    !strcmp(o->backend, "linux612")) {
 		spec->ops = &vmc_engine_core_sim;
 	} else if (!strcmp(o->backend, "mmap")) {
 		spec->ops = &vmc_engine_core_mmap;
@@ -441,6 +457,21 @@ static int has_vmallocinfo(const struct vmc_op *ops, size_t n)
 	return 0;
 }
 
+/* The oracle engine --backend names (linux61, linux612), or NULL. */
+static const struct vmc_engine_ops *oracle(const char *backend)
+{
+#ifdef VMC_HAVE_LINUX61
+	if (!strcmp(backend, "linux61"))
+		return &vmc_engine_linux61;
+#endif
+#ifdef VMC_HAVE_LINUX612
+	if (!strcmp(backend, "linux612"))
+		return &vmc_engine_linux612;
+#endif
+	(void)backend;
+	return NULL;
+}
+
 static int run(const char *name, const struct vmc_op *ops, size_t n,
 	       const struct opts *o)
 {
@@ -462,23 +493,23 @@ static int run(const char *name, const struct vmc_op *ops, size_t n,
 
 		make_spec(o, &spec);
 		two[0] = spec;
-#ifdef VMC_HAVE_LINUX61
-		if (!strcmp(o->backend, "linux61")) {
-			/* core:sim, checked call by call by Linux's code */
+		/* linux61, linux612: core:sim, checked call by call by Linux's
+		   code */
+		if (oracle(o->backend)) {
 			two[0].label = "core:sim";
 			two[1] = spec;
-			two[1].ops = &vmc_engine_linux61;
-			two[1].label = "linux61";
+			two[1].ops = oracle(o->backend);
+			two[1].label = o->backend;
 			nspec = 2;
 		}
-#endif
 		ret = vmc_run_sink(ops, n, two, nspec, run_flags(o), sink, &rep);
 	}
 	fflush(stdout);
 	if (ret < 0) {
 		fprintf(stderr, "vmcore-replay: %s: %s\n", name, rep.what);
 		if (strcmp(o->backend, "all") &&
-		    !strncmp(rep.what, "cannot create engine", 20))
+		    !strncmp(rep.what, "cannot create engine", 20) &&
+		    !strstr(rep.what, "(with "))
 			explain_create(o);
 		return 2;
 	}
@@ -999,7 +1030,7 @@ static int parse_ull(const char *s, unsigned long long *v)
 static const char *const takes_value[] = {
 	"--backend", "--geometry", "--placement", "--seed", "--ops", "--profile",
 	"--arena-start", "--arena-size", "--frames", "--nodes", "--dev-frames",
-	"--check-every",
+	"--check-every", "--mix", "--cpus",
 	NULL,
 };
 
@@ -1046,6 +1077,10 @@ static int load_all(int argc, char **argv, const struct opts *o,
 			fprintf(stderr, "vmcore-replay: out of memory\n");
 			return 2;
 		}
+		if (o->kprofile == VMC_PROFILE_LINUX_6_12)
+			vmc_op_gen_cpus(in[0].ops, in[0].n, o->seed,
+					o->cpus ? (unsigned int)o->cpus :
+					VMC_RUN_CPUS612);
 		if (info && add_vmallocinfo(&in[0]))
 			return 2;
 		(*nin)++;
@@ -1110,6 +1145,14 @@ int main(int argc, char **argv)
 					"source tarball: --with-linux-source)\n");
 				return 77;
 #endif
+			} else if (!strcmp(val, "linux612")) {
+#ifndef VMC_HAVE_LINUX612
+				fprintf(stderr, "vmcore-replay: linux612 is not "
+					"built (configure found no Linux 6.12 "
+					"source tarball: --with-linux612-source)\n");
+				return 77;
+#endif
+				o.kprofile = VMC_PROFILE_LINUX_6_12;
 			} else if (strcmp(val, "sim") && strcmp(val, "mmap") &&
 			    strcmp(val, "model") && strcmp(val, "kmod") &&
 			    strcmp(val, "all")) {
@@ -1145,7 +1188,22 @@ int main(int argc, char **argv)
 					val, VMC_OP_MAX);
 				return 2;
 			}
-		} else if (!strcmp(a, "--profile")) {
+		} else if (!strcmp(a, "--profile") &&
+			   !strncmp(val, "linux-", 6)) {
+			if (!strcmp(val, "linux-6.1"))
+				o.kprofile = VMC_PROFILE_LINUX_6_1;
+			else if (!strcmp(val, "linux-6.12"))
+				o.kprofile = VMC_PROFILE_LINUX_6_12;
+			else {
+				fprintf(stderr, "vmcore-replay: unknown kernel "
+					"profile '%s' (linux-6.1, linux-6.12)\n",
+					val);
+				return 2;
+			}
+		} else if (!strcmp(a, "--cpus")) {
+			if (parse_ull(val, &o.cpus) || !o.cpus || o.cpus > 1024)
+				goto badnum;
+		} else if (!strcmp(a, "--profile") || !strcmp(a, "--mix")) {
 			if (!strcmp(val, "default"))
 				o.profile = VMC_GEN_DEFAULT;
 			else if (!strcmp(val, "sane"))
@@ -1226,6 +1284,11 @@ int main(int argc, char **argv)
 	}
 	if (!nfiles && !o.have_seed) {
 		fprintf(stderr, "vmcore-replay: no input\n%s", usage);
+		return 2;
+	}
+	if (o.exact && o.kprofile == VMC_PROFILE_LINUX_6_12) {
+		fprintf(stderr, "vmcore-replay: --placement exact does not go "
+			"with --profile linux-6.12 (its pools are Linux's)\n");
 		return 2;
 	}
 	if (o.exact && (!strcmp(o.backend, "linux61") ||

@@ -286,6 +286,8 @@ int vmc_vmallocinfo(struct vmc_arena *a, bool offsets,
 		const struct vmc_va *va = vmc_list_entry(pos, struct vmc_va,
 							 list);
 
+		if (va->pool)
+			continue;       /* linux-6.12: purged, in a node pool */
 		l.len = 0;
 		l.buf[0] = '\0';
 		vmc_line_range(a, &l, offsets, va->va_start, va->va_end);

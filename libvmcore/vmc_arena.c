@@ -82,6 +82,7 @@ void vmc_info(struct vmc_arena *a, const char *fmt, ...)
 struct vmc_err_slot {
 	const struct vmc_arena *a;
 	int err;
+	unsigned int cpu;               /* vmc_set_cpu */
 };
 static VMC_ENV_THREAD_LOCAL struct vmc_err_slot vmc_err_tls[VMC_ERR_SLOTS];
 static VMC_ENV_THREAD_LOCAL unsigned int vmc_err_next;
@@ -105,6 +106,7 @@ void vmc_set_error(struct vmc_arena *a, int err)
 	if (!s) {
 		s = &vmc_err_tls[vmc_err_next++ % VMC_ERR_SLOTS];
 		s->a = a;
+		s->cpu = 0;
 	}
 	s->err = err;
 #else
@@ -121,6 +123,45 @@ int vmc_last_error(const struct vmc_arena *a)
 #else
 	return a ? a->last_error : -EINVAL;
 #endif
+}
+
+/* The calling thread's CPU: kept in the same slot as its last error. */
+int vmc_set_cpu(struct vmc_arena *a, unsigned int cpu)
+{
+#ifdef VMC_ENV_THREAD_LOCAL
+	struct vmc_err_slot *s;
+#endif
+
+	if (!a || cpu >= a->cfg.nr_cpus)
+		return -EINVAL;
+#ifdef VMC_ENV_THREAD_LOCAL
+	s = vmc_err_slot(a);
+	if (!s) {
+		s = &vmc_err_tls[vmc_err_next++ % VMC_ERR_SLOTS];
+		s->a = a;
+		s->err = 0;
+	}
+	s->cpu = cpu;
+#else
+	a->cur_cpu = cpu;
+#endif
+	return 0;
+}
+
+unsigned int vmc_cur_cpu(const struct vmc_arena *a)
+{
+#ifdef VMC_ENV_THREAD_LOCAL
+	const struct vmc_err_slot *s = vmc_err_slot(a);
+
+	return s ? s->cpu : 0;
+#else
+	return a->cur_cpu;
+#endif
+}
+
+unsigned int vmc_get_cpu(const struct vmc_arena *a)
+{
+	return a ? vmc_cur_cpu(a) : 0;
 }
 
 /* Forget this thread's error slot of an arena that goes away. */
@@ -412,7 +453,8 @@ int vmc_get_stats(struct vmc_arena *a, struct vmc_stats *st)
 	memset(st, 0, sizeof(*st));
 	st->nr_busy = a->vs.busy.nr;
 	st->nr_free = a->vs.free.nr;
-	st->nr_lazy = a->vs.lazy.nr;
+	st->nr_lazy = a->vs.lazy.nr - a->nr_pooled;
+	st->nr_pooled = a->nr_pooled;
 	st->lazy_pages = a->vs.lazy_pages;
 	st->nr_purges = a->vs.nr_purges;
 	st->nr_tlb_flushes = a->nr_tlb_flushes;
@@ -432,7 +474,10 @@ int vmc_purge(struct vmc_arena *a)
 
 	vmc_lock(&a->lock);
 	/* vm_unmap_aliases(): fragmented vmap blocks go too, one flush. */
-	vmc_vb_purge_fragmented(a);
+	if (a->vnodes)
+		vmc_vb_purge_fragmented_force(a, false);
+	else
+		vmc_vb_purge_fragmented(a);
 	n = vmc_va_purge(a);
 	vmc_unlock(&a->lock);
 	vmc_debug_check(a, "purge");

@@ -11,6 +11,8 @@
  *   vmc_rbtree.c     augmented red-black tree
  *   vmc_va.c         vmap areas: free tree + list, busy tree, lazy set,
  *                    Linux (or exact lowest-fit) placement, merging, purge
+ *   vmc_node.c       linux-6.12 profile: vmap nodes, per-node lazy sets,
+ *                    size-class pools, pool decay, 6.12 purge order
  *   vmc_pgtable.c    generic page-table walker / populator / unmapper
  *   vmc_pages.c      page arrays of areas (kmalloc'ed or vmalloc'ed)
  *   vmc_area.c       vm_struct areas: get / find / remove, vmallocinfo
@@ -119,10 +121,17 @@ struct vmc_va {
 	struct vmc_list list;            /* on the address-ordered list of its state */
 	unsigned char state;             /* enum vmc_va_state */
 	unsigned char kind;              /* enum vmc_va_kind (busy only) */
+	/* linux-6.12 (vmc_node.c): pool = 1 while a purged area waits in a
+	   node pool (it stays in the lazy set, state LAZY, for the checker);
+	   vn = Linux's encoded vn_id (node + 1 of the CPU that allocated it
+	   through the node layer, 0 for none). */
+	unsigned char pool;
+	unsigned short vn;
 	union {
 		struct vmc_vm *vm;
 		struct vmc_vb *vb;
 		struct vmc_ram *ram;
+		struct vmc_va *next;      /* linux-6.12: next in its node pool */
 	} u;
 };
 
@@ -193,6 +202,7 @@ struct vmc_vb {
 	unsigned long dirty;             /* pages handed out and freed again */
 	unsigned long *pfns;             /* pfn of each page in use, 0 if none */
 	unsigned char *used;             /* VMC_VB_* bits per page, 0 if not in use */
+	unsigned int cpu;                /* linux-6.12: the CPU whose queue it is on */
 };
 
 /* ---------- the arena ---------- */
@@ -262,6 +272,15 @@ struct vmc_arena {
 	unsigned long warnings;
 	int last_error;
 	bool in_teardown;
+
+	/* Appended: the linux-6.12 node layer (vmc_node.c); NULL under 6.1. */
+	struct vmc_vnode *vnodes;
+	unsigned int nr_vnodes;
+	unsigned long pool_pages;        /* pages of pooled areas (in vs.lazy) */
+	unsigned long nr_pooled;         /* pooled areas (in vs.lazy) */
+#ifndef VMC_ENV_THREAD_LOCAL
+	unsigned int cur_cpu;            /* vmc_set_cpu without thread locals */
+#endif
 };
 
 /* ---------- vmc_arena.c ---------- */
@@ -406,6 +425,61 @@ struct vmc_va *vmc_vaset_find(const struct vmc_vaset *set, unsigned long addr);
  * 0 when all hold; else the invariant number with a message in msg[len].
  */
 int  vmc_va_validate(struct vmc_arena *a, char *msg, size_t len);
+
+/*
+ * Pieces of vmc_va.c the linux-6.12 node layer (vmc_node.c) composes;
+ * all expect a->lock held.  vmc_va_search: one search of the free tree
+ * and the cut (theory 4, 5), told as an ALLOC / NOFIT event with `flags`
+ * (VMC_VA_EVF_*); 0 with *out busy, -ENOENT (no fit), -ENOMEM.
+ */
+int  vmc_va_search(struct vmc_arena *a, unsigned long size,
+		   unsigned long align, unsigned long vstart,
+		   unsigned long vend, unsigned int flags, struct vmc_va **out);
+/* Tell the va_event hook (vmcore.h); size..vend 0 where they do not apply. */
+void vmc_va_event(struct vmc_arena *a, unsigned int kind, unsigned long addr,
+		  unsigned long size, unsigned long align, unsigned long vstart,
+		  unsigned long vend, unsigned int flags);
+void vmc_vaset_init(struct vmc_vaset *s);
+/* Insert at its address, no merging / remove / merge_or_add (theory 6). */
+void vmc_vaset_insert(struct vmc_arena *a, struct vmc_vaset *s,
+		      struct vmc_va *va);
+void vmc_vaset_remove(struct vmc_arena *a, struct vmc_vaset *s,
+		      struct vmc_va *va);
+void vmc_vaset_merge(struct vmc_arena *a, struct vmc_vaset *s,
+		     struct vmc_va *va);
+
+/* ---------- vmc_node.c (linux-6.12 profile) ---------- */
+
+/* Linux 6.12's MAX_VA_SIZE_PAGES: pools hold areas of 1..256 pages. */
+#define VMC_POOL_SIZES 256u
+
+/* One size class of a node: LIFO through vmc_va.u.next. */
+struct vmc_pool {
+	struct vmc_va *head, *tail;
+	unsigned long len;
+};
+
+/* Linux's struct vmap_node, minus the busy and lazy sets (theory 2). */
+struct vmc_vnode {
+	struct vmc_pool pool[VMC_POOL_SIZES];
+	struct vmc_va *qhead, *qtail;    /* a purge's queue of its lazy areas */
+};
+
+/* The nodes for a linux-6.12 arena (none for 6.1); -ENOMEM, -EINVAL. */
+int  vmc_node_init(struct vmc_arena *a);
+void vmc_node_fini(struct vmc_arena *a);
+/* alloc_vmap_area() of 6.12: a node pool, else the free tree, purge, retry. */
+int  vmc_node_alloc(struct vmc_arena *a, unsigned long size,
+		    unsigned long align, unsigned long vstart,
+		    unsigned long vend, struct vmc_va **out);
+/* free_vmap_area_noflush() of 6.12: into its node's lazy set; drain. */
+void vmc_node_free(struct vmc_arena *a, struct vmc_va *va);
+/* __purge_vmap_area_lazy(full_pool_decay): areas purged. */
+unsigned long vmc_node_purge(struct vmc_arena *a, bool full);
+/* The node counts behind vmc_va_validate (3 on a mismatch). */
+int  vmc_node_validate(struct vmc_arena *a, char *msg, size_t len);
+/* The calling thread's CPU for a (vmc_set_cpu; vmc_arena.c). */
+unsigned int vmc_cur_cpu(const struct vmc_arena *a);
 
 /* ---------- vmc_pgtable.c ---------- */
 
@@ -593,5 +667,8 @@ int  vmc_vb_expected_pfn(struct vmc_arena *a, const struct vmc_va *va,
  * the number of blocks released.
  */
 unsigned long vmc_vb_purge_fragmented(struct vmc_arena *a);
+/* The same with 6.12's threshold: without force only blocks whose never-used
+ * part is below a quarter (VMAP_PURGE_THRESHOLD, vm_unmap_aliases). */
+unsigned long vmc_vb_purge_fragmented_force(struct vmc_arena *a, bool force);
 
 #endif /* VMC_INTERNAL_H */

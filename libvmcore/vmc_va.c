@@ -88,6 +88,13 @@
  *    set) and retries once, as Linux's alloc_vmap_area() does through
  *    purge_vmap_area_lazy() before giving up.
  *
+ * 8. Profiles.  Everything above is linux-6.1 (the default).  Under
+ *    linux-6.12 (a->vnodes set) vmc_va_alloc, vmc_va_free and vmc_va_purge
+ *    hand over to vmc_node.c, which keeps the free tree and the searches
+ *    of this file but adds the vmap nodes: pools before the tree, lazy
+ *    areas unmerged, 6.12's decay and purge order (vmc_vaset_* and
+ *    vmc_va_search are the pieces it composes).
+ *
  * All functions expect a->lock held.  vmc_va_validate() checks every
  * invariant of the three sets (DESIGN.md invariants 1 and 3).
  */
@@ -279,6 +286,29 @@ static void set_merge_or_add(struct vmc_arena *a, struct vmc_vaset *s,
 	set_link(a, s, va, parent, link, after);
 }
 
+void vmc_vaset_init(struct vmc_vaset *s)
+{
+	set_init(s);
+}
+
+void vmc_vaset_insert(struct vmc_arena *a, struct vmc_vaset *s,
+		      struct vmc_va *va)
+{
+	set_insert(a, s, va);
+}
+
+void vmc_vaset_remove(struct vmc_arena *a, struct vmc_vaset *s,
+		      struct vmc_va *va)
+{
+	set_remove(a, s, va);
+}
+
+void vmc_vaset_merge(struct vmc_arena *a, struct vmc_vaset *s,
+		     struct vmc_va *va)
+{
+	set_merge_or_add(a, s, va);
+}
+
 /* ---------- searches ---------- */
 
 struct va_req {
@@ -451,8 +481,9 @@ static struct vmc_va *va_find(struct vmc_arena *a, const struct va_req *r,
 /* ---------- allocation ---------- */
 
 /* Tell the arena's va_event hook (vmcore.h); r: the request, or NULL. */
-static void va_event(struct vmc_arena *a, unsigned int kind,
-		     unsigned long addr, const struct va_req *r)
+static void va_event_f(struct vmc_arena *a, unsigned int kind,
+		       unsigned long addr, const struct va_req *r,
+		       unsigned int flags)
 {
 	struct vmc_va_event ev;
 
@@ -464,7 +495,24 @@ static void va_event(struct vmc_arena *a, unsigned int kind,
 	ev.align = r ? r->align : 0;
 	ev.vstart = r ? r->vstart : 0;
 	ev.vend = r ? r->vend : 0;
+	ev.cpu = a->vnodes ? vmc_cur_cpu(a) : 0;
+	ev.flags = flags;
 	a->cfg.va_event(a->cfg.va_event_arg, &ev);
+}
+
+static void va_event(struct vmc_arena *a, unsigned int kind,
+		     unsigned long addr, const struct va_req *r)
+{
+	va_event_f(a, kind, addr, r, 0);
+}
+
+void vmc_va_event(struct vmc_arena *a, unsigned int kind, unsigned long addr,
+		  unsigned long size, unsigned long align, unsigned long vstart,
+		  unsigned long vend, unsigned int flags)
+{
+	struct va_req r = { size, align, vstart, vend };
+
+	va_event_f(a, kind, addr, &r, flags);
 }
 
 /* The same for a freed area. */
@@ -531,15 +579,15 @@ static struct vmc_va *va_cut(struct vmc_arena *a, struct vmc_va *f,
 	return busy;
 }
 
-static int va_alloc_once(struct vmc_arena *a, const struct va_req *r,
-			 struct vmc_va **out)
+static int va_alloc_once_f(struct vmc_arena *a, const struct va_req *r,
+			   unsigned int flags, struct vmc_va **out)
 {
 	struct vmc_va *f, *va;
 	unsigned long A = 0;
 
 	f = va_find(a, r, &A);
 	if (!f) {
-		va_event(a, VMC_VA_EV_NOFIT, 0, r);
+		va_event_f(a, VMC_VA_EV_NOFIT, 0, r, flags);
 		return -ENOENT;
 	}
 	va = va_cut(a, f, A, r->size);
@@ -549,9 +597,24 @@ static int va_alloc_once(struct vmc_arena *a, const struct va_req *r,
 	va->kind = VMC_VA_NONE;
 	va->u.vm = NULL;
 	set_insert(a, &a->vs.busy, va);
-	va_event(a, VMC_VA_EV_ALLOC, va->va_start, r);
+	va_event_f(a, VMC_VA_EV_ALLOC, va->va_start, r, flags);
 	*out = va;
 	return 0;
+}
+
+static int va_alloc_once(struct vmc_arena *a, const struct va_req *r,
+			 struct vmc_va **out)
+{
+	return va_alloc_once_f(a, r, 0, out);
+}
+
+int vmc_va_search(struct vmc_arena *a, unsigned long size,
+		  unsigned long align, unsigned long vstart,
+		  unsigned long vend, unsigned int flags, struct vmc_va **out)
+{
+	struct va_req r = { size, align, vstart, vend };
+
+	return va_alloc_once_f(a, &r, flags, out);
 }
 
 int vmc_va_alloc(struct vmc_arena *a, unsigned long size,
@@ -567,6 +630,8 @@ int vmc_va_alloc(struct vmc_arena *a, unsigned long size,
 	    vstart >= vend)
 		return -EINVAL;
 
+	if (a->vnodes)
+		return vmc_node_alloc(a, size, align, vstart, vend, out);
 	err = va_alloc_once(a, &r, out);
 	if (err == -ENOENT) {
 		/* purge_vmap_area_lazy(): fragmented blocks, then the lazy set. */
@@ -587,6 +652,10 @@ int vmc_va_alloc(struct vmc_arena *a, unsigned long size,
 void vmc_va_free(struct vmc_arena *a, struct vmc_va *va)
 {
 	VMC_VERIFY3U(va->state, ==, VMC_VA_BUSY);
+	if (a->vnodes) {
+		vmc_node_free(a, va);
+		return;
+	}
 	vmc_dirty_add(a, va->va_start, va->va_end);
 	va_event_free(a, VMC_VA_EV_LAZY, va);
 	set_remove(a, &a->vs.busy, va);
@@ -623,6 +692,8 @@ unsigned long vmc_va_purge(struct vmc_arena *a)
 	struct vmc_list *pos, *tmp;
 	unsigned long n = 0, lo, hi;
 
+	if (a->vnodes)
+		return vmc_node_purge(a, false);
 	if (vmc_list_empty(&lz->head))
 		return 0;
 	/* Address order and disjointness: the span is first start..last end. */
@@ -687,6 +758,7 @@ struct vmc_va *vmc_va_find(struct vmc_arena *a, unsigned long addr)
 int vmc_va_init(struct vmc_arena *a)
 {
 	struct vmc_va *va;
+	int err;
 
 	set_init(&a->vs.free);
 	set_init(&a->vs.busy);
@@ -703,10 +775,14 @@ int vmc_va_init(struct vmc_arena *a)
 	    a->cfg.placement != VMC_PLACEMENT_EXACT)
 		return -EINVAL;
 	VMC_VERIFY(VA_SPACE_START < a->start && a->start < a->end);
+	if ((err = vmc_node_init(a)))
+		return err;
 	/* vmap_init_free_space() with no early areas (theory 2). */
 	va = vmc_meta_alloc(a, sizeof(*va));
-	if (!va)
+	if (!va) {
+		vmc_node_fini(a);
 		return -ENOMEM;
+	}
 	va->va_start = VA_SPACE_START;
 	va->va_end = VA_SPACE_END;
 	va->state = VMC_VA_FREE;
@@ -729,6 +805,7 @@ void vmc_va_fini(struct vmc_arena *a)
 	set_free_all(a, &a->vs.lazy);
 	set_free_all(a, &a->vs.free);
 	a->vs.lazy_pages = 0;
+	vmc_node_fini(a);
 }
 
 /* ---------- validation ---------- */
@@ -764,11 +841,6 @@ static int va_validate_set(struct vmc_arena *a, struct vmc_vaset *s,
 	*pages = 0;
 	if (vmc_rb_validate(&s->root, rbmsg, sizeof(rbmsg)))
 		return va_report(3, msg, len, "%s tree: %s", name, rbmsg);
-	if (s->hint && (s->hint->state != state ||
-			set_lookup(s, s->hint->va_start) != s->hint))
-		return va_report(3, msg, len, "%s set: its insert hint "
-				 "[0x%lx, 0x%lx) is not a member", name,
-				 s->hint->va_start, s->hint->va_end);
 	n = vmc_rb_first(&s->root);
 	vmc_list_for_each(pos, &s->head) {
 		struct vmc_va *va = va_of_list(pos);
@@ -862,9 +934,15 @@ int vmc_va_validate(struct vmc_arena *a, char *msg, size_t len)
 		if (err)
 			return err;
 	}
-	if (pages[2] != a->vs.lazy_pages)
-		return va_report(3, msg, len, "lazy_pages is %lu, lazy set holds "
-				 "%lu pages", a->vs.lazy_pages, pages[2]);
+	if (pages[2] != a->vs.lazy_pages + a->pool_pages)
+		return va_report(3, msg, len, "lazy_pages is %lu (+%lu pooled), "
+				 "lazy set holds %lu pages", a->vs.lazy_pages,
+				 a->pool_pages, pages[2]);
+	if (a->vnodes) {
+		err = vmc_node_validate(a, msg, len);
+		if (err)
+			return err;
+	}
 
 	/* Merge the three ordered lists: they must tile the whole space. */
 	for (i = 0; i < 3; i++)
@@ -901,5 +979,15 @@ int vmc_va_validate(struct vmc_arena *a, char *msg, size_t len)
 		return va_report(1, msg, len, "[0x%lx, 0x%lx) is in no set "
 				 "(the space ends at 0x%lx)", at, VA_SPACE_END,
 				 VA_SPACE_END);
+	/* Last, so a broken tiling is reported as such (1) first. */
+	for (i = 0; i < 3; i++) {
+		const struct vmc_va *h = sets[i]->hint;
+
+		if (h && (h->state != states[i] ||
+			  set_lookup(sets[i], h->va_start) != h))
+			return va_report(3, msg, len, "%s set: its insert hint "
+					 "[0x%lx, 0x%lx) is not a member",
+					 names[i], h->va_start, h->va_end);
+	}
 	return 0;
 }

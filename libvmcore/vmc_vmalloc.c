@@ -508,8 +508,12 @@ static void *vmc__vrealloc(struct vmc_arena *a, struct vmc_vm *vm,
 
 	if (nr <= vm->pub.nr_pages ||
 	    (!vm->pub.page_order && need <= vmc_area_size(vm))) {
-		if (nr < vm->pub.nr_pages && !vm->pub.page_order)
+		/* linux-6.12 keeps the pages, zeroing the tail on request. */
+		if (nr < vm->pub.nr_pages && !vm->pub.page_order &&
+		    !a->vnodes)
 			vmc_vrealloc_shrink(a, vm, nr);
+		if (a->vnodes && (gfp & VMC_GFP_ZERO) && size < old)
+			vmc_vm_zero(a, vm, size, old);
 		if (nr > vm->pub.nr_pages) {
 			ret = vmc_vrealloc_grow(a, vm, nr);
 			if (ret) {

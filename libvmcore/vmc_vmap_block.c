@@ -163,6 +163,7 @@ static int vmc_vb_new(struct vmc_arena *a, struct vmc_vb **out)
 	va->kind = VMC_VA_BLOCK;
 	va->u.vb = vb;
 	vb->va = va;
+	vb->cpu = a->vnodes ? vmc_cur_cpu(a) : 0;
 	vb->free = a->vb_pages;
 	vb->dirty = 0;
 	vmc_list_add_before(&vb->list, &a->vb_list);
@@ -205,6 +206,9 @@ static int vmc_vb_alloc(struct vmc_arena *a, const unsigned long *pfns,
 	vmc_list_for_each(pos, &a->vb_list) {
 		struct vmc_vb *b = vmc_list_entry(pos, struct vmc_vb, list);
 
+		/* linux-6.12: only the calling CPU's queue. */
+		if (a->vnodes && b->cpu != vmc_cur_cpu(a))
+			continue;
 		if (b->free >= nr) {
 			vb = b;
 			break;
@@ -285,6 +289,11 @@ static int vmc_vb_unmap(struct vmc_arena *a, unsigned long addr,
  */
 unsigned long vmc_vb_purge_fragmented(struct vmc_arena *a)
 {
+	return vmc_vb_purge_fragmented_force(a, true);
+}
+
+unsigned long vmc_vb_purge_fragmented_force(struct vmc_arena *a, bool force)
+{
 	struct vmc_list *pos, *tmp;
 	unsigned long n = 0;
 
@@ -294,6 +303,8 @@ unsigned long vmc_vb_purge_fragmented(struct vmc_arena *a)
 		if (vb->free + vb->dirty != a->vb_pages ||
 		    vb->dirty == a->vb_pages)
 			continue;
+		if (!force && vb->free >= a->vb_pages / 4)
+			continue;       /* 6.12's VMAP_PURGE_THRESHOLD */
 		/* Its chunks are unmapped already; nothing live to clear. */
 		vmc_vb_release(a, vb, false);
 		n++;

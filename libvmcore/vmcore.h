@@ -27,6 +27,8 @@
  * this true, in one place:
  *   - vmc_last_error() is per thread: it tells the reason of the calling
  *     thread's own last failed call on that arena (0 if none).
+ *   - vmc_set_cpu() is per thread too: the CPU the calling thread's calls
+ *     run on (linux-6.12: their vmap node), 0 until set.
  *   - Pointers the arena returns (the struct vmc_vm_struct of
  *     vmc_get_vm_area / vmc_find_vm_area) stay valid until the area is
  *     freed, by whichever thread.  A caller that shares areas between
@@ -86,6 +88,19 @@ struct vmc_backend_ops;
 #define VMC_PLACEMENT_EXACT     1u    /* exact lowest aligned fit */
 
 /*
+ * Kernel profiles (struct vmc_arena_config.profile): which Linux the
+ * vmap-area layer follows.  linux-6.1 (0, the default, what every arena
+ * did before profiles existed): one free tree, one busy tree, one lazy
+ * tree.  linux-6.12: the vmap nodes of 6.9+ (nr_cpus of them, clamped to
+ * [1, 128]; none when nr_cpus is 1), per-node lazy sets, size-class pools
+ * of purged areas up to 256 pages, 6.12 vrealloc and per-CPU vmap blocks
+ * (vmc_node.c).  The calling thread's CPU (vmc_set_cpu) picks its node.
+ * linux-6.12 needs VMC_PLACEMENT_LINUX.
+ */
+#define VMC_PROFILE_LINUX_6_1   0u
+#define VMC_PROFILE_LINUX_6_12  1u
+
+/*
  * VA events (struct vmc_arena_config.va_event): one per call of the
  * vmap-area allocator, in order.  A search is one ALLOC or NOFIT event
  * with its request (size, align, [vstart, vend)); on NOFIT the
@@ -96,11 +111,23 @@ struct vmc_backend_ops;
 #define VMC_VA_EV_LAZY          3u    /* [addr, +size) busy -> lazy */
 #define VMC_VA_EV_FREE          4u    /* [addr, +size) busy -> free at once */
 #define VMC_VA_EV_PURGE         5u    /* the lazy set went back to free */
+/* vmc_va_event.flags (appended with the linux-6.12 profile). */
+#define VMC_VA_EVF_POOL         0x1u  /* ALLOC: served from a node pool */
+#define VMC_VA_EVF_RETRY        0x2u  /* ALLOC, NOFIT: the search after the
+					 failure path's purge */
+#define VMC_VA_EVF_FULL         0x4u  /* PURGE: full pool decay, no pool
+					 refill (alloc failure path) */
+#define VMC_VA_EVF_NOMEM        0x8u  /* NOFIT: no search: the area's
+					 metadata failed after the pool was
+					 looked at (node_alloc done) */
 
 struct vmc_va_event {
 	unsigned int kind;              /* VMC_VA_EV_* */
 	unsigned long addr, size;
 	unsigned long align, vstart, vend;      /* ALLOC, NOFIT */
+	/* Appended: the calling thread's CPU (vmc_set_cpu) and VMC_VA_EVF_*. */
+	unsigned int cpu;
+	unsigned int flags;
 };
 
 /* Log levels passed to the log callback. */
@@ -142,6 +169,9 @@ struct vmc_arena_config {
 	   arena lock; must not call back into the arena.  NULL: none. */
 	void (*va_event)(void *arg, const struct vmc_va_event *ev);
 	void *va_event_arg;
+	/* Appended: VMC_PROFILE_LINUX_6_1 (0, the default) or
+	   VMC_PROFILE_LINUX_6_12 (see above). */
+	unsigned int profile;
 };
 
 /*
@@ -174,6 +204,9 @@ struct vmc_stats {
 	unsigned long frames_harness;   /* frames held through vmc_frame_alloc */
 	unsigned long nr_vmap_blocks;
 	unsigned long warnings;         /* warnings logged so far */
+	/* Appended: linux-6.12: purged areas waiting in node pools (not in
+	   nr_lazy, not free either). */
+	unsigned long nr_pooled;
 };
 
 /* A violated invariant, as vmc_check() reports it. */
@@ -191,6 +224,13 @@ int  vmc_arena_range(const struct vmc_arena *a, unsigned long *start,
 		     unsigned long *end);
 /* The calling thread's last error on a (see Threads above). */
 int  vmc_last_error(const struct vmc_arena *a);
+/*
+ * The CPU the calling thread runs on, for this arena (linux-6.12: it
+ * picks the vmap node and the vmap-block queue); 0 until set.  Per
+ * thread like vmc_last_error.  0, or -EINVAL for cpu >= nr_cpus.
+ */
+int  vmc_set_cpu(struct vmc_arena *a, unsigned int cpu);
+unsigned int vmc_get_cpu(const struct vmc_arena *a);
 int  vmc_get_stats(struct vmc_arena *a, struct vmc_stats *st);
 void *vmc_arena_backend_state(struct vmc_arena *a);
 const struct vmc_backend_ops *vmc_arena_ops(const struct vmc_arena *a);

@@ -770,22 +770,25 @@ static void test_limit_and_vmallocinfo(void)
 		free(ops);
 	free(text);
 
-	/* opcodes: b < VMC_OP_BIN_NR (19) is kind b, above that b % 18 */
+	/* opcodes: b < VMC_OP_BIN_NR (19) is kind b, above that b % 18; 0xfe
+	   is the cpu= prefix (here cpu 0 before a vmalloc) */
 	ok = 1;
 	memset(op20, 0, sizeof(op20));
 	for (i = 0; i < 256; i++) {
 		op20[0] = (uint8_t)i;
 		ops = vmc_op_decode(op20, sizeof(op20), &n);
 		if (!ops || !n || (unsigned int)ops[0].kind !=
-		    (i < VMC_OP_BIN_NR ? i : i % 18)) {
+		    (i == 0xfe ? VMC_OP_VMALLOC :
+		     i < VMC_OP_BIN_NR ? i : i % 18)) {
 			tap_diag("opcode %zu -> %d", i, n ? (int)ops[0].kind : -1);
 			ok = 0;
 		}
 		free(ops);
 	}
 	tap_ok(ok && VMC_OP_VMALLOCINFO == 18 && VMC_OP_BIN_NR == 19,
-	       "binary: opcode 18 is vmallocinfo, every other byte decodes as "
-	       "before it was added (and none decodes as config)");
+	       "binary: opcode 18 is vmallocinfo, 0xfe the cpu= prefix, every "
+	       "other byte decodes as before they were added (and none decodes "
+	       "as config)");
 	vmc_op_init(&info, VMC_OP_VMALLOCINFO);
 	enc = vmc_op_encode(&info, 1, &len);
 	ops = enc ? vmc_op_decode(enc, len, &n) : NULL;
@@ -914,7 +917,7 @@ static void test_config(void)
 				       "linux61: -EINVAL (with placement=exact"),
 		       "config: linux61 refuses placement=exact and says so "
 		       "(%s)", rep.what);
-		len = 0;
+		(void)len;
 		free(ops);
 	}
 #else
@@ -924,9 +927,54 @@ static void test_config(void)
 #endif
 }
 
+/* config(profile=) and cpu=: canonical text, refusals, the binary prefix. */
+static void test_profile_cpu(void)
+{
+	static const char t[] =
+		"config(placement=linux, profile=linux-6.12)\n"
+		"r0 = vmalloc(size=0x1000, cpu=3)\n"
+		"vfree(r0, cpu=1)\n"
+		"purge(cpu=2)\n";
+	struct vmc_op *ops = NULL, one;
+	char line[128], err[128];
+	uint8_t *enc;
+	size_t n = 0, len = 0;
+	int ok;
+
+	ok = !vmc_op_parse(t, sizeof(t) - 1, &ops, &n, err, sizeof(err)) &&
+	     n == 4 && ops[0].profile == 2 && ops[1].cpu == 3 &&
+	     ops[3].cpu == 2;
+	if (ok) {
+		vmc_op_format(&ops[0], line, sizeof(line));
+		ok = !strcmp(line, "config(placement=linux, profile=linux-6.12)");
+		vmc_op_format(&ops[2], line, sizeof(line));
+		ok = ok && !strcmp(line, "vfree(r0, cpu=1)");
+	}
+	tap_ok(ok, "config(profile=linux-6.12) and cpu= parse and print "
+	       "canonically (%s)", ok ? "" : err);
+	free(ops);
+	ok = vmc_op_parse("config(placement=linux, profile=linux-7)\n", 41,
+			  &ops, &n, err, sizeof(err)) &&
+	     strstr(err, "profile is linux-6.1 or linux-6.12") &&
+	     vmc_op_parse("r0 = vmalloc(size=0x1000, cpu=1024)\n", 36, &ops,
+			  &n, err, sizeof(err)) &&
+	     strstr(err, "out of range for 'cpu'");
+	tap_ok(ok, "a bad profile and a cpu over 1023 are parse errors (%s)",
+	       err);
+	vmc_op_init(&one, VMC_OP_PURGE);
+	one.cpu = 300;
+	enc = vmc_op_encode(&one, 1, &len);
+	ops = enc ? vmc_op_decode(enc, len, &n) : NULL;
+	tap_ok(enc && len >= 3 && enc[0] == 0xfe && ops && n == 1 &&
+	       vmc_op_equal(&ops[0], &one),
+	       "binary: cpu= is the 0xfe prefix before its op, and back");
+	free(enc);
+	free(ops);
+}
+
 int main(void)
 {
-	tap_plan(44);
+	tap_plan(47);
 	test_text();
 	test_errors();
 	test_binary();
@@ -937,5 +985,6 @@ int main(void)
 	test_pattern();
 	test_limit_and_vmallocinfo();
 	test_config();
+	test_profile_cpu();
 	return tap_done();
 }

@@ -78,41 +78,7 @@ static struct work_struct drain_vmap_work;
 static DEFINE_PER_CPU(struct vmap_area *, ne_fit_preload_node);
 #include "lx_vmalloc.c"
 
-/* ---- the shim's hooks ---- */
-static long lx_objects;                 /* vmap_area objects alive */
-static bool lx_warned;
-static const char *lx_warning;
-static bool lx_in_use;
-
-void *lx_alloc(size_t size)
-{
-	void *p = calloc(1, size);
-
-	if (p)
-		lx_objects++;
-	return p;
-}
-
-void lx_free(void *p)
-{
-	if (p)
-		lx_objects--;
-	free(p);
-}
-
-void lx_warn(const char *what)
-{
-	fprintf(stderr, "linux61: %s\n", what);
-	if (!lx_warned)
-		lx_warning = what;
-	lx_warned = true;
-}
-
-void lx_flush(unsigned long start, unsigned long end)
-{
-	(void)start;
-	(void)end;
-}
+#include "lx_hooks.h"
 
 /* ---- the engine ---- */
 struct lx_state {
@@ -151,6 +117,8 @@ static int lx_create(const struct vmc_engine_cfg *cfg, void **state)
 
 	if (cfg->placement)             /* Linux's own search, nothing else */
 		return -EINVAL;
+	if (cfg->profile)               /* it follows a linux-6.1 core */
+		return -EINVAL;
 	if (lx_in_use)
 		return -EBUSY;
 	s = calloc(1, sizeof(*s));
@@ -178,9 +146,10 @@ static void lx_destroy(void *state)
 
 /* One event of the core's allocator, replayed; false with res set on a
  * difference. */
-static bool lx_replay(struct lx_state *s, const struct vmc_va_ev *ev,
+static bool lx_replay(void *state, const struct vmc_va_ev *ev,
 		      unsigned long base, struct vmc_result *res)
 {
+	struct lx_state *s = state;
 	unsigned long addr = base + (unsigned long)ev->off;
 	unsigned long size = (unsigned long)ev->size;
 	struct vmap_area *va;
@@ -212,24 +181,7 @@ static bool lx_replay(struct lx_state *s, const struct vmc_va_ev *ev,
 		}
 		if (got == vend || ev->kind == VMC_ENGINE_EV_NOFIT ||
 		    got != addr) {
-			char mine[32], theirs[32];
-
-			if (ev->kind == VMC_ENGINE_EV_NOFIT)
-				snprintf(theirs, sizeof(theirs), "none");
-			else
-				snprintf(theirs, sizeof(theirs), "+0x%lx",
-					 addr - base);
-			if (got == vend)
-				snprintf(mine, sizeof(mine), "none");
-			else
-				snprintf(mine, sizeof(mine), "+0x%lx",
-					 got - base);
-			snprintf(res->detail, sizeof(res->detail),
-				 "VA search %lu (0x%lx bytes, align 0x%lx, "
-				 "[+0x%llx, +0x%llx)): core %s, linux61 %s",
-				 s->searches, size, (unsigned long)ev->align,
-				 (unsigned long long)ev->vstart,
-				 (unsigned long long)ev->vend, theirs, mine);
+			lx_differ(res, s->searches, ev, base, got, vend);
 			lx_free(va);
 			return false;
 		}
@@ -268,41 +220,9 @@ static void lx_exec_follow(void *state, const struct vmc_op *op,
 			   struct vmc_result *res)
 {
 	struct lx_state *s = state;
-	unsigned int i;
 
 	(void)op;
-	memset(res, 0, sizeof(*res));
-	if (!s->desync && lead->nva_ev > VMC_RESULT_VA_EV)
-		s->desync = true;       /* events lost: cannot replay */
-	if (s->desync) {
-		res->ignore = true;
-		res->why = "linux61 lost the core's VA calls";
-		return;
-	}
-	for (i = 0; i < lead->nva_ev; i++) {
-		if (!lx_replay(s, &lead->va_ev[i], (unsigned long)lead->va_base,
-			       res) || lx_warned) {
-			if (lx_warned && !res->detail[0])
-				snprintf(res->detail, sizeof(res->detail),
-					 "linux61: %s", lx_warning);
-			res->err = -EPROTO;
-			s->desync = true;
-			return;
-		}
-	}
-	*res = *lead;
-	res->nva_ev = 0;
-}
-
-/* Without a lead there is nothing to answer: every result is ignored. */
-static void lx_exec(void *state, const struct vmc_op *op,
-		    struct vmc_result *res)
-{
-	(void)state;
-	(void)op;
-	memset(res, 0, sizeof(*res));
-	res->ignore = true;
-	res->why = "linux61 replays a core engine's calls; there is none";
+	lx_follow(s, &s->desync, lx_replay, lead, res);
 }
 
 /* Linux's own sets tile the space; no object leaked. */

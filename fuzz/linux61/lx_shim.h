@@ -8,8 +8,9 @@
  * - Locks, RCU, preemption, lockdep: the engine runs one op at a time
  *   on one thread, so every lock is uncontended and every RCU reader
  *   sees a quiescent tree: no-ops.
- * - Per-CPU data: one CPU (the core's arenas here have nr_cpus 1), so a
- *   per-CPU variable is a plain variable.
+ * - Per-CPU data: a per-CPU variable is a plain variable: the engine
+ *   replays one call at a time, each on the CPU the core named (linux612;
+ *   linux61 has one CPU).  num_online_cpus() is LX_NR_CPUS.
  * - kmem_cache: malloc/free through the engine (lx_alloc/lx_free), which
  *   counts objects so the engine can report a leak; a NULL from it takes
  *   Linux's own failure paths.
@@ -31,6 +32,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#ifndef LX_NAME
+#define LX_NAME "linux61"      /* the engine, in messages */
+#endif
+
 /* ---- compiler.h, container_of.h, stddef.h, export.h ---- */
 #undef __always_inline          /* glibc's cdefs.h has one */
 #define __always_inline inline __attribute__((always_inline))
@@ -45,6 +50,7 @@
 
 /* ---- rcupdate.h: single-threaded, see above ---- */
 #define rcu_assign_pointer(p, v) ((p) = (v))
+#define rcu_dereference_raw(p) (p)
 
 /* ---- the rest of what the functions use ---- */
 typedef unsigned int gfp_t;
@@ -129,7 +135,7 @@ static inline long atomic_long_add_return(long i, atomic_long_t *v)
 	return v->counter += i;
 }
 
-struct work_struct { int unused; };
+struct work_struct { void (*func)(struct work_struct *w); };
 static inline bool schedule_work(struct work_struct *w)
 {
 	(void)w;
@@ -140,7 +146,11 @@ static inline bool schedule_work(struct work_struct *w)
 #define __this_cpu_xchg(var, val) \
 	({ typeof(var) lx_old_ = (var); (var) = (val); lx_old_; })
 
-static inline unsigned int num_online_cpus(void) { return 1; }
+/* The CPUs: 1, or what the engine defines LX_NR_CPUS as (linux612). */
+#ifndef LX_NR_CPUS
+#define LX_NR_CPUS 1u
+#endif
+static inline unsigned int num_online_cpus(void) { return LX_NR_CPUS; }
 static inline int fls(unsigned int x)
 {
 	return x ? 32 - __builtin_clz(x) : 0;
@@ -148,22 +158,22 @@ static inline int fls(unsigned int x)
 
 /* kmem_cache: the engine's counted allocator. */
 struct kmem_cache { int unused; };
-void *lx_alloc(size_t size);
-void lx_free(void *p);
+static void *lx_alloc(size_t size);
+static void lx_free(void *p);
 #define kmem_cache_alloc(c, gfp) ((void)(c), (void)(gfp), lx_alloc(sizeof(struct vmap_area)))
 #define kmem_cache_zalloc(c, gfp) kmem_cache_alloc(c, gfp)
 #define kmem_cache_free(c, p) ((void)(c), lx_free(p))
 
 /* WARN / BUG: reported, see above. */
-void lx_warn(const char *what);
-#define WARN(cond, ...) ({ bool lx_c_ = !!(cond); if (lx_c_) { fprintf(stderr, "linux61: WARN: " __VA_ARGS__); lx_warn("WARN"); } lx_c_; })
+static void lx_warn(const char *what);
+#define WARN(cond, ...) ({ bool lx_c_ = !!(cond); if (lx_c_) { fprintf(stderr, LX_NAME ": WARN: " __VA_ARGS__); lx_warn("WARN"); } lx_c_; })
 #define WARN_ON(cond) ({ bool lx_c_ = !!(cond); if (lx_c_) lx_warn("WARN_ON(" #cond ")"); lx_c_; })
 #define WARN_ON_ONCE(cond) WARN_ON(cond)
 #define BUG_ON(cond) do { if (cond) lx_warn("BUG_ON(" #cond ")"); } while (0)
-#define pr_emerg(...) fprintf(stderr, "linux61: " __VA_ARGS__)
+#define pr_emerg(...) fprintf(stderr, LX_NAME ": " __VA_ARGS__)
 
 /* TLB flush: recorded by the engine. */
-void lx_flush(unsigned long start, unsigned long end);
+static void lx_flush(unsigned long start, unsigned long end);
 #define flush_tlb_kernel_range(s, e) lx_flush(s, e)
 
 /* KASAN and kmemleak off. */
