@@ -156,6 +156,7 @@ struct kl_state {
 	unsigned long space_max, space;         /* space budget, in use */
 	unsigned long arena;                    /* cfg->arena_size (ranges) */
 	bool observe;
+	bool core612;                   /* the core runs its linux-6.12 profile */
 	bool desync;                    /* after fail(): results `ignore` */
 	const char *why;                /* this op differs for a known reason */
 	bool lost[VMC_OP_REGS];         /* set by an op 6.1 cannot do: the
@@ -801,7 +802,10 @@ static void kl_vrealloc(struct kl_state *s, const struct vmc_op *op,
 	}
 	kfree(n);
 	if (size < old)
-		s->why = "vrealloc shrink: Linux 6.12 keeps every page mapped "
+		s->why = s->core612 ?
+			 "vrealloc shrink: Linux zeroes the bytes past the new "
+			 "size (init_on_alloc); the core keeps them" :
+			 "vrealloc shrink: Linux 6.12 keeps every page mapped "
 			 "and zeroes the bytes past the new size; the core "
 			 "gives the tail pages back and keeps the bytes";
 	a->req = size;
@@ -837,6 +841,7 @@ static int kl_create(const struct vmc_engine_cfg *cfg, void **state)
 		   (unsigned long)cfg->arena_size : VMC_KMOD_DEF_ARENA;
 	s->space_max = min_t(unsigned long, s->arena, VMC_KMOD_ARENA_MAX);
 	s->observe = cfg->observe;
+	s->core612 = cfg->profile == VMC_ENGINE_PROFILE_LINUX_6_12;
 	*state = s;
 	return 0;
 }
