@@ -21,7 +21,10 @@
 # trivial probe (then no OUT.h: the module build fails with the reason).
 
 set -u
-[ $# -eq 3 ] || { echo "usage: kfeatures.sh LINUX_DIR WORKDIR OUT.h" >&2; exit 2; }
+if [ $# -ne 3 ]; then
+	echo "usage: kfeatures.sh LINUX_DIR WORKDIR OUT.h" >&2
+	exit 2
+fi
 kdir=$1 work=$2 out=$3
 symvers=$kdir/Module.symvers
 [ -f "$symvers" ] || { echo "kfeatures: no $symvers" >&2; exit 1; }
@@ -53,7 +56,8 @@ EOF
 # 6.12: vrealloc(p, size, gfp).  It is not exported; kvrealloc(p, size,
 # gfp) is, and hands a vmalloc address to vrealloc (6.1's kvrealloc takes
 # the old size too and knows no vrealloc).
-probe VREALLOC "vrealloc declared, reached through the exported 3-argument kvrealloc" <<'EOF'
+probe VREALLOC "vrealloc declared, reached through the exported \
+3-argument kvrealloc" <<'EOF'
 void *kp_probe(void *p, size_t n);
 void *kp_probe(void *p, size_t n)
 {
@@ -65,7 +69,8 @@ EOF
 
 # 6.10's memory-allocation profiling: vmalloc() and friends are macros over
 # exported *_noprof functions (whether or not profiling is configured).
-probe NOPROF "vmalloc and friends are macros over exported *_noprof calls" <<'EOF'
+probe NOPROF "vmalloc and friends are macros over exported \
+*_noprof calls" <<'EOF'
 void *kp_probe(unsigned long n);
 void *kp_probe(unsigned long n) { return vmalloc_noprof(n); }
 EOF

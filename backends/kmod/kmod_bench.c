@@ -11,9 +11,11 @@
  *    core engine is bench/vmb_core.c on an arena of the kmod backend (a
  *    1.5 GiB window, the frames the tests need, one node, this machine's
  *    CPU count, so lazy_max_pages and full_fit's junk_length are the
- *    kernel's).  The kernel engine is here: the exported calls of the
- *    kernel it is built for (6.1 or 6.12), GFP_KERNEL | __GFP_NOWARN where a gfp can be passed, so a test
- *    near exhaustion fails quietly instead of splatting into the log.
+ *    kernel's, and on a kernel with vrealloc, 6.12, the core's linux-6.12
+ *    profile).  The kernel engine is here: the exported calls of the
+ *    kernel it is built for (6.1 or 6.12), GFP_KERNEL | __GFP_NOWARN
+ *    where a gfp can be passed, so a test near exhaustion fails quietly
+ *    instead of splatting into the log.
  *
  * 2. What the kernel cannot run, it says: __vmalloc_node (an alignment)
  *    is exported only with CONFIG_TEST_VMALLOC_MODULE, which Debian's
@@ -368,6 +370,10 @@ long kmod_bench_ioctl(void __user *uarg)
 	cfg.nr_nodes = 1;
 	cfg.dev_frames = min_t(unsigned long, VMC_KMOD_DEF_DEV_FRAMES,
 			       dm->size >> PAGE_SHIFT);
+	/* the core as the kernel it runs in (as diff runs, kmod_dev.c): on a
+	   kernel with vrealloc (6.12) its linux-6.12 profile */
+	cfg.profile = KMOD_HAVE_VREALLOC ? VMC_PROFILE_LINUX_6_12 :
+					   VMC_PROFILE_LINUX_6_1;
 	cfg.nr_cpus = num_online_cpus();
 	cfg.flags = VMC_ARENA_QUIET;
 	err = vmb_core_init(core, &cfg);

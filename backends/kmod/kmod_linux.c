@@ -540,9 +540,9 @@ static void kl_vmalloc(struct kl_state *s, const struct vmc_op *op,
 	/* PMD leaves cover the rounded-up size: the area is that long. */
 	if (pmd && need > bytes && vmalloc_to_page((u8 *)p + bytes)) {
 		a->span = need;
-		s->why = "Linux " KMOD_KERNEL " maps a huge vmalloc with whole PMD leaves, so the "
-			 "page after the size is mapped; the core on kmod has "
-			 "4 KiB leaves only";
+		s->why = "Linux " KMOD_KERNEL " maps a huge vmalloc with "
+			 "whole PMD leaves, so the page after the size is "
+			 "mapped; the core on kmod has 4 KiB leaves only";
 	}
 	a->held = a->span >> PAGE_SHIFT;
 	if (!zero)                      /* what the core's fresh frames hold */
