@@ -22,7 +22,9 @@
 #                                  "threads=N pairs/us=X speedup=Y" (from the
 #                                  slowest worker's wall time)
 #   kmod.txt                       the kmod pair: both engines' Summary
-#                                  lines and their ratio (if run)
+#                                  lines and their ratio (if run), on
+#                                  the default kernel
+#   kmod-RELEASE/bench.txt         the same on each kernel
 #   summary.md                     every workload's CPU ns per op per backend
 #
 # -p PROFILE: the arena's kernel profile, linux-6.1 (default) or
@@ -32,7 +34,9 @@
 # machine.  Without it: 200000 loops, 5 runs, 1 warm-up.
 # The kmod pair (when ./backends/kmod/vmcore.ko exists; not with --quick
 # unless --kmod): the module's default set at KMOD_LOOPS (200) loops and 4
-# repeats, in one VM boot under flock /tmp/vmcore-vm.lock.
+# repeats, one VM boot under flock /tmp/vmcore-vm.lock per kernel the
+# module is built for (6.1 and 6.12): kmod.txt is the default kernel's,
+# kmod-RELEASE/bench.txt each kernel's.
 #
 #   VMCORE_BENCH   the driver (default: ./bench/vmcore-bench, then $PATH)
 #   VMRUN          backends/kmod/vmrun.sh for the kmod pair
@@ -60,7 +64,7 @@ while [ $# -gt 0 ]; do
 	--kmod) kmod=2 ;;
 	--no-hyperfine) hf=0 ;;
 	-p) prof="--profile=$2 cpus=4"; shift ;;
-	-h|--help) sed -n '3,30p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,41p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown argument '$1' (--help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -134,7 +138,10 @@ for be in $(echo "$backends" | tr , ' '); do
 	rm -f "$out/threads.tmp"
 done
 
-# The kmod pair: one VM boot (serialised with every other VM user).
+# The kmod pair: one VM boot per kernel the module is built for
+# (backends/kmod/kernels.list; serialised with every other VM user).
+# DIR/kmod.txt is the default (first) kernel's, the one bench/plot.sh
+# plots; every kernel's is in DIR/kmod-RELEASE/bench.txt.
 if [ "$kmod" = 1 ] && [ "$quick" = 1 ]; then
 	echo "run.sh: --quick: no kmod pair (one VM boot takes minutes; --kmod)" >&2
 elif [ "$kmod" != 0 ]; then
@@ -142,15 +149,24 @@ elif [ "$kmod" != 0 ]; then
 	if [ -f ./backends/kmod/vmcore.ko ] && [ -x "$vmrun" ]; then
 		# emulated (TCG): a few hundred loops already take minutes
 		kloops=${KMOD_LOOPS:-200}
-		echo "run.sh: kmod pair ($kloops loops), one VM boot" >&2
-		if flock /tmp/vmcore-vm.lock sh "$vmrun" -d ./backends/kmod \
-			-B "test_loop_count=$kloops test_repeat_count=4" \
-			-o "$out/kmod" > "$out/kmod.log" 2>&1 &&
-		   cp "$out/kmod/bench.txt" "$out/kmod.txt"; then
-			grep "^ratio: " "$out/kmod.txt" >&2
-		else
-			echo "run.sh: the kmod pair failed (see $out/kmod.log)" >&2
-		fi
+		krels=$(cat ./backends/kmod/kernels.list 2>/dev/null) ||
+			krels=$(sed -n 's/^VMRUN_RELEASE=//p' ./backends/kmod/vmrun.conf)
+		kfirst=1
+		for krel in $krels; do
+			echo "run.sh: kmod pair on $krel ($kloops loops), one VM boot" >&2
+			if flock /tmp/vmcore-vm.lock sh "$vmrun" --kernel "$krel" \
+				-d ./backends/kmod \
+				-B "test_loop_count=$kloops test_repeat_count=4" \
+				-o "$out/kmod-$krel" > "$out/kmod-$krel.log" 2>&1; then
+				sed "s/^ratio: /ratio [$krel]: /" \
+					"$out/kmod-$krel/bench.txt" | grep "^ratio " >&2 || true
+				[ "$kfirst" = 0 ] ||
+					cp "$out/kmod-$krel/bench.txt" "$out/kmod.txt"
+			else
+				echo "run.sh: the kmod pair failed on $krel (see $out/kmod-$krel.log)" >&2
+			fi
+			kfirst=0
+		done
 	else
 		echo "run.sh: no kmod pair: the module is not built here" >&2
 	fi

@@ -1,15 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # kmod_sim.sh - the core on real kernel page tables against the core on
-# sim: every corpus input, and a generated stream of each generator
-# profile, runs through libvmcore on the kmod backend in a
-# VM (one boot for all; full invariant check after every op, including
-# real-MMU probes of the window), and each trace must be line for line the
-# trace of a sim arena of the same shape (geometry, window, frames, nodes,
-# device frames, no huge leaves).  The VM run also checks the module's
-# ioctl boundary (vmc-guest -T), that rmmod works and that the kernel log
-# shows no warning, BUG or oops.  TAP; exit 77 with the reason when no
-# kernel module run can happen here.
+# sim, on every kernel the module is built for (tests/kmod_lib.sh): every
+# corpus input, and a generated stream of each generator profile, runs
+# through libvmcore on the kmod backend in a VM (one boot per kernel;
+# full invariant check after every op, including real-MMU probes of the
+# window), and each trace must be line for line the trace of a sim arena
+# of the same shape (geometry, window, frames, nodes, device frames, no
+# huge leaves).  The VM run also checks the module's ioctl boundary
+# (vmc-guest -T), that rmmod works and that the kernel log shows no
+# warning, BUG or oops.  TAP; exit 77 with the reason when no kernel
+# module run can happen here.
 . "${srcdir:-.}/tests/kmod_lib.sh"
 kmod_require
 tmp=${TMPDIR:-/tmp}/kmod_sim.$$
@@ -24,5 +25,16 @@ for ps in default:1028 sane:1070 edges:1070; do
 		> "$tmp/gen-${ps%:*}-${ps#*:}.bin" || exit 99
 done
 set -- $(kmod_corpus) "$tmp"/gen-*.bin
-"$replay" --backend kmod --check-every 1 "$@" > "$tmp/out" 2>&1
-kmod_tap "$tmp/out" $? core "$@"
+for d in $(kmod_dirs); do
+	rel=$(kmod_release "$d")
+	why=$(kmod_image_why "$d")
+	if [ -n "$why" ]; then
+		kmod_skip_one "kernel ${rel:-$d}: $why"
+		continue
+	fi
+	VMC_KMOD_DIR=$d "$replay" --backend kmod --check-every 1 "$@" \
+		> "$tmp/out" 2>&1
+	kmod_tap "$tmp/out" $? core "$rel" "$@"
+done
+kmod_skip_unbuilt
+kmod_done

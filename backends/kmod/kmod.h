@@ -33,6 +33,7 @@
 
 #include <linux/types.h>
 
+#include "kmod_config.h"            /* kfeatures.sh: what this kernel has */
 #include "vmc_backend.h"
 #include "vmc_engine.h"
 

@@ -66,6 +66,7 @@
  */
 #include <linux/kernel.h>
 #include <linux/gfp.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
 #include <linux/smp.h>
@@ -75,11 +76,19 @@
 #include <asm/tlbflush.h>
 
 #include "kmod.h"
+#include "vmc_backends.h"       /* vmc_backend_find, defined here */
 #include "vmc_kmod_uapi.h"
 
 #define KB_GFP          (GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 #define KB_ENTRIES      (PAGE_SIZE / sizeof(u64))
 #define KB_POISON       0xa5    /* fill of a fresh frame, as sim's */
+/*
+ * The largest order alloc_pages() serves.  6.1 has MAX_ORDER = 11 as an
+ * exclusive bound, 6.12 MAX_PAGE_ORDER = 10 as an inclusive one (and no
+ * MAX_ORDER); MAX_ORDER_NR_PAGES, the pages of the largest block, means
+ * the same in both.
+ */
+#define KB_MAX_ORDER    ((unsigned int)ilog2(MAX_ORDER_NR_PAGES))
 
 struct kb_state {
 	/* the window (theory 1) */
@@ -126,10 +135,10 @@ static pte_t *kb_walk_live(unsigned long va)
 	if (p4d_none(*p4d) || p4d_bad(*p4d))
 		return NULL;
 	pud = pud_offset(p4d, va);
-	if (pud_none(*pud) || pud_bad(*pud) || pud_large(*pud))
+	if (pud_none(*pud) || pud_bad(*pud) || pud_leaf(*pud))
 		return NULL;
 	pmd = pmd_offset(pud, va);
-	if (pmd_none(*pmd) || pmd_bad(*pmd) || pmd_large(*pmd))
+	if (pmd_none(*pmd) || pmd_bad(*pmd) || pmd_leaf(*pmd))
 		return NULL;
 	return pte_offset_kernel(pmd, va);
 }
@@ -230,7 +239,7 @@ static int kb_frame_alloc(void *bs, int node, unsigned int order,
 	struct page *pg;
 
 	(void)node;                     /* one node */
-	if (order > MAX_ORDER - 1 || n > k->nr_frames - k->used)
+	if (order > KB_MAX_ORDER || n > k->nr_frames - k->used)
 		return -ENOMEM;
 	pg = alloc_pages(KB_GFP, order);
 	if (!pg)
@@ -521,7 +530,7 @@ static void kb_free_frames(struct kb_state *k)
 	xa_for_each(&k->frames, pfn, e) {
 		unsigned long order = xa_to_value(e);
 
-		if (order > MAX_ORDER)
+		if (order > KB_MAX_ORDER)
 			continue;       /* a tail of a multi-frame block */
 		kb_frame_free(k, pfn, (unsigned int)order);
 	}

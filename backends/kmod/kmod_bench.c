@@ -11,14 +11,19 @@
  *    core engine is bench/vmb_core.c on an arena of the kmod backend (a
  *    1.5 GiB window, the frames the tests need, one node, this machine's
  *    CPU count, so lazy_max_pages and full_fit's junk_length are the
- *    kernel's).  The kernel engine is here: the exported calls of Linux
- *    6.1, GFP_KERNEL | __GFP_NOWARN where a gfp can be passed, so a test
- *    near exhaustion fails quietly instead of splatting into the log.
+ *    kernel's, and on a kernel with vrealloc, 6.12, the core's linux-6.12
+ *    profile).  The kernel engine is here: the exported calls of the
+ *    kernel it is built for (6.1 or 6.12), GFP_KERNEL | __GFP_NOWARN
+ *    where a gfp can be passed, so a test near exhaustion fails quietly
+ *    instead of splatting into the log.
  *
- * 2. What 6.1 cannot run, it says: __vmalloc_node (an alignment) is
- *    exported only with CONFIG_TEST_VMALLOC_MODULE, which Debian's kernel
- *    lacks; get_vm_area (address space without pages: the scaling sweep)
- *    is not exported; vrealloc appeared in 6.12; lazy_max_pages is fixed;
+ * 2. What the kernel cannot run, it says: __vmalloc_node (an alignment)
+ *    is exported only with CONFIG_TEST_VMALLOC_MODULE, which Debian's
+ *    kernels lack; get_vm_area (address space without pages: the scaling
+ *    sweep) is not exported; vrealloc appeared in 6.12 (where 6.12 has it,
+ *    kfeatures.sh's KMOD_HAVE_VREALLOC, it is reached through kvrealloc,
+ *    which hands a vmalloc address to the unexported vrealloc, and NULL
+ *    is __vmalloc, as in vrealloc itself); lazy_max_pages is fixed;
  *    ioremap needs the ivshmem BAR (ioremap of RAM WARNs).  Those slots
  *    are NULL and the workload reports "unsupported: <slot>: <why>".
  *    An alignment up to PAGE_SIZE needs no __vmalloc_node: vmalloc is
@@ -73,6 +78,17 @@ static void kn_vfree(void *ctx, void *p)
 {
 	vfree(p);
 }
+
+#if KMOD_HAVE_VREALLOC
+/* 6.12: vrealloc is not exported; kvrealloc gives it a vmalloc address,
+ * and vrealloc(NULL) is __vmalloc (kvrealloc(NULL) would kmalloc). */
+static void *kn_vrealloc(void *ctx, void *p, unsigned long size)
+{
+	if (!p)
+		return __vmalloc(size, KBN_GFP);
+	return kvrealloc(p, size, KBN_GFP);
+}
+#endif
 
 static int kn_poke(void *ctx, void *p, unsigned long off, const void *buf,
 		   unsigned long len)
@@ -162,11 +178,11 @@ static const char *kn_why_not(const char *slot)
 {
 	if (!strcmp(slot, "vmalloc_align"))
 		return "__vmalloc_node: exported only with "
-			"CONFIG_TEST_VMALLOC_MODULE, not in 6.1";
+			"CONFIG_TEST_VMALLOC_MODULE, not in Linux " KMOD_KERNEL;
 	if (!strcmp(slot, "vrealloc"))
 		return "vrealloc appeared in Linux 6.12";
 	if (!strcmp(slot, "reserve"))
-		return "get_vm_area is not exported by Linux 6.1";
+		return "get_vm_area is not exported by Linux " KMOD_KERNEL;
 	if (!strcmp(slot, "sub_open"))
 		return "the kernel's lazy_max_pages is fixed";
 	if (!strcmp(slot, "ioremap"))
@@ -181,6 +197,9 @@ static const struct vmb_engine kn_engine = {
 	.why_not = kn_why_not,
 	.vmalloc = kn_vmalloc,
 	.vfree = kn_vfree,
+#if KMOD_HAVE_VREALLOC
+	.vrealloc = kn_vrealloc,
+#endif
 	.poke = kn_poke,
 	.peek = kn_peek,
 	.pages_get = kn_pages_get,
@@ -351,6 +370,10 @@ long kmod_bench_ioctl(void __user *uarg)
 	cfg.nr_nodes = 1;
 	cfg.dev_frames = min_t(unsigned long, VMC_KMOD_DEF_DEV_FRAMES,
 			       dm->size >> PAGE_SHIFT);
+	/* the core as the kernel it runs in (as diff runs, kmod_dev.c): on a
+	   kernel with vrealloc (6.12) its linux-6.12 profile */
+	cfg.profile = KMOD_HAVE_VREALLOC ? VMC_PROFILE_LINUX_6_12 :
+					   VMC_PROFILE_LINUX_6_1;
 	cfg.nr_cpus = num_online_cpus();
 	cfg.flags = VMC_ARENA_QUIET;
 	err = vmb_core_init(core, &cfg);

@@ -155,6 +155,15 @@ static size_t kd_spec(struct vmc_engine_spec *spec, const struct vmc_kmod_run *r
 		spec[n].cfg.nr_frames = (unsigned long)r->shape.nr_frames;
 		spec[n].cfg.nr_nodes = 1;
 		spec[n].cfg.dev_frames = (unsigned long)r->shape.dev_frames;
+		/* A diff run compares the core as the kernel it runs in: on a
+		   kernel with vrealloc (6.12: vmap nodes, vrealloc keeps a
+		   shrunk area's pages) the core's linux-6.12 profile, with
+		   this machine's CPUs.  A core run stays on linux-6.1: its
+		   trace is compared with a sim run of that shape. */
+		if (r->engine == VMC_KMOD_ENGINE_DIFF && KMOD_HAVE_VREALLOC) {
+			spec[n].cfg.profile = VMC_ENGINE_PROFILE_LINUX_6_12;
+			spec[n].cfg.nr_cpus = num_online_cpus();
+		}
 	}
 	return n;
 }

@@ -39,14 +39,17 @@
  *        pages and a smaller count would leave a page mapped in a vmap
  *        block (a later vmap over it WARNs); the core unmaps the chunk.
  *
- * 3. What 6.1 does not export.  There is no exported vmalloc with an
+ * 3. What the kernel does not export.  There is no exported vmalloc with an
  *    alignment (__vmalloc_node and __vmalloc_node_range are not exported),
  *    no vmalloc_huge on a node, and no vrealloc (it appeared in 6.12).
  *    Those ops, once their arguments passed the core's validation, are
  *    answered -EOPNOTSUPP (printed -E95).  One exception: huge=1 with an
  *    alignment up to PMD_SIZE and a size that gets PMD leaves is
  *    vmalloc_huge(), whose 6.1 contract aligns to PMD_SIZE; whether the
- *    address came out aligned is what observe mode reports.
+ *    address came out aligned is what observe mode reports.  6.12 exports
+ *    the same, renamed *_noprof under macros of the old names, plus a
+ *    way to vrealloc (kvrealloc of a vmalloc address): where kfeatures.sh
+ *    found it (KMOD_HAVE_VREALLOC), vrealloc is compared (kl_vrealloc).
  *
  * 4. Budgets.  The core runs on a backend of cfg->nr_frames frames in a
  *    window of cfg->arena_size bytes; the kernel has the guest's RAM and
@@ -139,6 +142,8 @@ struct kl_area {
 	unsigned long span;             /* bytes mapped from start */
 	unsigned long guard;            /* PAGE_SIZE, or 0 (vm_map_ram) */
 	unsigned long held;             /* budget pages it holds */
+	unsigned long req;              /* vmalloc: the size asked for (6.12's
+					   vm->requested_size) */
 	unsigned int count;             /* vmap, vm_map_ram: pages[] */
 	struct page **pages;
 	phys_addr_t phys;               /* ioremap: frame of start */
@@ -151,6 +156,7 @@ struct kl_state {
 	unsigned long space_max, space;         /* space budget, in use */
 	unsigned long arena;                    /* cfg->arena_size (ranges) */
 	bool observe;
+	bool core612;                   /* the core runs its linux-6.12 profile */
 	bool desync;                    /* after fail(): results `ignore` */
 	const char *why;                /* this op differs for a known reason */
 	bool lost[VMC_OP_REGS];         /* set by an op 6.1 cannot do: the
@@ -212,6 +218,19 @@ static void kl_free_pages(struct page **pages, unsigned int n)
 	kvfree(pages);
 }
 
+/* Drop area a from the table (the kernel no longer has it), give back
+ * what it held. */
+static void kl_forget(struct kl_state *s, struct kl_area *a)
+{
+	if (a->pages)
+		kl_free_pages(a->pages, a->count);
+	rb_erase(&a->node, &s->areas);
+	s->nareas--;
+	s->frames -= a->held;
+	s->space -= a->span + a->guard;
+	kfree(a);
+}
+
 /* Unmap or free area a through the kernel, give back what it held. */
 static void kl_release(struct kl_state *s, struct kl_area *a)
 {
@@ -229,13 +248,7 @@ static void kl_release(struct kl_state *s, struct kl_area *a)
 		vm_unmap_ram((void *)a->start, a->count);
 		break;
 	}
-	if (a->pages)
-		kl_free_pages(a->pages, a->count);
-	rb_erase(&a->node, &s->areas);
-	s->nareas--;
-	s->frames -= a->held;
-	s->space -= a->span + a->guard;
-	kfree(a);
+	kl_forget(s, a);
 }
 
 /* ---------- translation ---------- */
@@ -430,6 +443,19 @@ static bool kl_node_ok(int node)
 /* ---------- the vmalloc family ---------- */
 
 /*
+ * Fill len bytes at p with what the core's fresh frames hold.  len may
+ * run past the size the allocation was asked for (to the end of its
+ * pages, or its PMD leaves): 6.12's FORTIFY_SOURCE knows that size
+ * (vmalloc is __alloc_size) and would call that an overflow, so the
+ * pointer is hidden from the compiler first.
+ */
+static void kl_poison(void *p, unsigned long len)
+{
+	OPTIMIZER_HIDE_VAR(p);
+	memset(p, KL_POISON, len);
+}
+
+/*
  * The core's argument checks, in the core's order
  * (vmc__vmalloc_node_range): 0, or the error it answers.  *pages is
  * PAGE_ALIGN(size) in pages.
@@ -494,7 +520,9 @@ static void kl_vmalloc(struct kl_state *s, const struct vmc_op *op,
 	if (!a)
 		goto fail;
 
-	if (huge)
+	if (op->kind == VMC_OP_VREALLOC)   /* 6.12's vrealloc(NULL, size) */
+		p = __vmalloc(size, KL_GFP);
+	else if (huge)
 		p = vmalloc_huge(size, KL_GFP | (zero ? __GFP_ZERO : 0));
 	else if (node == NUMA_NO_NODE)
 		p = zero ? vzalloc(size) : vmalloc(size);
@@ -508,16 +536,17 @@ static void kl_vmalloc(struct kl_state *s, const struct vmc_op *op,
 	a->start = a->addr = (unsigned long)p;
 	a->guard = PAGE_SIZE;
 	a->span = bytes;
+	a->req = size;
 	/* PMD leaves cover the rounded-up size: the area is that long. */
 	if (pmd && need > bytes && vmalloc_to_page((u8 *)p + bytes)) {
 		a->span = need;
-		s->why = "6.1 maps a huge vmalloc with whole PMD leaves, so the "
-			 "page after the size is mapped; the core on kmod has "
-			 "4 KiB leaves only";
+		s->why = "Linux " KMOD_KERNEL " maps a huge vmalloc with "
+			 "whole PMD leaves, so the page after the size is "
+			 "mapped; the core on kmod has 4 KiB leaves only";
 	}
 	a->held = a->span >> PAGE_SHIFT;
 	if (!zero)                      /* what the core's fresh frames hold */
-		memset(p, KL_POISON, a->span);
+		kl_poison(p, a->span);
 	kl_result(s, op, a, res);
 	return;
 fail:
@@ -687,6 +716,110 @@ static int kl_iounmap(struct kl_state *s, unsigned long addr)
 	return 0;
 }
 
+/* ---------- vrealloc (6.12) ---------- */
+
+#if KMOD_HAVE_VREALLOC
+/*
+ * vrealloc(src, size) through the kernel's own vrealloc.  6.12 does not
+ * export vrealloc, but its kvrealloc(p, size, gfp) hands a vmalloc
+ * address straight to it, so the engine calls that with the start of a
+ * live vmalloc area.  6.12's vrealloc (mm/vmalloc.c): size 0 is vfree;
+ * NULL is __vmalloc(size, gfp), which the engine calls itself
+ * (kvrealloc(NULL) would kmalloc); a size up to the requested size only
+ * lowers requested_size and zeroes the bytes past it under
+ * init_on_alloc (Debian's default), keeping every page; a size up to the
+ * area's mapped pages keeps the pointer too; anything bigger is a new
+ * __vmalloc, the old requested_size bytes copied, the old area freed.
+ * The core gives a shrunk area's tail pages back and keeps the bytes
+ * past the new size, so a shrink (size below the requested size) is a
+ * known divergence; growing, in place or by moving, is compared.
+ */
+static void kl_vrealloc(struct kl_state *s, const struct vmc_op *op,
+			unsigned long src, struct vmc_result *res)
+{
+	unsigned long size = (unsigned long)op->size, pages, span, old;
+	struct kl_area *a, *n;
+	bool in_place, moved;
+	void *p;
+	int err;
+
+	if (!src) {
+		if (!op->size)          /* vrealloc(NULL, 0): vfree(NULL) */
+			kl_null(s, op, 0, res);
+		else
+			kl_vmalloc(s, op, res);
+		return;
+	}
+	a = kl_find(s, src);
+	err = -EINVAL;                  /* the core wants a vmalloc start */
+	if (!a || a->kind != KL_VMALLOC || a->start != src)
+		goto fail;
+	if (!op->size) {
+		p = kvrealloc((void *)a->start, 0, KL_GFP);     /* vfree */
+		kl_forget(s, a);
+		kl_null(s, op, p ? -EIO : 0, res);
+		return;
+	}
+	err = -ENOMEM;
+	if (op->size > ULONG_MAX - (PAGE_SIZE - 1) ||
+	    PAGE_ALIGN(op->size) >> PAGE_SHIFT > s->frames_max)
+		goto fail;
+	span = PAGE_ALIGN(size);
+	pages = span >> PAGE_SHIFT;
+	old = a->req;
+	in_place = span <= a->span;     /* 6.12: size <= get_vm_area_size() */
+	if (in_place)
+		(void)kl_fits(s, pages, 0);     /* the core may map fresh pages:
+					   only marks a result near the
+					   budget */
+	else if (!kl_fits(s, pages, span + PAGE_SIZE))
+		goto fail;              /* a new area: both held at once */
+	/* The record of a new area, before the kernel frees the old one. */
+	n = kzalloc(sizeof(*n), GFP_KERNEL | __GFP_NOWARN);
+	if (!n)
+		goto fail;
+	p = kvrealloc((void *)a->start, size, KL_GFP);
+	if (!p) {
+		kfree(n);
+		goto fail;              /* the old area is untouched */
+	}
+	moved = (unsigned long)p != a->start;
+	WARN_ONCE(moved == in_place,
+		  "vmcore: vrealloc(%lu) of a %lu-byte area %s it", size,
+		  a->span, moved ? "moved" : "kept");
+	if (moved) {                    /* the kernel freed the old area */
+		kl_forget(s, a);
+		n->kind = KL_VMALLOC;
+		n->start = n->addr = (unsigned long)p;
+		n->guard = PAGE_SIZE;
+		n->span = span;
+		n->held = pages;
+		n->req = size;
+		/* past the copied bytes: what fresh core frames hold */
+		kl_poison((u8 *)p + old, span - old);
+		kl_result(s, op, n, res);
+		return;
+	}
+	kfree(n);
+	if (size < old)
+		s->why = s->core612 ?
+			 "vrealloc shrink: Linux zeroes the bytes past the new "
+			 "size (init_on_alloc); the core keeps them" :
+			 "vrealloc shrink: Linux 6.12 keeps every page mapped "
+			 "and zeroes the bytes past the new size; the core "
+			 "gives the tail pages back and keeps the bytes";
+	a->req = size;
+	s->reg[op->dst] = a->addr;
+	res->has_addr = true;
+	res->off = a->addr;
+	if (s->observe)
+		vmc_engine_observe(op, a->addr, kl_translate, s, res);
+	return;
+fail:
+	kl_null(s, op, err, res);
+}
+#endif
+
 /* ---------- the engine ---------- */
 
 static int kl_create(const struct vmc_engine_cfg *cfg, void **state)
@@ -708,6 +841,7 @@ static int kl_create(const struct vmc_engine_cfg *cfg, void **state)
 		   (unsigned long)cfg->arena_size : VMC_KMOD_DEF_ARENA;
 	s->space_max = min_t(unsigned long, s->arena, VMC_KMOD_ARENA_MAX);
 	s->observe = cfg->observe;
+	s->core612 = cfg->profile == VMC_ENGINE_PROFILE_LINUX_6_12;
 	*state = s;
 	return 0;
 }
@@ -763,7 +897,7 @@ static void kl_known(struct kl_state *s, const struct vmc_op *op,
 		res->why = s->why;
 	} else if (res->err == -EOPNOTSUPP) {
 		res->ignore = true;
-		res->why = "not exported by Linux 6.1";
+		res->why = "not exported by Linux " KMOD_KERNEL;
 	} else if (reads && s->lost[op->src]) {
 		res->ignore = true;
 		res->why = "register set by an op that differed for a known reason";
@@ -823,8 +957,12 @@ static void kl_exec(void *state, const struct vmc_op *op,
 	case VMC_OP_VM_UNMAP_RAM:
 		res->err = kl_vm_unmap_ram(s, src, op->pages);
 		break;
-	case VMC_OP_VREALLOC:   /* no vrealloc before 6.12 */
+	case VMC_OP_VREALLOC:
+#if KMOD_HAVE_VREALLOC
+		kl_vrealloc(s, op, src, res);
+#else                           /* no vrealloc before 6.12 */
 		kl_null(s, op, -EOPNOTSUPP, res);
+#endif
 		break;
 	case VMC_OP_WRITE:
 	case VMC_OP_VERIFY:

@@ -667,22 +667,34 @@ static void long_run(struct vmc_kmod_run *r)
 
 static void test_time_budget(int fd)
 {
+	/* Budgets from long to short: the first that the stream outlasts
+	   (status 2, "time budget", the trace so far) passes.  How fast the
+	   1024 ops run depends on the core and the machine, so no single
+	   budget is sure to be spent (500 ms stopped being once the core got
+	   faster), and a budget shorter than the engines' setup would stop
+	   the run before its first op. */
+	static const unsigned int ms[] = { 500, 200, 100, 50, 20, 10, 5, 2, 1 };
 	struct vmc_kmod_run r;
-	double t0, dt;
-	int rc;
+	double t0, dt = 0;
+	unsigned int i, used = 0;
+	int rc = -1, ok = 0;
 
-	long_run(&r);
-	r.max_ms = 500;
-	t0 = now_s();
-	rc = ioctl(fd, VMC_KMOD_IOC_RUN, &r);
-	dt = now_s() - t0;
-	tap(rc == 0 && r.status == 2 && strstr(r.what, "time budget") &&
-	    r.trace_used > 0 && dt < 30,
-	    "max_ms 500 on a 4 MiB stream with checks: status 2 with the trace "
-	    "so far, back in %.1f s", dt);
-	printf("# rc %d status %d ops %" PRIu64 " lines %zu what: %.*s\n", rc,
-	       r.status, (uint64_t)r.ops, count_lines(big_trace, r.trace_used),
-	       (int)sizeof(r.what), r.what);
+	for (i = 0; i < sizeof(ms) / sizeof(ms[0]) && !ok; i++) {
+		long_run(&r);
+		r.max_ms = ms[i];
+		t0 = now_s();
+		rc = ioctl(fd, VMC_KMOD_IOC_RUN, &r);
+		dt = now_s() - t0;
+		ok = rc == 0 && r.status == 2 && strstr(r.what, "time budget") &&
+		     r.trace_used > 0 && dt < 30;
+		used = ms[i];
+		printf("# max_ms %u: rc %d status %d ops %" PRIu64 " lines %zu "
+		       "what: %.*s\n", ms[i], rc, r.status, (uint64_t)r.ops,
+		       count_lines(big_trace, r.trace_used),
+		       (int)sizeof(r.what), r.what);
+	}
+	tap(ok, "max_ms %u on a 4 MiB stream with checks: status 2 with the "
+	    "trace so far, back in %.1f s", used, dt);
 	good_run(&r);
 	r.max_ms = VMC_KMOD_MAX_MS + 1;
 	rc = ioctl(fd, VMC_KMOD_IOC_RUN, &r);

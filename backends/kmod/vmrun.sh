@@ -3,9 +3,19 @@
 # vmrun.sh - run op streams through the vmcore kernel module in a VM and
 # bring the traces back.
 #
-# usage: vmrun.sh [-d KMOD_DIR] [-e RUNS] [-c] [-o OUTDIR] [-t SECONDS] [-k]
-#                 FILE...
-#        vmrun.sh -B PARAMS [-d KMOD_DIR] [-o OUTDIR] [-t SECONDS] [-k]
+# usage: vmrun.sh [--kernel K] [-d KMOD_DIR] [-e RUNS] [-c] [-o OUTDIR]
+#                 [-t SECONDS] [-k] FILE...
+#        vmrun.sh -B PARAMS [--kernel K] [-d KMOD_DIR] [-o OUTDIR]
+#                 [-t SECONDS] [-k]
+#
+# --kernel K: boot kernel K with the module built for it: K is a release
+# (6.12.117+deb12-amd64), a series that names one of the built releases
+# (6.12, 6.1), or the path of a kernel image, whose release is read from
+# its bzImage header.  The module comes from KMOD_DIR/linux-RELEASE/
+# (the build makes one per kernel tree, backends/kmod/kernels.list);
+# without --kernel, $VMC_KMOD_KERNEL if set (so that vmcore-replay
+# --backend kmod and the campaign script can pick a kernel too), else
+# KMOD_DIR/vmrun.conf: the default (first) kernel.
 #
 # FILEs are binary op streams.  RUNS (default core,diff) names what each
 # goes through: core (libvmcore on the kmod backend, the trace a sim arena
@@ -54,23 +64,31 @@
 # which the build writes: VMRUN_MODULE, VMRUN_GUEST, VMRUN_RELEASE and
 # VMRUN_KERNEL (the last overridable from the environment).
 #
-# Accelerator: KVM is tried first when /dev/kvm is usable, under its own
+# One VM at a time: the boot holds an flock(1) on $VMRUN_LOCK (default
+# /tmp/vmcore-vm.lock), waiting for it if another VM holds it.  When
+# the caller already holds it (flock /tmp/vmcore-vm.lock make check: the
+# lock's descriptor is inherited), that descriptor is used, so wrapping
+# a run in the same lock does not deadlock (do not use flock -o there);
+# runs that share such a descriptor (make -j2 check under one flock) take
+# turns on $VMRUN_LOCK.nested.
+#
+# Accelerator: TCG.  Nested KVM, as on our CI machines, can take minutes
+# just to reach the kernel; TCG boots the Debian kernels in seconds.  With
+# -k or VMRUN_KVM=yes, KVM is tried first when /dev/kvm is usable, under its own
 # timeout (VMRUN_KVM_TIMEOUT, 30 s); a KVM run that does not finish in
 # time falls back to TCG and leaves KMOD_DIR/.vmrun-kvm-slow, so later
-# runs of the same build go straight to TCG (nested KVM, as on our CI
-# machines, can take minutes just to reach the kernel; TCG boots in
-# seconds).  -k tries KVM even with that marker; VMRUN_KVM=no never
-# tries it.
+# runs of the same build go straight to TCG under VMRUN_KVM=yes; -k
+# tries KVM even with that marker.
 #
 # Exit: 0 all clean, 1 the VM run failed or found a problem, 2 cannot run
 # (something missing, a bad argument or input).  OUTDIR is always printed
 # at the end once the run started.
 
 usage() {
-	echo "usage: vmrun.sh [-d KMOD_DIR] [-e RUNS] [-c] [-o OUTDIR]" \
-		"[-t SECONDS] [-k] FILE..." >&2
-	echo "       vmrun.sh -B PARAMS [-d KMOD_DIR] [-o OUTDIR]" \
-		"[-t SECONDS] [-k]" >&2
+	echo "usage: vmrun.sh [--kernel K] [-d KMOD_DIR] [-e RUNS] [-c]" \
+		"[-o OUTDIR] [-t SECONDS] [-k] FILE..." >&2
+	echo "       vmrun.sh -B PARAMS [--kernel K] [-d KMOD_DIR]" \
+		"[-o OUTDIR] [-t SECONDS] [-k]" >&2
 	exit 2
 }
 
@@ -88,10 +106,39 @@ runs=core,diff
 check=
 outdir=
 vm_timeout=900
-want_kvm=1
+want_kvm=
 force_kvm=
 bench=
-[ "${VMRUN_KVM:-}" = no ] && want_kvm=
+kernel_sel=${VMC_KMOD_KERNEL:-}
+[ "${VMRUN_KVM:-}" = yes ] && want_kvm=1
+
+# --kernel, the one long option, may come anywhere before the inputs (or
+# a --): take it out, keep the rest in order for getopts.
+n=$#
+while [ $n -gt 0 ]; do
+	a=$1
+	shift
+	n=$((n - 1))
+	case $a in
+	--kernel=*) kernel_sel=${a#--kernel=} ;;
+	--kernel)
+		[ $n -gt 0 ] || usage
+		kernel_sel=$1
+		shift
+		n=$((n - 1)) ;;
+	--)
+		set -- "$@" "$a"
+		while [ $n -gt 0 ]; do
+			set -- "$@" "$1"
+			shift
+			n=$((n - 1))
+		done ;;
+	*) set -- "$@" "$a" ;;
+	esac
+done
+[ -z "$kernel_sel" ] || case $kernel_sel in
+	*[!A-Za-z0-9._,+/-]*) cannot "--kernel '$kernel_sel': not a release, series or path" ;;
+	esac
 
 while getopts B:d:e:co:t:k opt; do
 	case $opt in
@@ -138,15 +185,96 @@ case $runs in
 ''|,*|*,|*,,*) cannot "empty run name in -e '$runs'" ;;
 esac
 
+# The release a kernel image says it is: the bzImage header's
+# kernel_version string (pointer at 0x20e, relative to 0x200, behind the
+# "HdrS" magic at 0x202), else the name's vmlinuz-RELEASE.
+image_release() {
+	r=
+	if [ "$(dd if="$1" bs=1 skip=514 count=4 2>/dev/null)" = HdrS ]; then
+		p=$(od -An -tu2 -j526 -N2 "$1" | tr -d ' ')
+		[ -n "$p" ] && r=$(dd if="$1" bs=1 skip=$((p + 512)) count=256 \
+			2>/dev/null | tr '\0' '\n' | head -n 1 | sed 's/ .*//')
+	fi
+	[ -n "$r" ] || case ${1##*/} in
+		vmlinuz-?*) r=${1##*/vmlinuz-} ;;
+	esac
+	[ -n "$r" ] && printf '%s\n' "$r"
+}
+
+# The vmrun.conf files of KMOD_DIR: its own, one per linux-*/ below it,
+# and, when KMOD_DIR is itself a linux-RELEASE/, its siblings'.
+kernel_confs() {
+	for c in "$kmod_dir/vmrun.conf" "$kmod_dir"/linux-*/vmrun.conf \
+		 "$kmod_dir"/../linux-*/vmrun.conf; do
+		[ -f "$c" ] && printf '%s\n' "$c"
+	done
+}
+
+conf_release() {
+	sed -n 's/^VMRUN_RELEASE=//p' "$1" | tail -n 1
+}
+
+# The vmrun.conf of the module built for release or series $1.
+find_conf() {
+	exact= series= rels=
+	for c in $(kernel_confs); do
+		r=$(conf_release "$c")
+		rels="$rels $r"
+		if [ "$r" = "$1" ]; then
+			[ -n "$exact" ] || exact=$c
+		else
+			case $r in
+			"$1".*|"$1"-*|"$1"+*)
+				case " $series " in
+				*" $r="*) ;;
+				*) series="$series $r=$c" ;;
+				esac ;;
+			esac
+		fi
+	done
+	if [ -n "$exact" ]; then
+		printf '%s\n' "$exact"
+		return 0
+	fi
+	set -- $series
+	if [ $# -eq 1 ]; then
+		printf '%s\n' "${1#*=}"
+		return 0
+	fi
+	if [ $# -gt 1 ]; then
+		echo "ambiguous:$(printf " %s" "$@" | sed "s/=[^ ]*//g")"
+	else
+		echo "modules built for:$(printf " %s" $(printf "%s\n" $rels | sort -u))"
+	fi
+	return 1
+}
+
 conf=$kmod_dir/vmrun.conf
-[ -f "$conf" ] || cannot "no $conf (build backends/kmod first, or give -d)"
 env_kernel=${VMRUN_KERNEL:-}
+if [ -n "$kernel_sel" ]; then
+	case $kernel_sel in
+	*/*)
+		[ -f "$kernel_sel" ] || cannot "--kernel $kernel_sel: no such file"
+		[ -r "$kernel_sel" ] || cannot "--kernel $kernel_sel is not readable"
+		sel_rel=$(image_release "$kernel_sel") ||
+			cannot "--kernel $kernel_sel: cannot tell its release" \
+				"(not a bzImage, nor named vmlinuz-RELEASE)"
+		env_kernel=$kernel_sel ;;
+	*) sel_rel=$kernel_sel ;;
+	esac
+	conf=$(find_conf "$sel_rel") ||
+		cannot "--kernel $kernel_sel: no module for $sel_rel under" \
+			"$kmod_dir ($conf; configure --with-linux=DIR,... names" \
+			"the kernel trees)"
+fi
+[ -f "$conf" ] || cannot "no $conf (build backends/kmod first, or give -d)"
 VMRUN_MODULE="" VMRUN_GUEST="" VMRUN_RELEASE="" VMRUN_KERNEL="" VMRUN_BENCH=""
 case $conf in
 /*|./*|../*) . "$conf" ;;
 *) . "./$conf" ;;
 esac
 [ -n "$env_kernel" ] && VMRUN_KERNEL=$env_kernel
+say "kernel ${VMRUN_RELEASE:-?}: ${VMRUN_KERNEL:-?}, module ${VMRUN_MODULE:-?}"
 
 [ -n "$VMRUN_MODULE" ] || cannot "$conf sets no VMRUN_MODULE"
 [ -f "$VMRUN_MODULE" ] || cannot "module $VMRUN_MODULE is missing"
@@ -361,6 +489,36 @@ run_vm() {
 		sed 's/^/vmrun: qemu: /' "$scratch/qemu.err" >&2
 	fi
 }
+
+# One VM at a time (see the theory): hold $VMRUN_LOCK from here to the end.
+# A descriptor of the lock file we inherited is the caller's lock: flock
+# on it returns at once if the caller holds it (and waits like any other
+# if not).  Otherwise fd 9 opens it.
+command -v flock >/dev/null 2>&1 || cannot "flock (util-linux) not found"
+lock=${VMRUN_LOCK:-/tmp/vmcore-vm.lock}
+lock_abs=$(readlink -f "$lock" 2>/dev/null) || lock_abs=$lock
+lockfd=
+for f in /proc/$$/fd/*; do
+	[ "$(readlink "$f" 2>/dev/null)" = "$lock_abs" ] || continue
+	lockfd=${f##*/}
+	break
+done
+if [ -z "$lockfd" ]; then
+	exec 9>>"$lock" || cannot "cannot open the VM lock $lock"
+	lockfd=9
+else
+	# Runs under one caller's lock (make -j2 check) share its
+	# descriptor, so they take turns on a lock of their own.
+	exec 8>>"$lock.nested" || cannot "cannot open $lock.nested"
+	if ! flock -n 8; then
+		say "waiting for $lock.nested: another VM of this run is running"
+		flock 8 || cannot "flock $lock.nested failed"
+	fi
+fi
+if ! flock -n "$lockfd"; then
+	say "waiting for $lock: another VM is running"
+	flock "$lockfd" || cannot "flock $lock failed"
+fi
 
 kvm_slow=$kmod_dir/.vmrun-kvm-slow
 accel=tcg
