@@ -310,6 +310,7 @@ static bool lx_search(struct lx_state *s, const struct vmc_va_ev *ev,
 		if (!va)
 			return true;
 		lx_differ(res, s->searches, ev, base, addr, vend);
+		lx_free(va);            /* out of its pool, in no tree now */
 		return false;
 	}
 	if (retry && s->pending) {
@@ -349,8 +350,7 @@ static bool lx_search(struct lx_state *s, const struct vmc_va_ev *ev,
 			snprintf(res->detail + strlen(res->detail),
 				 sizeof(res->detail) - strlen(res->detail),
 				 "%s", pooled ? " (pool)" : " (tree)");
-		if (!pooled)
-			lx_free(va);
+		lx_free(va);    /* a pooled one left its pool: no one holds it */
 		return false;
 	}
 	va->va_start = addr;
