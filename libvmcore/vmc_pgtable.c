@@ -556,29 +556,6 @@ static unsigned int pt_skip_zero(const void *tv, unsigned int esize,
 	return idx;
 }
 
-/*
- * Skip the empty entries of one table: move *addr (inside [*addr, end),
- * which lies in this table) to the first entry that is not all zero
- * bytes; false when there is none.  Without a table_entries view every
- * entry is a candidate.
- */
-static bool pt_skip_empty(const struct vmc_geometry *g, const void *tv,
-			  unsigned int level, unsigned long *addr,
-			  unsigned long end)
-{
-	unsigned long span = pt_span(g, level);
-	unsigned int idx = pt_index(g, level, *addr), j;
-
-	if (!tv)
-		return true;
-	j = pt_skip_zero(tv, g->entry_size, idx, pt_index(g, level, end - 1));
-	if (j > pt_index(g, level, end - 1))
-		return false;
-	if (j != idx)
-		*addr = (*addr & ~(span - 1)) + (unsigned long)(j - idx) * span;
-	return true;
-}
-
 /* Entry idx of a table, from its host view when there is one. */
 static vmc_pte_t pt_entry(struct vmc_arena *a, const void *tv,
 			  unsigned long table, unsigned int level,
@@ -753,41 +730,47 @@ static void pt_fini_level(struct vmc_arena *a, unsigned long table,
 			  unsigned long *leaves)
 {
 	const struct vmc_geometry *g = &a->info.geom;
-	unsigned long span = pt_span(g, level), next;
+	unsigned long span = pt_span(g, level);
+	unsigned long base = addr & ~(span - 1);        /* entry i0's start */
 	const void *tv = vmc_bo_table_entries(a, table, level);
+	unsigned int i0 = pt_index(g, level, addr);
+	unsigned int last = pt_index(g, level, end - 1), idx;
 
-	do {
-		unsigned int idx;
+	/* Entries i0..last, as pt_visit_level steps through them. */
+	for (idx = i0; idx <= last; idx++) {
+		unsigned long lo, next, child;
 		vmc_pte_t e;
-		unsigned long child;
 
-		if (!pt_skip_empty(g, tv, level, &addr, end))
-			return;
-		idx = pt_index(g, level, addr);
+		if (tv) {
+			idx = pt_skip_zero(tv, g->entry_size, idx, last);
+			if (idx > last)
+				break;
+		}
 		e = pt_entry(a, tv, table, level, idx);
-		next = pt_next(addr, end, span);
 		if (!vmc_bo_present(a, level, e))
 			continue;
+		lo = VMC_MAX(base + (unsigned long)(idx - i0) * span, addr);
+		next = pt_next(lo, end, span);
 		if (vmc_bo_is_leaf(a, level, e)) {
 			(*leaves)++;
-			pt_clear(a, table, level, idx, addr);
+			pt_clear(a, table, level, idx, lo);
 			tv = vmc_bo_table_entries(a, table, level);
 			*mask |= 1u << level;
 			continue;
 		}
 		child = vmc_bo_entry_pfn(a, level, e);
-		pt_fini_level(a, child, level - 1, addr, next, mask, leaves);
-		if ((addr & (span - 1) || next - addr != span) &&
+		pt_fini_level(a, child, level - 1, lo, next, mask, leaves);
+		if ((lo & (span - 1) || next - lo != span) &&
 		    !pt_table_empty(a, child, level - 1)) {
 			vmc_warn(a, "pt_fini: table at 0x%lx holds entries "
-				 "outside the arena; kept", addr);
+				 "outside the arena; kept", lo);
 			continue;
 		}
-		pt_clear(a, table, level, idx, addr);
+		pt_clear(a, table, level, idx, lo);
 		tv = vmc_bo_table_entries(a, table, level);  /* a write */
 		*mask |= 1u << level;
 		vmc_bo_table_free(a, level - 1, child);
-	} while (addr = next, addr != end);
+	}
 }
 
 void vmc_pt_fini(struct vmc_arena *a)
