@@ -73,6 +73,17 @@ void vmc_info(struct vmc_arena *a, const char *fmt, ...)
 	va_end(ap);
 }
 
+void vmc_msg(char *msg, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!msg || !len)
+		return;
+	va_start(ap, fmt);
+	vmc_env_vsnprintf(msg, len, fmt, ap);
+	va_end(ap);
+}
+
 /*
  * The last error.  Userspace keeps it per thread (a few slots, one per
  * arena the thread used last), so one thread never reads another's

@@ -297,6 +297,10 @@ void vmc_warn(struct vmc_arena *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void vmc_info(struct vmc_arena *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A checker's message into msg[len], printf-style; nothing when msg is
+ * NULL or len 0. */
+void vmc_msg(char *msg, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Record err as the last error and return NULL (for address returns). */
 void *vmc_fail(struct vmc_arena *a, int err);
 /* Record err as the calling thread's last error on a (vrealloc(p, 0)). */

@@ -41,20 +41,6 @@ static const char *const vmc_meta_names[VMC_META_KINDS] = {
 	"vm_map_ram records", "other records",
 };
 
-static void vmc_meta_msg(char *msg, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void vmc_meta_msg(char *msg, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!msg || !len)
-		return;
-	va_start(ap, fmt);
-	vmc_env_vsnprintf(msg, len, fmt, ap);
-	va_end(ap);
-}
-
 static void vmc_meta_count_set(const struct vmc_vaset *s, unsigned long *n)
 {
 	const struct vmc_list *pos;
@@ -104,10 +90,10 @@ int vmc_meta_validate(struct vmc_arena *a, char *msg, size_t len)
 	for (k = 0; k < VMC_META_OTHER; k++) {
 		if (n[k] == a->meta_live[k] && b[k] == a->meta_bytes[k])
 			continue;
-		vmc_meta_msg(msg, len, "metadata: %lu %s live (%lu bytes), "
-			     "the live objects own %lu (%lu bytes)",
-			     a->meta_live[k], vmc_meta_names[k],
-			     a->meta_bytes[k], n[k], b[k]);
+		vmc_msg(msg, len, "metadata: %lu %s live (%lu bytes), "
+			"the live objects own %lu (%lu bytes)",
+			a->meta_live[k], vmc_meta_names[k],
+			a->meta_bytes[k], n[k], b[k]);
 		return 6;
 	}
 	return 0;

@@ -789,20 +789,6 @@ void vmc_pt_fini(struct vmc_arena *a)
 
 /* ---------- validation (the checker) ---------- */
 
-static void pt_msg(char *msg, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void pt_msg(char *msg, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!msg || !len)
-		return;
-	va_start(ap, fmt);
-	vmc_env_vsnprintf(msg, len, fmt, ap);
-	va_end(ap);
-}
-
 struct pt_check {
 	struct pt_visit v;
 	char *msg;
@@ -833,13 +819,13 @@ static int pt_check_leaf(struct pt_visit *v, unsigned long va,
 	unsigned long frames = pt_span(g, level) >> VMC_PAGE_SHIFT;
 
 	if (!(g->leaf_levels & (1u << level))) {
-		pt_msg(c->msg, c->len, "leaf at 0x%lx on level %u, which "
-		       "may not hold leaves", va, level);
+		vmc_msg(c->msg, c->len, "leaf at 0x%lx on level %u, which "
+			"may not hold leaves", va, level);
 		return 4;
 	}
 	if (pfn & (frames - 1)) {
-		pt_msg(c->msg, c->len, "level %u leaf at 0x%lx maps pfn 0x%lx "
-		       "not aligned to its %lu frames", level, va, pfn, frames);
+		vmc_msg(c->msg, c->len, "level %u leaf at 0x%lx maps pfn 0x%lx "
+			"not aligned to its %lu frames", level, va, pfn, frames);
 		return 4;
 	}
 	return 0;
@@ -920,8 +906,8 @@ int vmc_pt_validate(struct vmc_arena *a, char *msg, size_t len)
 		for (i = 1; i < n && !rc; i++) {
 			if (chk.pfns[i] != chk.pfns[i - 1])
 				continue;
-			pt_msg(msg, len, "table pfn 0x%lx is reachable twice",
-			       chk.pfns[i]);
+			vmc_msg(msg, len, "table pfn 0x%lx is reachable twice",
+				chk.pfns[i]);
 			rc = 4;
 		}
 	}
@@ -929,8 +915,8 @@ int vmc_pt_validate(struct vmc_arena *a, char *msg, size_t len)
 	if (rc)
 		return rc;
 	if (chk.n != a->frames_tables) {
-		pt_msg(msg, len, "%lu page tables reachable in the arena, "
-		       "%lu accounted", chk.n, a->frames_tables);
+		vmc_msg(msg, len, "%lu page tables reachable in the arena, "
+			"%lu accounted", chk.n, a->frames_tables);
 		return 6;
 	}
 	return 0;
@@ -967,10 +953,10 @@ int vmc_pt_validate_sync(struct vmc_arena *a, unsigned long lo,
 		next = pt_next(addr, hi, span);
 		if (e == o)
 			continue;
-		pt_msg(msg, len, "entry at level %u for 0x%lx (+0x%lx) not "
-		       "synced: the root holds 0x%llx, the other roots 0x%llx",
-		       top, addr & ~(span - 1), addr - a->start,
-		       (unsigned long long)e, (unsigned long long)o);
+		vmc_msg(msg, len, "entry at level %u for 0x%lx (+0x%lx) not "
+			"synced: the root holds 0x%llx, the other roots 0x%llx",
+			top, addr & ~(span - 1), addr - a->start,
+			(unsigned long long)e, (unsigned long long)o);
 		return 4;
 	}
 	return 0;
