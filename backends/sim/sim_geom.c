@@ -209,19 +209,7 @@ const void *sim_table_entries(struct sim_state *s, unsigned long table,
 vmc_pte_t sim_table_read(struct sim_state *s, unsigned long table,
 			 unsigned int level, unsigned int idx)
 {
-	const unsigned char *p = slot(s, table, level, idx);
-
-	if (s->geo.g.entry_size == 4) {
-		uint32_t v;
-
-		memcpy(&v, p, sizeof(v));
-		return v;
-	} else {
-		uint64_t v;
-
-		memcpy(&v, p, sizeof(v));
-		return v;
-	}
+	return sim_entry_load(&s->geo, slot(s, table, level, idx));
 }
 
 /*

@@ -166,6 +166,23 @@ unsigned long sim_entry_pfn(const struct sim_geo *geo, vmc_pte_t e);
 unsigned int sim_leaf_prot(const struct sim_geo *geo, vmc_pte_t e);
 bool sim_entry_writable(vmc_pte_t e);
 
+/* The entry stored at p, in the geometry's entry width (4 or 8 bytes). */
+static inline vmc_pte_t sim_entry_load(const struct sim_geo *geo,
+				       const unsigned char *p)
+{
+	if (geo->g.entry_size == 4) {
+		uint32_t v;
+
+		memcpy(&v, p, sizeof(v));
+		return v;
+	} else {
+		uint64_t v;
+
+		memcpy(&v, p, sizeof(v));
+		return v;
+	}
+}
+
 /* --- sim_tlb.c --------------------------------------------------------- */
 
 struct sim_tlb_entry {

@@ -101,20 +101,8 @@ void sim_sync_range(struct sim_state *s, unsigned long start,
 /* Entry idx of the copy (the root's own format and width). */
 static vmc_pte_t sim_sync_read(const struct sim_state *s, unsigned int idx)
 {
-	const unsigned char *p = s->other_root +
-				 (size_t)idx * s->geo.g.entry_size;
-
-	if (s->geo.g.entry_size == 4) {
-		uint32_t v;
-
-		memcpy(&v, p, sizeof(v));
-		return v;
-	} else {
-		uint64_t v;
-
-		memcpy(&v, p, sizeof(v));
-		return v;
-	}
+	return sim_entry_load(&s->geo, s->other_root +
+			      (size_t)idx * s->geo.g.entry_size);
 }
 
 /*
