@@ -485,8 +485,7 @@ static int lx_check(void *state, char *msg, size_t len)
 			snprintf(msg, len, LX_NAME ": %s area at 0x%lx, "
 				 "expected one at 0x%lx", v[i].set, v[i].s, at);
 			bad = 1;
-		} else if (i && v[i].set[0] == 'f' && v[i - 1].set[0] == 'f' &&
-			   !strcmp(v[i].set, "free") &&
+		} else if (i && !strcmp(v[i].set, "free") &&
 			   !strcmp(v[i - 1].set, "free")) {
 			snprintf(msg, len, LX_NAME ": free blocks at 0x%lx not "
 				 "merged", at);
