@@ -4,7 +4,8 @@
  * test_linux612): random sizes, alignments from 4 KiB to 1 GiB,
  * vmalloc_range ranges, frees, purges, vmap, ioremap, vm_map_ram and
  * vm_unmap_ram, vrealloc, drawn from `rs`; the op mix is counted in
- * mix[].  Static: included once by each test.
+ * mix[]; and the engine settings both tests share (lx_spec).  Static:
+ * included once by each test.
  */
 #ifndef LX_GEN_H
 #define LX_GEN_H
@@ -155,6 +156,22 @@ static size_t gen_stream(struct vmc_op *ops, size_t nops)
 #include "tap.h"
 #include "vmc_op_gen.h"
 #include "vmc_run.h"
+
+/* An engine of the oracle tests: x86_64, 16384 frames, 2 nodes, 1024
+ * device frames, an arena of `arena` bytes; the caller sets placement or
+ * profile. */
+static void lx_spec(struct vmc_engine_spec *s, const struct vmc_engine_ops *ops,
+		    const char *label, uint64_t arena)
+{
+	memset(s, 0, sizeof(*s));
+	s->ops = ops;
+	s->label = label;
+	s->cfg.geometry = "x86_64";
+	s->cfg.arena_size = arena;
+	s->cfg.nr_frames = 16384;
+	s->cfg.nr_nodes = 2;
+	s->cfg.dev_frames = 1024;
+}
 
 static unsigned long lx_run_streams(const struct vmc_engine_spec *e,
 				    size_t neng, unsigned long count,

@@ -26,6 +26,7 @@
 #include "vmcore.h"
 #include "vmc_engine.h"
 #include "vmc_run.h"
+#include "lx_gen.h"
 
 #ifndef VMC_HAVE_LINUX61
 int main(void)
@@ -51,14 +52,7 @@ static const char example[] =
 static void spec(struct vmc_engine_spec *s, const struct vmc_engine_ops *ops,
 		 const char *label, unsigned int placement, uint64_t arena)
 {
-	memset(s, 0, sizeof(*s));
-	s->ops = ops;
-	s->label = label;
-	s->cfg.geometry = "x86_64";
-	s->cfg.arena_size = arena;
-	s->cfg.nr_frames = 16384;
-	s->cfg.nr_nodes = 2;
-	s->cfg.dev_frames = 1024;
+	lx_spec(s, ops, label, arena);
 	s->cfg.placement = placement;
 }
 
@@ -109,7 +103,6 @@ static void t_example(void)
 	free(ops);
 }
 
-#include "lx_gen.h"
 
 static void t_streams(unsigned long count, unsigned long long base)
 {

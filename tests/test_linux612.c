@@ -27,6 +27,7 @@
 #include "vmc_engine.h"
 #include "vmc_op_gen.h"
 #include "vmc_run.h"
+#include "lx_gen.h"
 
 #ifndef VMC_HAVE_LINUX612
 int main(void)
@@ -75,14 +76,7 @@ static struct vmc_engine_ops counting;
 static void spec(struct vmc_engine_spec *s, const struct vmc_engine_ops *ops,
 		 const char *label, unsigned int profile, uint64_t arena)
 {
-	memset(s, 0, sizeof(*s));
-	s->ops = ops;
-	s->label = label;
-	s->cfg.geometry = "x86_64";
-	s->cfg.arena_size = arena;
-	s->cfg.nr_frames = 16384;
-	s->cfg.nr_nodes = 2;
-	s->cfg.dev_frames = 1024;
+	lx_spec(s, ops, label, arena);
 	s->cfg.profile = profile;
 	s->cfg.nr_cpus = NCPUS;
 }
@@ -226,7 +220,6 @@ static void t_corpus(void)
 
 /* ---------- generated streams ---------- */
 
-#include "lx_gen.h"
 
 static void t_streams(unsigned long count, unsigned long long base)
 {
