@@ -72,6 +72,17 @@ END {
 	}
 }' "$dat/all" > "$dat/workloads.dat"
 
+# series NAME: the gnuplot plot list of $dat/NAME-BACKEND.dat, one line
+# per backend that has data (empty when none has)
+series() {
+	list=""
+	for b in $backends; do
+		[ -s "$dat/$1-$b.dat" ] || continue
+		list="$list${list:+, }'$dat/$1-$b.dat' using 1:2 with linespoints lw 2 title '$b'"
+	done
+	printf '%s' "$list"
+}
+
 # plot ONE-TERMINAL-LINE OUTPUT-BASE: the three charts
 draw() {
 	term=$1 ext=$2
@@ -79,11 +90,7 @@ draw() {
 		echo "set terminal $term"
 		echo "set grid; set key top left; set logscale y"
 		echo "set ylabel 'ns per op (CPU time; kmod: kernel clock)'"
-		plots=""
-		for b in $backends; do
-			[ -s "$dat/scaling-$b.dat" ] || continue
-			plots="$plots${plots:+, }'$dat/scaling-$b.dat' using 1:2 with linespoints lw 2 title '$b'"
-		done
+		plots=$(series scaling)
 		if [ -n "$plots" ]; then
 			echo "set output '$dir/scaling.$ext'"
 			echo "set title 'vmalloc + store + vfree of one page beside N live areas'"
@@ -91,11 +98,7 @@ draw() {
 			echo "plot $plots"
 			echo "unset logscale x"
 		fi
-		plots=""
-		for b in $backends; do
-			[ -s "$dat/align-$b.dat" ] || continue
-			plots="$plots${plots:+, }'$dat/align-$b.dat' using 1:2 with linespoints lw 2 title '$b'"
-		done
+		plots=$(series align)
 		if [ -n "$plots" ]; then
 			echo "set output '$dir/align.$ext'"
 			echo "set title 'one-page pair at alignment 2^k'"
