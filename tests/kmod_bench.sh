@@ -80,14 +80,5 @@ bench_kernel() {
 	done
 }
 
-for d in $(kmod_dirs); do
-	rel=$(kmod_release "$d")
-	why=$(kmod_image_why "$d")
-	if [ -n "$why" ]; then
-		kmod_skip_one "kernel ${rel:-$d}: $why"
-		continue
-	fi
-	bench_kernel "$d" "$rel"
-done
-kmod_skip_unbuilt
+kmod_each_kernel bench_kernel
 kmod_done

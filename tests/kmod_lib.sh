@@ -120,6 +120,24 @@ kmod_skip_one() {
 	echo "ok $kmod_n # SKIP $*"
 }
 
+# kmod_each_kernel FUNC ARG...: FUNC DIR RELEASE ARG... for every module
+# build whose kernel can boot here, a skip line for each other one, then
+# the skips of kmod_skip_unbuilt.
+kmod_each_kernel() {
+	fn=$1
+	shift
+	for d in $(kmod_dirs); do
+		rel=$(kmod_release "$d")
+		why=$(kmod_image_why "$d")
+		if [ -n "$why" ]; then
+			kmod_skip_one "kernel ${rel:-$d}: $why"
+			continue
+		fi
+		"$fn" "$d" "$rel" "$@"
+	done
+	kmod_skip_unbuilt
+}
+
 # The kernels that cannot run here, as skips: call once, after the runs.
 kmod_skip_unbuilt() {
 	for r in $(kmod_unbuilt); do

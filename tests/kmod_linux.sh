@@ -24,16 +24,13 @@ for p in default sane edges; do
 	done
 done
 set -- $(kmod_corpus) "$tmp"/gen-*.bin
-for d in $(kmod_dirs); do
-	rel=$(kmod_release "$d")
-	why=$(kmod_image_why "$d")
-	if [ -n "$why" ]; then
-		kmod_skip_one "kernel ${rel:-$d}: $why"
-		continue
-	fi
+# diff_kernel DIR RELEASE FILE...: the stream files on that kernel
+diff_kernel() {
+	d=$1 rel=$2
+	shift 2
 	VMC_KMOD_DIR=$d "$replay" --backend kmod --observe "$@" \
 		> "$tmp/out" 2>&1
 	kmod_tap "$tmp/out" $? diff "$rel" "$@"
-done
-kmod_skip_unbuilt
+}
+kmod_each_kernel diff_kernel "$@"
 kmod_done

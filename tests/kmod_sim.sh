@@ -25,16 +25,13 @@ for ps in default:1028 sane:1070 edges:1070; do
 		> "$tmp/gen-${ps%:*}-${ps#*:}.bin" || exit 99
 done
 set -- $(kmod_corpus) "$tmp"/gen-*.bin
-for d in $(kmod_dirs); do
-	rel=$(kmod_release "$d")
-	why=$(kmod_image_why "$d")
-	if [ -n "$why" ]; then
-		kmod_skip_one "kernel ${rel:-$d}: $why"
-		continue
-	fi
+# core_kernel DIR RELEASE FILE...: the stream files on that kernel
+core_kernel() {
+	d=$1 rel=$2
+	shift 2
 	VMC_KMOD_DIR=$d "$replay" --backend kmod --check-every 1 "$@" \
 		> "$tmp/out" 2>&1
 	kmod_tap "$tmp/out" $? core "$rel" "$@"
-done
-kmod_skip_unbuilt
+}
+kmod_each_kernel core_kernel "$@"
 kmod_done
