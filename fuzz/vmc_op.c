@@ -39,6 +39,13 @@ const char *const vmc_op_key_name[K_NR] = {
 	"placement", "cpu", "profile",
 };
 
+const char *const vmc_op_placement_name[VMC_OP_PLACEMENTS] = {
+	"linux", "exact",
+};
+const char *const vmc_op_profile_name[VMC_OP_PROFILES] = {
+	"linux-6.1", "linux-6.12",
+};
+
 const struct op_spec vmc_op_specs[VMC_OP_NR] = {
 	[VMC_OP_VMALLOC] = { "vmalloc", 1, 0,
 		{ K_SIZE, K_ALIGN, K_HUGE, K_NODE, K_ZERO, -1 }, KB(K_SIZE) },
@@ -212,10 +219,10 @@ int vmc_op_format(const struct vmc_op *op, char *buf, size_t len)
 		first = 0;
 		if (k == K_PLACEMENT)
 			op_put(buf, len, &pos, "%s", 0,
-			       v ? "exact" : "linux");
+			       vmc_op_placement_name[v ? 1 : 0]);
 		else if (k == K_PROFILE)
 			op_put(buf, len, &pos, "%s", 0,
-			       v == 2 ? "linux-6.12" : "linux-6.1");
+			       vmc_op_profile_name[v == 2 ? 1 : 0]);
 		else if (k == K_NODE)
 			op_put(buf, len, &pos, "%lld", (unsigned long long)v,
 			       NULL);

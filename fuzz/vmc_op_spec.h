@@ -33,5 +33,14 @@ struct op_spec {
 /* Indexed by enum vmc_op_kind and enum op_key (vmc_op.c). */
 extern const struct op_spec vmc_op_specs[VMC_OP_NR];
 extern const char *const vmc_op_key_name[K_NR];
+/*
+ * The word values of config(): placement=NAME is the index of NAME in
+ * vmc_op_placement_name (op->placement), profile=NAME one more than its
+ * index in vmc_op_profile_name (op->profile; 0: not set).
+ */
+#define VMC_OP_PLACEMENTS 2
+#define VMC_OP_PROFILES 2
+extern const char *const vmc_op_placement_name[VMC_OP_PLACEMENTS];
+extern const char *const vmc_op_profile_name[VMC_OP_PROFILES];
 
 #endif /* VMC_OP_SPEC_H */

@@ -61,6 +61,28 @@ static size_t op_ident(struct op_parser *ps)
 	return (size_t)(q - ps->p);
 }
 
+/*
+ * A word value at p (letters, digits, '_', '-', '.'), one of names[0..n):
+ * its index, past it; else -1 and the parse error `what`.
+ */
+static int op_word(struct op_parser *ps, const char *const *names, int n,
+		   const char *what)
+{
+	const char *q = ps->p;
+	size_t len;
+	int i;
+
+	while (q < ps->end && (op_is_ident(*q) || *q == '-' || *q == '.'))
+		q++;
+	len = (size_t)(q - ps->p);
+	for (i = 0; i < n; i++)
+		if (strlen(names[i]) == len && !memcmp(ps->p, names[i], len)) {
+			ps->p = q;
+			return i;
+		}
+	return op_error(ps, ps->p, "%s", what);
+}
+
 static int op_is_reg(const char *s, size_t n)
 {
 	size_t i;
@@ -266,30 +288,18 @@ static int op_parse_args(struct op_parser *ps, struct vmc_op *op,
 		op_skip_ws(ps);
 		kat = ps->p;
 		if (k == K_PLACEMENT) {
-			n = op_ident(ps);
-			if (n == 5 && !memcmp(kat, "linux", 5))
-				op->placement = 0;
-			else if (n == 5 && !memcmp(kat, "exact", 5))
-				op->placement = 1;
-			else
-				return op_error(ps, kat, "placement is linux "
-						"or exact%s", NULL);
-			ps->p += n;
+			i = op_word(ps, vmc_op_placement_name,
+				    VMC_OP_PLACEMENTS,
+				    "placement is linux or exact");
+			if (i < 0)
+				return -1;
+			op->placement = (uint8_t)i;
 		} else if (k == K_PROFILE) {
-			const char *q = ps->p;
-
-			while (q < ps->end && (op_is_ident(*q) || *q == '-' ||
-					       *q == '.'))
-				q++;
-			n = (size_t)(q - ps->p);
-			if (n == 9 && !memcmp(kat, "linux-6.1", 9))
-				op->profile = 1;
-			else if (n == 10 && !memcmp(kat, "linux-6.12", 10))
-				op->profile = 2;
-			else
-				return op_error(ps, kat, "profile is linux-6.1 "
-						"or linux-6.12%s", NULL);
-			ps->p += n;
+			i = op_word(ps, vmc_op_profile_name, VMC_OP_PROFILES,
+				    "profile is linux-6.1 or linux-6.12");
+			if (i < 0)
+				return -1;
+			op->profile = (uint8_t)(i + 1);
 		} else if (op_number(ps, k == K_NODE, &v, &neg) ||
 			   op_set_key(ps, op, k, kat, v, neg)) {
 			return -1;
