@@ -433,8 +433,8 @@ int vmc_run_sink(const struct vmc_op *ops, size_t n,
 				 "cannot create engine %s: %s%s",
 				 rr_label(&eng[made]),
 				 vmc_errname(err, en, sizeof(en)),
-				 run->cfg.placement ? " (with placement=exact: "
-				 "it has Linux placement only)" :
+				 run->cfg.placement ? " (with placement=exact, "
+				 "which it does not take)" :
 				 conf && conf->profile ? " (with the stream's "
 				 "config(profile=): another kernel's engine)" : "");
 			ret = -1;

@@ -150,41 +150,40 @@ int vmc_run_groups_sink(const struct vmc_op *ops, size_t n,
 	g = vmc_run_default_groups(&ng);
 	for (i = 0; i < ng; i++) {
 		struct vmc_run_group one = g[i];
-		size_t k, j = 0;
+		bool exact = (flags & VMC_RUN_EXACT) != 0;
+		bool l612 = (flags & VMC_RUN_LINUX612) != 0;
+		size_t k, j;
 
-		/* Exact placement: the model compares, Linux cannot agree. */
-		for (k = 0; k < one.n; k++) {
-			if (!(flags & VMC_RUN_EXACT))
-				break;
+		/*
+		 * Exact placement: the model compares, Linux cannot agree.
+		 * 6.12: the core on 6.12, and Linux 6.12's code after it (the
+		 * model and linux61 know 6.1's rules only).
+		 */
+		for (k = j = 0; k < one.n; k++) {
 #ifdef VMC_HAVE_LINUX61
-			if (one.spec[k].ops == &vmc_engine_linux61)
+			if ((exact || l612) &&
+			    one.spec[k].ops == &vmc_engine_linux61)
 				continue;
 #endif
+			if (l612 && one.spec[k].ops == &vmc_engine_model)
+				continue;
 			one.spec[j] = one.spec[k];
-			one.spec[j++].cfg.placement = VMC_PLACEMENT_EXACT;
-		}
-		if (flags & VMC_RUN_EXACT)
-			one.n = j;
-		if (flags & VMC_RUN_LINUX612) {
-			/* The core on 6.12, and Linux 6.12's code after it. */
-			for (k = j = 0; k < one.n; k++) {
-				if (one.spec[k].ops == &vmc_engine_model)
-					continue;
-#ifdef VMC_HAVE_LINUX61
-				if (one.spec[k].ops == &vmc_engine_linux61)
-					continue;
-#endif
-				one.spec[j] = one.spec[k];
+			if (exact)
+				one.spec[j].cfg.placement = VMC_PLACEMENT_EXACT;
+			if (l612) {
 				one.spec[j].cfg.profile = VMC_PROFILE_LINUX_6_12;
-				one.spec[j++].cfg.nr_cpus = VMC_RUN_CPUS612;
+				one.spec[j].cfg.nr_cpus = VMC_RUN_CPUS612;
 			}
+			j++;
+		}
 #ifdef VMC_HAVE_LINUX612
+		if (l612) {
 			one.spec[j] = one.spec[0];
 			one.spec[j].ops = &vmc_engine_linux612;
 			one.spec[j++].label = "linux612";
-#endif
-			one.n = j;
 		}
+#endif
+		one.n = j;
 		if (sink) {
 			snprintf(head, sizeof(head), "# group %s", g[i].name);
 			sink->line(sink->arg, head);
