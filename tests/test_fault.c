@@ -35,6 +35,7 @@
 
 #include "vmc_test.h"
 #include "vmc_internal.h"
+#include "vmc_mmap.h"
 
 
 #define VT_MAX_RUNS 256UL       /* injections per kind on a REAL_MMU backend */
@@ -235,6 +236,8 @@ static void destroy(struct vmc_arena *a)
 	if (vmc_arena_ops(a)->features & VMC_BF_REAL_MMU)
 		vmc_arena_range(a, &gone_lo, &gone_hi);
 	vmc_arena_destroy(a);
+	/* What the mmap backend keeps as its spare is not a leak. */
+	vmc_mmap_release_spare();
 }
 
 /* Is this /proc/self/maps line one of vmcore's mappings? */

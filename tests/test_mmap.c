@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "vmcore.h"
 #include "vmc_backends.h"
@@ -320,6 +322,74 @@ static void test_ioremap(struct vmc_arena *a)
 	tap_ok(check(a) == 0, "vmc_check after ioremap");
 }
 
+/* The inode behind fd (a memfd's identity), 0 if fstat fails. */
+static unsigned long fd_ino(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : (unsigned long)st.st_ino;
+}
+
+/*
+ * The spare (mmap_host.c 6): a destroyed arena's memfds and window serve
+ * the next arena of the same size, which must not see what the first left:
+ * device pages read zero again, the window holds no mapping, RAM given to
+ * a vmalloc reads the 0xa5 poison.  Another size gets fresh resources.
+ */
+static void test_spare(int fds0)
+{
+	struct vmc_arena *a = arena(4096);
+	uint64_t phys;
+	unsigned long size, start, end;
+	unsigned char *io, *p, *win;
+	void *stray;
+	unsigned long ino = fd_ino(vmc_mmap_dev_fd(vmc_arena_backend_state(a)));
+	unsigned int i;
+	bool poison = true;
+
+	vmc_arena_range(a, &start, &end);
+	win = (unsigned char *)start;
+	vmc_arena_device(a, &phys, &size);
+	io = vmc_ioremap(a, phys, PG);
+	p = vmc_vmalloc(a, 8 * PG);
+	if (io && p) {
+		io[5] = 0x77;
+		memset(p, 0x11, 8 * PG);
+	}
+	/* A stray host mapping left in the window, past the areas. */
+	stray = mmap(win + (1UL << 30), PG, PROT_READ, MAP_SHARED | MAP_FIXED,
+		     vmc_mmap_ram_fd(vmc_arena_backend_state(a)), 0);
+	vmc_arena_destroy(a);
+	tap_ok(io && p && stray != MAP_FAILED && count_fds() == fds0 + 4,
+	       "a destroyed arena's memfds and pipe stay as the spare");
+
+	a = arena(4096);
+	vmc_arena_range(a, &start, &end);
+	tap_ok(fd_ino(vmc_mmap_dev_fd(vmc_arena_backend_state(a))) == ino &&
+	       count_fds() == fds0 + 4 && (unsigned char *)start == win,
+	       "the next arena of that size takes them (same window)");
+	tap_ok(count_maps(start, end, NULL) == 1 &&
+	       count_maps(start, end, "memfd:") == 0,
+	       "its window is one reservation again, nothing mapped in it");
+	vmc_arena_device(a, &phys, &size);
+	io = vmc_ioremap(a, phys, PG);
+	tap_ok(io && io[5] == 0, "device memory reads zero again");
+	p = vmc_vmalloc(a, 8 * PG);
+	for (i = 0; p && i < 8 * PG; i++)
+		poison &= p[i] == 0xa5;
+	tap_ok(p && poison, "a vmalloc reads the poison, not the old bytes");
+	vmc_vfree(a, p);
+	vmc_iounmap(a, io);
+	tap_ok(check(a) == 0, "vmc_check on the arena that took the spare");
+	vmc_arena_destroy(a);
+
+	a = arena(2048);
+	tap_ok(fd_ino(vmc_mmap_dev_fd(vmc_arena_backend_state(a))) != ino &&
+	       count_fds() == fds0 + 4,
+	       "another size: the spare goes back, fresh memfds");
+	vmc_arena_destroy(a);
+}
+
 /* Host refusals, injected: the Nth host mmap fails with ENOMEM. */
 static void test_refusal(struct vmc_arena *a)
 {
@@ -464,12 +534,13 @@ int main(void)
 	unsigned long start, end;
 	int fds0, maps0 __attribute__((unused));
 
-	tap_plan(62);
+	tap_plan(69);
 	test_ops();
 
 	/* Warm-up so that libc/sanitizer allocations settle first. */
 	a = arena(4096);
 	vmc_arena_destroy(a);
+	vmc_mmap_release_spare();
 	fds0 = count_fds();
 	maps0 = count_maps(0, 0, NULL);
 
@@ -490,6 +561,8 @@ int main(void)
 	tap_ok(check(a) == 0, "final vmc_check");
 	vmc_arena_destroy(a);
 	test_map_count();
+	test_spare(fds0);
+	vmc_mmap_release_spare();
 	tap_ok(count_fds() == fds0, "fds back to baseline (%d)", fds0);
 	tap_ok(count_maps(start, end, NULL) == 0 &&
 	       count_maps(0, 0, "memfd:vmcore") == 0,

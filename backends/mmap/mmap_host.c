@@ -69,6 +69,22 @@
  *    thread, and a fault that is no probe's goes to the handler that was
  *    there before (or, for SIG_DFL / SIG_IGN, that disposition is put
  *    back and the faulting access re-runs under it).
+ *
+ * 6. The spare.  Creating an instance costs two memfds, a pipe and a 32
+ *    TiB reservation, and every RAM page it touches is a shmem fault the
+ *    first time; a fuzzer that builds a backend per input paid more for
+ *    that than for its ops.  So mm_host_fini keeps one instance's host
+ *    resources as the process's spare, reset to what mm_host_init makes
+ *    (the window one PROT_NONE reservation, the device memfd zeroed by
+ *    punching out its pages, the probe pipe drained), and the next
+ *    mm_host_init with the same frame counts and home takes it.  RAM
+ *    keeps its old bytes, which nobody can see: every data frame is
+ *    filled with 0xa5 before its bytes are first looked at and every table
+ *    frame is zeroed when allocated (sim_ram.c 5), so a new instance reads
+ *    what a fresh memfd would give it.  A spare that does not fit the next
+ *    request is released before the fresh reservation, so the new window
+ *    lands where it would have without the spare.  Any refusal while
+ *    resetting and the resources go back to the host as before.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -454,12 +470,157 @@ static unsigned long mm_reserve_home(unsigned long home)
 	return 0;
 }
 
+/* --- the spare (section 6) --------------------------------------------- */
+
+struct mm_spare {
+	bool full;
+	unsigned long nr_frames, dev_frames, home;
+	int ram_fd, dev_fd, probe_pipe[2];
+	unsigned char *ram_map, *dev_map, *win;
+	size_t ram_len, dev_len;
+	unsigned long win_len;
+};
+
+static pthread_mutex_t mm_spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mm_spare mm_spare;
+
+/* Move the host resources between an instance and the spare. */
+static void mm_spare_put(struct mm_spare *sp, const struct mm_state *m)
+{
+	sp->ram_fd = m->ram_fd;
+	sp->dev_fd = m->dev_fd;
+	sp->probe_pipe[0] = m->probe_pipe[0];
+	sp->probe_pipe[1] = m->probe_pipe[1];
+	sp->ram_map = m->ram_map;
+	sp->dev_map = m->dev_map;
+	sp->ram_len = m->ram_len;
+	sp->dev_len = m->dev_len;
+	sp->win = m->win;
+	sp->win_len = m->win_len;
+}
+
+static void mm_spare_get(struct mm_state *m, const struct mm_spare *sp)
+{
+	m->ram_fd = sp->ram_fd;
+	m->dev_fd = sp->dev_fd;
+	m->probe_pipe[0] = sp->probe_pipe[0];
+	m->probe_pipe[1] = sp->probe_pipe[1];
+	m->ram_map = sp->ram_map;
+	m->dev_map = sp->dev_map;
+	m->ram_len = sp->ram_len;
+	m->dev_len = sp->dev_len;
+	m->win = sp->win;
+	m->win_len = sp->win_len;
+}
+
+/* Give back to the host everything sp holds. */
+static void mm_spare_release(const struct mm_spare *sp)
+{
+	if (sp->win)
+		munmap(sp->win, sp->win_len);
+	if (sp->ram_fd >= 0) {
+		munmap(sp->ram_map, sp->ram_len);
+		close(sp->ram_fd);
+	}
+	if (sp->dev_fd >= 0) {
+		munmap(sp->dev_map, sp->dev_len);
+		close(sp->dev_fd);
+	}
+	if (sp->probe_pipe[0] >= 0) {
+		close(sp->probe_pipe[0]);
+		close(sp->probe_pipe[1]);
+	}
+}
+
+static void mm_host_release(struct mm_state *m)
+{
+	struct mm_spare sp;
+
+	mm_spare_put(&sp, m);
+	mm_spare_release(&sp);
+	m->win = NULL;
+	m->ram_fd = m->dev_fd = -1;
+	m->probe_pipe[0] = m->probe_pipe[1] = -1;
+}
+
+/*
+ * Bring m's host resources back to what a fresh mm_host_init gives: the
+ * whole window one PROT_NONE reservation again, the device memfd all
+ * zeroes (its pages dropped), the probe pipe empty.  RAM keeps its pages
+ * and bytes (section 6).  false if the host refused a step.
+ */
+static bool mm_host_reset(struct mm_state *m)
+{
+	unsigned char c;
+	void *p;
+
+	p = mmap(m->win, m->win_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+		 MAP_NORESERVE | MAP_FIXED, -1, 0);
+	if (p != (void *)m->win)
+		return false;
+	if (fallocate(m->dev_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+		      (off_t)m->dev_len))
+		return false;
+	while (read(m->probe_pipe[0], &c, 1) == 1)
+		;
+	return true;
+}
+
+/*
+ * Take the spare if it was made for the same sizes and home; a spare that
+ * does not fit is released first, so a fresh window finds the place the
+ * spare's window held.  true if m now holds the spare's resources.
+ */
+static bool mm_spare_take(struct mm_state *m, unsigned long nr_frames,
+			  unsigned long dev_frames, unsigned long home)
+{
+	struct mm_spare old;
+	bool fits = false, drop = false;
+
+	pthread_mutex_lock(&mm_spare_lock);
+	if (mm_spare.full) {
+		fits = mm_spare.nr_frames == nr_frames &&
+		       mm_spare.dev_frames == dev_frames &&
+		       mm_spare.home == home;
+		if (fits)
+			mm_spare_get(m, &mm_spare);
+		else
+			old = mm_spare;
+		drop = !fits;
+		mm_spare.full = false;
+	}
+	pthread_mutex_unlock(&mm_spare_lock);
+	if (drop)
+		mm_spare_release(&old);
+	return fits;
+}
+
+void vmc_mmap_release_spare(void)
+{
+	struct mm_spare old;
+	bool full;
+
+	pthread_mutex_lock(&mm_spare_lock);
+	old = mm_spare;
+	full = mm_spare.full;
+	mm_spare.full = false;
+	pthread_mutex_unlock(&mm_spare_lock);
+	if (full)
+		mm_spare_release(&old);
+}
+
 int mm_host_init(struct mm_state *m, unsigned long nr_frames,
 		 unsigned long dev_frames, unsigned long home)
 {
 	unsigned long win;
 	int err;
 
+	m->nr_frames = nr_frames;
+	m->dev_frames = dev_frames;
+	m->home = home;
+	if (mm_spare_take(m, nr_frames, dev_frames, home))
+		return 0;
+	m->win = NULL;
 	m->ram_fd = m->dev_fd = -1;
 	m->probe_pipe[0] = m->probe_pipe[1] = -1;
 	if (pipe2(m->probe_pipe, O_CLOEXEC | O_NONBLOCK)) {
@@ -481,25 +642,29 @@ int mm_host_init(struct mm_state *m, unsigned long nr_frames,
 	m->win = (unsigned char *)win;
 	return 0;
 fail:
-	mm_host_fini(m);
+	mm_host_release(m);
 	return err;
 }
 
 void mm_host_fini(struct mm_state *m)
 {
-	if (m->win)
-		munmap(m->win, m->win_len);
-	if (m->ram_fd >= 0) {
-		munmap(m->ram_map, m->ram_len);
-		close(m->ram_fd);
+	bool kept = false;
+
+	if (m->win && m->ram_fd >= 0 && m->dev_fd >= 0 &&
+	    m->probe_pipe[0] >= 0 && mm_host_reset(m)) {
+		pthread_mutex_lock(&mm_spare_lock);
+		if (!mm_spare.full) {
+			mm_spare_put(&mm_spare, m);
+			mm_spare.nr_frames = m->nr_frames;
+			mm_spare.dev_frames = m->dev_frames;
+			mm_spare.home = m->home;
+			mm_spare.full = kept = true;
+		}
+		pthread_mutex_unlock(&mm_spare_lock);
 	}
-	if (m->dev_fd >= 0) {
-		munmap(m->dev_map, m->dev_len);
-		close(m->dev_fd);
-	}
-	if (m->probe_pipe[0] >= 0) {
-		close(m->probe_pipe[0]);
-		close(m->probe_pipe[1]);
+	if (!kept) {
+		mm_host_release(m);
+		return;
 	}
 	m->win = NULL;
 	m->ram_fd = m->dev_fd = -1;

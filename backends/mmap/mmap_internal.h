@@ -50,6 +50,7 @@ struct mm_state {
 	size_t ram_len, dev_len;
 	unsigned char *win;             /* win_len bytes, MM_WIN_ALIGN aligned */
 	unsigned long win_len;          /* MM_WINDOW, or less (mmap_host.c 4.) */
+	unsigned long nr_frames, dev_frames, home; /* what mm_host_init was asked */
 	unsigned int features;
 	unsigned int batch_depth;
 	struct mm_pending pend;

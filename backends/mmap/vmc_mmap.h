@@ -51,4 +51,12 @@ int vmc_mmap_probe(void *bs, unsigned long va, bool write);
 int vmc_mmap_ram_fd(void *bs);
 int vmc_mmap_dev_fd(void *bs);
 
+/*
+ * A destroyed instance's memfds, probe pipe and window are kept, reset,
+ * as the process's one spare for the next instance of the same size
+ * (mmap_host.c 6).  This gives them back to the host now: for a caller
+ * that counts its file descriptors or mappings.
+ */
+void vmc_mmap_release_spare(void);
+
 #endif /* VMC_MMAP_H */
