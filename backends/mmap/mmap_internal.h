@@ -46,6 +46,7 @@ struct mm_state {
 	struct sim_state s;             /* RAM, geometry, root (no TLB) */
 	int ram_fd, dev_fd;
 	int probe_pipe[2];               /* mm_probe_kernel: [0] read, [1] write */
+	unsigned long probe_queued;      /* bytes load probes left in the pipe */
 	unsigned char *ram_map, *dev_map;
 	size_t ram_len, dev_len;
 	unsigned char *win;             /* win_len bytes, MM_WIN_ALIGN aligned */
