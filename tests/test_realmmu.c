@@ -36,7 +36,7 @@ static unsigned long scratch;   /* a harness frame to map where it must not be *
 /* Map frame pfn (RAM) at window address va behind the core's back. */
 static int raw_map(unsigned long va, unsigned long pfn)
 {
-	off_t off = (off_t)((unsigned char *)vmc_kaddr(a, pfn) - mm->ram_map);
+	off_t off = (off_t)((unsigned char *)vmc_kaddr(a, pfn) - mm->h.ram_map);
 	void *p = mmap((void *)va, PG, PROT_READ | PROT_WRITE,
 		       MAP_FIXED | MAP_SHARED, vmc_mmap_ram_fd(mm), off);
 

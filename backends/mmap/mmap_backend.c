@@ -71,7 +71,7 @@ static int mm_init(void *bs, const struct vmc_backend_config *cfg,
 	if (err)
 		return err;
 	err = sim_ram_init_mem(&s->ram, z.nr_frames, z.nr_nodes, z.dev_frames,
-			       m->ram_map, m->dev_map);
+			       m->h.ram_map, m->h.dev_map);
 	if (err)
 		goto fail_host;
 	err = sim_ram_table_alloc(&s->ram, s->geo.g.levels - 1, &s->root);
@@ -80,8 +80,8 @@ static int mm_init(void *bs, const struct vmc_backend_config *cfg,
 	err = sim_sync_init(s);         /* the checker's copy (sim_sync.c) */
 	if (err)
 		goto fail_ram;
-	s->geo.vstart = (unsigned long)m->win;
-	s->geo.vend = s->geo.vstart + m->win_len;
+	s->geo.vstart = (unsigned long)m->h.win;
+	s->geo.vend = s->geo.vstart + m->h.win_len;
 	s->features = m->features = z.features;
 	sim_fill_info(s, &z, info);
 	return 0;
@@ -287,10 +287,10 @@ int vmc_mmap_probe(void *bs, unsigned long va, bool write)
 
 int vmc_mmap_ram_fd(void *bs)
 {
-	return M(bs)->ram_fd;
+	return M(bs)->h.ram_fd;
 }
 
 int vmc_mmap_dev_fd(void *bs)
 {
-	return M(bs)->dev_fd;
+	return M(bs)->h.dev_fd;
 }

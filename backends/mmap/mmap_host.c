@@ -161,11 +161,11 @@ static int map_pages(struct mm_state *m, unsigned long va, unsigned long pfn,
 	if (prot & VMC_PROT_EXEC)
 		hprot |= PROT_EXEC;
 	if (sim_ram_is_ram(r, pfn)) {
-		fd = m->ram_fd;
+		fd = m->h.ram_fd;
 		off = (off_t)((pfn - r->base_pfn) << VMC_PAGE_SHIFT);
 	} else {
 		VMC_VERIFY(sim_ram_is_dev(r, pfn));
-		fd = m->dev_fd;
+		fd = m->h.dev_fd;
 		off = (off_t)((pfn - r->dev_pfn) << VMC_PAGE_SHIFT);
 	}
 	err = host_mmap(m, va, n * PS, hprot, fd, off);
@@ -475,72 +475,37 @@ static unsigned long mm_reserve_home(unsigned long home)
 struct mm_spare {
 	bool full;
 	unsigned long nr_frames, dev_frames, home;
-	int ram_fd, dev_fd, probe_pipe[2];
-	unsigned char *ram_map, *dev_map, *win;
-	size_t ram_len, dev_len;
-	unsigned long win_len;
+	struct mm_host h;
 };
 
 static pthread_mutex_t mm_spare_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mm_spare mm_spare;
 
-/* Move the host resources between an instance and the spare. */
-static void mm_spare_put(struct mm_spare *sp, const struct mm_state *m)
+static void mm_host_none(struct mm_host *h)
 {
-	sp->ram_fd = m->ram_fd;
-	sp->dev_fd = m->dev_fd;
-	sp->probe_pipe[0] = m->probe_pipe[0];
-	sp->probe_pipe[1] = m->probe_pipe[1];
-	sp->ram_map = m->ram_map;
-	sp->dev_map = m->dev_map;
-	sp->ram_len = m->ram_len;
-	sp->dev_len = m->dev_len;
-	sp->win = m->win;
-	sp->win_len = m->win_len;
+	h->win = NULL;
+	h->ram_fd = h->dev_fd = -1;
+	h->probe_pipe[0] = h->probe_pipe[1] = -1;
 }
 
-static void mm_spare_get(struct mm_state *m, const struct mm_spare *sp)
+/* Give back to the host everything h holds; h then holds nothing. */
+static void mm_host_release(struct mm_host *h)
 {
-	m->ram_fd = sp->ram_fd;
-	m->dev_fd = sp->dev_fd;
-	m->probe_pipe[0] = sp->probe_pipe[0];
-	m->probe_pipe[1] = sp->probe_pipe[1];
-	m->ram_map = sp->ram_map;
-	m->dev_map = sp->dev_map;
-	m->ram_len = sp->ram_len;
-	m->dev_len = sp->dev_len;
-	m->win = sp->win;
-	m->win_len = sp->win_len;
-}
-
-/* Give back to the host everything sp holds. */
-static void mm_spare_release(const struct mm_spare *sp)
-{
-	if (sp->win)
-		munmap(sp->win, sp->win_len);
-	if (sp->ram_fd >= 0) {
-		munmap(sp->ram_map, sp->ram_len);
-		close(sp->ram_fd);
+	if (h->win)
+		munmap(h->win, h->win_len);
+	if (h->ram_fd >= 0) {
+		munmap(h->ram_map, h->ram_len);
+		close(h->ram_fd);
 	}
-	if (sp->dev_fd >= 0) {
-		munmap(sp->dev_map, sp->dev_len);
-		close(sp->dev_fd);
+	if (h->dev_fd >= 0) {
+		munmap(h->dev_map, h->dev_len);
+		close(h->dev_fd);
 	}
-	if (sp->probe_pipe[0] >= 0) {
-		close(sp->probe_pipe[0]);
-		close(sp->probe_pipe[1]);
+	if (h->probe_pipe[0] >= 0) {
+		close(h->probe_pipe[0]);
+		close(h->probe_pipe[1]);
 	}
-}
-
-static void mm_host_release(struct mm_state *m)
-{
-	struct mm_spare sp;
-
-	mm_spare_put(&sp, m);
-	mm_spare_release(&sp);
-	m->win = NULL;
-	m->ram_fd = m->dev_fd = -1;
-	m->probe_pipe[0] = m->probe_pipe[1] = -1;
+	mm_host_none(h);
 }
 
 /*
@@ -554,60 +519,54 @@ static bool mm_host_reset(struct mm_state *m)
 	unsigned char buf[4096];
 	void *p;
 
-	p = mmap(m->win, m->win_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+	p = mmap(m->h.win, m->h.win_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
 		 MAP_NORESERVE | MAP_FIXED, -1, 0);
-	if (p != (void *)m->win)
+	if (p != (void *)m->h.win)
 		return false;
-	if (fallocate(m->dev_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
-		      (off_t)m->dev_len))
+	if (fallocate(m->h.dev_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      0, (off_t)m->h.dev_len))
 		return false;
-	while (read(m->probe_pipe[0], buf, sizeof(buf)) > 0)
+	while (read(m->h.probe_pipe[0], buf, sizeof(buf)) > 0)
 		;
 	m->probe_queued = 0;
 	return true;
 }
 
 /*
- * Take the spare if it was made for the same sizes and home; a spare that
- * does not fit is released first, so a fresh window finds the place the
- * spare's window held.  true if m now holds the spare's resources.
+ * Take the spare into *h if it was made for the same sizes and home; a
+ * spare that does not fit is released first, so a fresh window finds the
+ * place the spare's window held.  true if *h now holds the spare.
  */
-static bool mm_spare_take(struct mm_state *m, unsigned long nr_frames,
+static bool mm_spare_take(struct mm_host *h, unsigned long nr_frames,
 			  unsigned long dev_frames, unsigned long home)
 {
-	struct mm_spare old;
-	bool fits = false, drop = false;
+	struct mm_host old;
+	bool fits = false, full;
 
 	pthread_mutex_lock(&mm_spare_lock);
-	if (mm_spare.full) {
+	full = mm_spare.full;
+	if (full) {
 		fits = mm_spare.nr_frames == nr_frames &&
 		       mm_spare.dev_frames == dev_frames &&
 		       mm_spare.home == home;
-		if (fits)
-			mm_spare_get(m, &mm_spare);
-		else
-			old = mm_spare;
-		drop = !fits;
+		old = mm_spare.h;
 		mm_spare.full = false;
 	}
 	pthread_mutex_unlock(&mm_spare_lock);
-	if (drop)
-		mm_spare_release(&old);
+	if (fits)
+		*h = old;
+	else if (full)
+		mm_host_release(&old);
 	return fits;
 }
 
 void vmc_mmap_release_spare(void)
 {
-	struct mm_spare old;
-	bool full;
+	struct mm_host h;
 
-	pthread_mutex_lock(&mm_spare_lock);
-	old = mm_spare;
-	full = mm_spare.full;
-	mm_spare.full = false;
-	pthread_mutex_unlock(&mm_spare_lock);
-	if (full)
-		mm_spare_release(&old);
+	if (!mm_spare_take(&h, 0, 0, 0))
+		return;                 /* nothing kept, or released above */
+	mm_host_release(&h);
 }
 
 int mm_host_init(struct mm_state *m, unsigned long nr_frames,
@@ -620,57 +579,48 @@ int mm_host_init(struct mm_state *m, unsigned long nr_frames,
 	m->nr_frames = nr_frames;
 	m->dev_frames = dev_frames;
 	m->home = home;
-	if (mm_spare_take(m, nr_frames, dev_frames, home))
+	if (mm_spare_take(&m->h, nr_frames, dev_frames, home))
 		return 0;
-	m->win = NULL;
-	m->ram_fd = m->dev_fd = -1;
-	m->probe_pipe[0] = m->probe_pipe[1] = -1;
-	if (pipe2(m->probe_pipe, O_CLOEXEC | O_NONBLOCK)) {
-		m->probe_pipe[0] = m->probe_pipe[1] = -1;
+	mm_host_none(&m->h);
+	if (pipe2(m->h.probe_pipe, O_CLOEXEC | O_NONBLOCK)) {
+		m->h.probe_pipe[0] = m->h.probe_pipe[1] = -1;
 		return -ENOMEM;
 	}
-	err = memfd_region("vmcore-ram", nr_frames, &m->ram_fd, &m->ram_map,
-			   &m->ram_len);
+	err = memfd_region("vmcore-ram", nr_frames, &m->h.ram_fd, &m->h.ram_map,
+			   &m->h.ram_len);
 	if (!err)
-		err = memfd_region("vmcore-dev", dev_frames, &m->dev_fd,
-				   &m->dev_map, &m->dev_len);
+		err = memfd_region("vmcore-dev", dev_frames, &m->h.dev_fd,
+				   &m->h.dev_map, &m->h.dev_len);
 	if (err)
 		goto fail;
-	win = mm_reserve_window(home, &m->win_len);
+	win = mm_reserve_window(home, &m->h.win_len);
 	if (!win) {
 		err = -ENOMEM;
 		goto fail;
 	}
-	m->win = (unsigned char *)win;
+	m->h.win = (unsigned char *)win;
 	return 0;
 fail:
-	mm_host_release(m);
+	mm_host_release(&m->h);
 	return err;
 }
 
 void mm_host_fini(struct mm_state *m)
 {
-	bool kept = false;
-
-	if (m->win && m->ram_fd >= 0 && m->dev_fd >= 0 &&
-	    m->probe_pipe[0] >= 0 && mm_host_reset(m)) {
+	if (m->h.win && m->h.ram_fd >= 0 && m->h.dev_fd >= 0 &&
+	    m->h.probe_pipe[0] >= 0 && mm_host_reset(m)) {
 		pthread_mutex_lock(&mm_spare_lock);
 		if (!mm_spare.full) {
-			mm_spare_put(&mm_spare, m);
+			mm_spare.h = m->h;
 			mm_spare.nr_frames = m->nr_frames;
 			mm_spare.dev_frames = m->dev_frames;
 			mm_spare.home = m->home;
-			mm_spare.full = kept = true;
+			mm_spare.full = true;
+			mm_host_none(&m->h);
 		}
 		pthread_mutex_unlock(&mm_spare_lock);
 	}
-	if (!kept) {
-		mm_host_release(m);
-		return;
-	}
-	m->win = NULL;
-	m->ram_fd = m->dev_fd = -1;
-	m->probe_pipe[0] = m->probe_pipe[1] = -1;
+	mm_host_release(&m->h);         /* what the spare did not take */
 }
 
 /* --- the probe --------------------------------------------------------- */
@@ -750,7 +700,7 @@ static int mm_probe_drain(struct mm_state *m)
 	ssize_t n;
 
 	while (m->probe_queued) {
-		n = read(m->probe_pipe[0], buf, m->probe_queued < sizeof(buf) ?
+		n = read(m->h.probe_pipe[0], buf, m->probe_queued < sizeof(buf) ?
 			 m->probe_queued : sizeof(buf));
 		if (n <= 0)
 			return -EIO;
@@ -767,25 +717,25 @@ int mm_probe_kernel(struct mm_state *m, unsigned long va, bool store)
 	mm_commit(m, true);
 	if (store && mm_probe_drain(m))
 		return -EIO;
-	n = write(m->probe_pipe[1], (const void *)va, 1);
+	n = write(m->h.probe_pipe[1], (const void *)va, 1);
 	if (n < 0 && errno == EAGAIN) {         /* full: empty it, once */
 		if (mm_probe_drain(m))
 			return -EIO;
-		n = write(m->probe_pipe[1], (const void *)va, 1);
+		n = write(m->h.probe_pipe[1], (const void *)va, 1);
 	}
 	if (n != 1)
 		return -EFAULT;
 	m->probe_queued++;
 	if (!store)
 		return 0;
-	if (read(m->probe_pipe[0], &c, 1) != 1)
+	if (read(m->h.probe_pipe[0], &c, 1) != 1)
 		return -EIO;
 	m->probe_queued--;
-	if (write(m->probe_pipe[1], &c, 1) != 1)
+	if (write(m->h.probe_pipe[1], &c, 1) != 1)
 		return -EIO;
-	if (read(m->probe_pipe[0], (void *)va, 1) != 1) {
+	if (read(m->h.probe_pipe[0], (void *)va, 1) != 1) {
 		/* Not writable: take the byte back out of the pipe. */
-		if (read(m->probe_pipe[0], &c, 1) != 1)
+		if (read(m->h.probe_pipe[0], &c, 1) != 1)
 			return -EIO;
 		return -EFAULT;
 	}

@@ -42,15 +42,20 @@ struct mm_range {
 	unsigned long start, end;
 };
 
-struct mm_state {
-	struct sim_state s;             /* RAM, geometry, root (no TLB) */
+/* What an instance holds of the host (mmap_host.c; kept as the spare, 6.) */
+struct mm_host {
 	int ram_fd, dev_fd;
 	int probe_pipe[2];               /* mm_probe_kernel: [0] read, [1] write */
-	unsigned long probe_queued;      /* bytes load probes left in the pipe */
 	unsigned char *ram_map, *dev_map;
 	size_t ram_len, dev_len;
 	unsigned char *win;             /* win_len bytes, MM_WIN_ALIGN aligned */
 	unsigned long win_len;          /* MM_WINDOW, or less (mmap_host.c 4.) */
+};
+
+struct mm_state {
+	struct sim_state s;             /* RAM, geometry, root (no TLB) */
+	struct mm_host h;               /* memfds, window, probe pipe */
+	unsigned long probe_queued;      /* bytes load probes left in the pipe */
 	unsigned long nr_frames, dev_frames, home; /* what mm_host_init was asked */
 	unsigned int features;
 	unsigned int batch_depth;
