@@ -139,7 +139,8 @@ struct vmc_engine_ops {
 	/*
 	 * Incremental check of what the ops since the previous check changed
 	 * (core: vmc_check_changed); 0 or invariant number.  NULL: the
-	 * runner uses ->check.
+	 * engine has nothing cheaper than ->check, which then runs at the
+	 * full checks only (the oracles: their tiling walk is O(areas)).
 	 */
 	int  (*check_changed)(void *state, char *msg, size_t len);
 	/*

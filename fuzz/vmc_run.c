@@ -18,8 +18,9 @@
  *
  * Comparison: err, has_addr, the offset when there is one, and for verify
  * the detail (which byte differs).  Check: under VMC_RUN_CHECK every
- * engine's incremental ->check_changed after each op and its full ->check
- * after every N-th (VMC_RUN_EVERY(N), default VMC_RUN_EVERY_DEFAULT);
+ * engine's incremental ->check_changed after each op (an engine without
+ * one, as the oracles, is checked at the full checks only) and its full
+ * ->check after every N-th (VMC_RUN_EVERY(N), default VMC_RUN_EVERY_DEFAULT);
  * the full check also at every check() op and once at the end.
  * The first mismatch or violation stops the run and is described in
  * struct vmc_run_report.
@@ -264,8 +265,8 @@ static void rr_report_op(struct vmc_run_report *rep, size_t i,
 }
 
 /*
- * ->check on every engine (full), or ->check_changed where an engine has
- * one (incremental); 0, or 1 with rep filled.
+ * ->check on every engine (full), or ->check_changed of the engines that
+ * have one (incremental); 0, or 1 with rep filled.
  */
 static int rr_check(const struct vmc_engine_spec *eng, void **st, size_t neng,
 		    size_t i, const struct vmc_op *op, bool full, char *msg,
@@ -274,11 +275,10 @@ static int rr_check(const struct vmc_engine_spec *eng, void **st, size_t neng,
 	size_t e;
 
 	for (e = 0; e < neng; e++) {
-		int (*fn)(void *, char *, size_t) = eng[e].ops->check;
+		int (*fn)(void *, char *, size_t) = full ? eng[e].ops->check :
+						     eng[e].ops->check_changed;
 		int bad;
 
-		if (!full && eng[e].ops->check_changed)
-			fn = eng[e].ops->check_changed;
 		if (!fn)
 			continue;
 		msg[0] = '\0';

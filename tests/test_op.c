@@ -382,6 +382,7 @@ static int liar_check(void *st, char *msg, size_t len)
 static const struct vmc_engine_ops liar = {
 	.name = "liar", .create = liar_create,
 	.destroy = NULL, .exec = liar_exec, .check = liar_check,
+	.check_changed = liar_check,
 };
 
 /* core:sim counting its full and incremental checks. */
@@ -481,6 +482,12 @@ static void test_runner(void)
 	r = vmc_run(ops, n, e, 2, 0, NULL, &rep);
 	tap_ok(r == 1 && rep.invariant == 6 && rep.index == n && !rep.line,
 	       "runner: without --check-every the final check still runs");
+	lying.check_changed = NULL;     /* full checks only, as the oracles */
+	r = vmc_run(ops, n, e, 2, VMC_RUN_CHECK, NULL, &rep);
+	tap_ok(r == 1 && rep.invariant == 6 && rep.index == n,
+	       "runner: an engine without an incremental check is checked at "
+	       "the full checks (here the final one) only (%s)", rep.what);
+	lying.check_changed = liar.check_changed;
 	liar_check_after = -1;
 
 	/* 8 ops, the full check after every 4th (ops 4 and 8) and at the end. */
@@ -974,7 +981,7 @@ static void test_profile_cpu(void)
 
 int main(void)
 {
-	tap_plan(47);
+	tap_plan(48);
 	test_text();
 	test_errors();
 	test_binary();
