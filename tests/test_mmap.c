@@ -10,8 +10,9 @@
  * unmapped (guard pages, freed areas, never-allocated space) must really
  * fault (vmc_mmap_probe).  Also checked: runs of frames cost fewer host
  * mmap calls than pages, a host refusal comes back as -ENOMEM with the
- * arena unchanged, and destroying an arena gives back every fd and
- * mapping.
+ * arena unchanged, a destroyed arena's memfds and window serve the next
+ * arena of its size as the spare and come back clean, and once the spare
+ * is released every fd and mapping is given back.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
