@@ -474,7 +474,6 @@ static unsigned long mm_reserve_home(unsigned long home)
 
 struct mm_spare {
 	bool full;
-	unsigned long nr_frames, dev_frames, home;
 	struct mm_host h;
 };
 
@@ -532,6 +531,16 @@ static bool mm_host_reset(struct mm_state *m)
 	return true;
 }
 
+/* Empty the spare into *sp under its lock; false if it held nothing. */
+static bool mm_spare_pop(struct mm_spare *sp)
+{
+	pthread_mutex_lock(&mm_spare_lock);
+	*sp = mm_spare;
+	mm_spare.full = false;
+	pthread_mutex_unlock(&mm_spare_lock);
+	return sp->full;
+}
+
 /*
  * Take the spare into *h if it was made for the same sizes and home; a
  * spare that does not fit is released first, so a fresh window finds the
@@ -540,33 +549,25 @@ static bool mm_host_reset(struct mm_state *m)
 static bool mm_spare_take(struct mm_host *h, unsigned long nr_frames,
 			  unsigned long dev_frames, unsigned long home)
 {
-	struct mm_host old;
-	bool fits = false, full;
+	struct mm_spare sp;
 
-	pthread_mutex_lock(&mm_spare_lock);
-	full = mm_spare.full;
-	if (full) {
-		fits = mm_spare.nr_frames == nr_frames &&
-		       mm_spare.dev_frames == dev_frames &&
-		       mm_spare.home == home;
-		old = mm_spare.h;
-		mm_spare.full = false;
+	if (!mm_spare_pop(&sp))
+		return false;
+	if (sp.h.nr_frames == nr_frames && sp.h.dev_frames == dev_frames &&
+	    sp.h.home == home) {
+		*h = sp.h;
+		return true;
 	}
-	pthread_mutex_unlock(&mm_spare_lock);
-	if (fits)
-		*h = old;
-	else if (full)
-		mm_host_release(&old);
-	return fits;
+	mm_host_release(&sp.h);
+	return false;
 }
 
 void vmc_mmap_release_spare(void)
 {
-	struct mm_host h;
+	struct mm_spare sp;
 
-	if (!mm_spare_take(&h, 0, 0, 0))
-		return;                 /* nothing kept, or released above */
-	mm_host_release(&h);
+	if (mm_spare_pop(&sp))
+		mm_host_release(&sp.h);
 }
 
 int mm_host_init(struct mm_state *m, unsigned long nr_frames,
@@ -576,12 +577,12 @@ int mm_host_init(struct mm_state *m, unsigned long nr_frames,
 	int err;
 
 	m->probe_queued = 0;
-	m->nr_frames = nr_frames;
-	m->dev_frames = dev_frames;
-	m->home = home;
 	if (mm_spare_take(&m->h, nr_frames, dev_frames, home))
 		return 0;
 	mm_host_none(&m->h);
+	m->h.nr_frames = nr_frames;
+	m->h.dev_frames = dev_frames;
+	m->h.home = home;
 	if (pipe2(m->h.probe_pipe, O_CLOEXEC | O_NONBLOCK)) {
 		m->h.probe_pipe[0] = m->h.probe_pipe[1] = -1;
 		return -ENOMEM;
@@ -612,9 +613,6 @@ void mm_host_fini(struct mm_state *m)
 		pthread_mutex_lock(&mm_spare_lock);
 		if (!mm_spare.full) {
 			mm_spare.h = m->h;
-			mm_spare.nr_frames = m->nr_frames;
-			mm_spare.dev_frames = m->dev_frames;
-			mm_spare.home = m->home;
 			mm_spare.full = true;
 			mm_host_none(&m->h);
 		}

@@ -50,13 +50,13 @@ struct mm_host {
 	size_t ram_len, dev_len;
 	unsigned char *win;             /* win_len bytes, MM_WIN_ALIGN aligned */
 	unsigned long win_len;          /* MM_WINDOW, or less (mmap_host.c 4.) */
+	unsigned long nr_frames, dev_frames, home; /* what mm_host_init was asked */
 };
 
 struct mm_state {
 	struct sim_state s;             /* RAM, geometry, root (no TLB) */
 	struct mm_host h;               /* memfds, window, probe pipe */
 	unsigned long probe_queued;      /* bytes load probes left in the pipe */
-	unsigned long nr_frames, dev_frames, home; /* what mm_host_init was asked */
 	unsigned int features;
 	unsigned int batch_depth;
 	struct mm_pending pend;

@@ -109,8 +109,10 @@ static unsigned char *pool_get(void)
 /* Keep a full RAM chunk in the pool, or free it when the pool is full. */
 static void pool_put(unsigned char *p)
 {
+	if (!p)
+		return;                 /* a chunk never materialised */
 	pthread_mutex_lock(&pool_lock);
-	if (p && pool_n < SIM_POOL_MAX) {
+	if (pool_n < SIM_POOL_MAX) {
 		pool[pool_n++] = p;
 		p = NULL;
 	}
