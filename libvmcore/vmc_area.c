@@ -264,7 +264,7 @@ int vmc_vmallocinfo(struct vmc_arena *a, bool offsets,
 
 	if (!emit)
 		return -EINVAL;
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	vmc_list_for_each(pos, &a->vs.busy.head) {
 		const struct vmc_va *va = vmc_list_entry(pos, struct vmc_va,
 							 list);
@@ -294,7 +294,7 @@ int vmc_vmallocinfo(struct vmc_arena *a, bool offsets,
 		vmc_line_add(&l, " unpurged vm_area");
 		emit(arg, l.buf);
 	}
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	return 0;
 }
 
@@ -314,17 +314,17 @@ const struct vmc_vm_struct *vmc_get_vm_area_caller(struct vmc_arena *a,
 	struct vmc_vm *vm;
 	int err = 0;
 
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	if (vm_flags & ~VMC_VM_FLAGS_ALL) {
 		vmc_warn(a, "get_vm_area: bad flags 0x%lx", vm_flags);
-		vmc_unlock(&a->lock);
+		vmc_arena_unlock(a);
 		return vmc_fail(a, -EINVAL);
 	}
 	vm = vmc_area_get(a, size, VMC_PAGE_SIZE, vm_flags, a->start, a->end,
 			  VMC_NUMA_NO_NODE, caller, &err);
 	if (!vm)
 		vmc_fail(a, err ? err : -ENOMEM);
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	vmc_debug_check(a, "get_vm_area");
 	return vm ? &vm->pub : NULL;
 }
@@ -341,9 +341,9 @@ const struct vmc_vm_struct *vmc_find_vm_area(struct vmc_arena *a,
 {
 	struct vmc_vm *vm;
 
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	vm = vmc_area_find(a, (unsigned long)addr);
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	return vm ? &vm->pub : NULL;
 }
 
@@ -354,11 +354,11 @@ int vmc_find_vm_area_info(struct vmc_arena *a, const void *addr,
 
 	if (!out)
 		return -EINVAL;
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	vm = vmc_area_find(a, (unsigned long)addr);
 	if (vm)
 		*out = vm->pub;
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	return vm ? 0 : -ENOENT;
 }
 
@@ -378,7 +378,7 @@ int vmc_remove_vm_area(struct vmc_arena *a, const void *addr,
 	struct vmc_vm *vm;
 	int ret = 0;
 
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	vm = vmc_area_find_start(a, va);
 	if (!vm) {
 		vmc_warn(a, "remove_vm_area: 0x%lx is not the start of an area",
@@ -396,7 +396,7 @@ int vmc_remove_vm_area(struct vmc_arena *a, const void *addr,
 		vmc_pages_free(a, vm);
 		vmc_area_release(a, vm);
 	}
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	vmc_debug_check(a, "remove_vm_area");
 	return ret;
 }
@@ -409,12 +409,12 @@ int vmc_vm_page(struct vmc_arena *a, const void *addr, unsigned int i,
 
 	if (!pfn)
 		return -EINVAL;
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	vm = vmc_area_find_start(a, (unsigned long)addr);
 	if (vm && i < vm->pub.nr_pages) {
 		*pfn = vmc_pages_get(a, vm, i);
 		ret = 0;
 	}
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	return ret;
 }

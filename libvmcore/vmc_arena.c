@@ -268,13 +268,19 @@ static int vmc_arena_setup(struct vmc_arena *a)
 		return err;
 	}
 	vmc_vb_init(a);
-	return 0;
+	err = vmc_pcpu_init(a);
+	if (err) {
+		vmc_vb_fini(a);
+		vmc_va_fini(a);
+		vmc_bo_fini(a);
+	}
+	return err;
 }
 
 #define VMC_ARENA_FLAGS (VMC_ARENA_NOHUGEVMALLOC | VMC_ARENA_NOHUGEIOMAP | \
 			 VMC_ARENA_DEBUG | VMC_ARENA_QUIET)
 #define VMC_BF_ALL (VMC_BF_HUGE_PMD | VMC_BF_HUGE_PUD | VMC_BF_SOFT_TLB | \
-		    VMC_BF_REAL_MMU | VMC_BF_NUMA)
+		    VMC_BF_REAL_MMU | VMC_BF_NUMA | VMC_BF_CONCURRENT)
 
 /* Does the ops table fill every slot the contract does not call optional? */
 static bool vmc_ops_complete(const struct vmc_backend_ops *o)
@@ -407,7 +413,7 @@ void vmc_arena_destroy(struct vmc_arena *a)
 
 	if (!a)
 		return;
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	a->in_teardown = true;
 	live = vmc_release_frames(a, 0);
 	vmc_release_frames(a, 1);
@@ -426,7 +432,8 @@ void vmc_arena_destroy(struct vmc_arena *a)
 			      "metadata leaked (see the lines above)");
 	vmc_meta_cache_drain(a);
 	vmc_bo_fini(a);
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
+	vmc_pcpu_fini(a);
 	vmc_lock_destroy(&a->lock);
 	vmc_err_forget(a);
 	vmc_env_free(a->bs);
@@ -467,7 +474,7 @@ int vmc_get_stats(struct vmc_arena *a, struct vmc_stats *st)
 {
 	if (!st)
 		return -EINVAL;
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	memset(st, 0, sizeof(*st));
 	st->nr_busy = a->vs.busy.nr;
 	st->nr_free = a->vs.free.nr;
@@ -484,7 +491,7 @@ int vmc_get_stats(struct vmc_arena *a, struct vmc_stats *st)
 	st->warnings = a->warnings;
 	memcpy(st->meta_live, a->meta_live, sizeof(st->meta_live));
 	memcpy(st->meta_bytes, a->meta_bytes, sizeof(st->meta_bytes));
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	return 0;
 }
 
@@ -492,14 +499,14 @@ int vmc_purge(struct vmc_arena *a)
 {
 	unsigned long n;
 
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	/* vm_unmap_aliases(): fragmented vmap blocks go too, one flush. */
 	if (a->vnodes)
 		vmc_vb_purge_fragmented_force(a, false);
 	else
 		vmc_vb_purge_fragmented(a);
 	n = vmc_va_purge(a);
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	vmc_debug_check(a, "purge");
 	return n > (unsigned long)INT_MAX ? INT_MAX : (int)n;
 }
@@ -515,11 +522,13 @@ static int vmc_access(struct vmc_arena *a, const void *addr, void *buf,
 		return -EINVAL;
 	if (va < a->start || va >= a->end || len > a->end - va)
 		return -EFAULT;
-	vmc_lock(&a->lock);
+	if (a->pcpu)
+		return vmc_pcpu_access(a, va, buf, len, write);
+	vmc_arena_lock(a);
 	/* Accesses fill the TLB: the next vmc_check_changed() looks here. */
 	vmc_dirty_add(a, va & ~(VMC_PAGE_SIZE - 1), va + len);
 	err = vmc_bo_access(a, va, buf, len, write);
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	return err;
 }
 
@@ -538,9 +547,9 @@ void *vmc_kaddr(struct vmc_arena *a, unsigned long pfn)
 {
 	void *p;
 
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	p = a->ops->kaddr(a->bs, pfn);
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	return p;
 }
 
@@ -551,7 +560,7 @@ int vmc_frame_alloc(struct vmc_arena *a, int node, unsigned long *pfn)
 	if (!pfn || (node != VMC_NUMA_NO_NODE &&
 	    (node < 0 || (unsigned int)node >= a->info.nr_nodes)))
 		return -EINVAL;
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	err = vmc_hf_reserve(a);
 	if (!err)
 		err = vmc_bo_frame_alloc(a, node, 0, pfn);
@@ -559,7 +568,7 @@ int vmc_frame_alloc(struct vmc_arena *a, int node, unsigned long *pfn)
 		vmc_hf_add(a, *pfn);
 		a->frames_harness++;
 	}
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	return err;
 }
 
@@ -567,13 +576,13 @@ int vmc_frame_free(struct vmc_arena *a, unsigned long pfn)
 {
 	int err;
 
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	err = vmc_hf_remove(a, pfn);
 	if (!err) {
 		vmc_bo_frame_free(a, pfn, 0);
 		a->frames_harness--;
 	}
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	return err;
 }
 
@@ -582,9 +591,9 @@ int vmc_fault_set(struct vmc_arena *a, enum vmc_fault_kind kind,
 {
 	if ((unsigned int)kind >= VMC_FAULT_KINDS)
 		return -EINVAL;
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	vmc_fault_arm(a, kind, nth);
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	return 0;
 }
 
@@ -594,8 +603,8 @@ unsigned long vmc_fault_count(struct vmc_arena *a, enum vmc_fault_kind kind)
 
 	if ((unsigned int)kind >= VMC_FAULT_KINDS)
 		return 0;
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	n = a->fault_count[kind];
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	return n;
 }

@@ -94,23 +94,15 @@ _Static_assert(sizeof(struct vmc_meta_hdr) <= VMC_META_HDR,
 #define VMC_META_CACHE 8192u
 #endif
 
-static struct vmc_meta_hdr *vmc_meta_cache_pop(struct vmc_arena *a,
-					       enum vmc_meta_kind kind,
-					       size_t size)
+void vmc_meta_cache_free(void **cache, unsigned int *cached)
 {
-	struct vmc_meta_hdr *h;
-	void **p;
+	while (*cache) {
+		struct vmc_meta_hdr *h = *cache;
 
-	if (kind > VMC_META_PAGES || !a->meta_cache[kind])
-		return NULL;
-	h = a->meta_cache[kind];
-	if (h->size != size)
-		return NULL;            /* only one size per kind is kept */
-	p = (void **)((unsigned char *)h + VMC_META_HDR);
-	a->meta_cache[kind] = *p;
-	a->meta_cached[kind]--;
-	memset(p, 0, size);
-	return h;
+		*cache = *(void **)((unsigned char *)h + VMC_META_HDR);
+		vmc_env_free(h);
+	}
+	*cached = 0;
 }
 
 void vmc_meta_cache_drain(struct vmc_arena *a)
@@ -118,28 +110,48 @@ void vmc_meta_cache_drain(struct vmc_arena *a)
 	unsigned int k;
 
 	for (k = 0; k <= VMC_META_PAGES; k++)
-		while (a->meta_cache[k]) {
-			struct vmc_meta_hdr *h = a->meta_cache[k];
-
-			a->meta_cache[k] = *(void **)((unsigned char *)h +
-						      VMC_META_HDR);
-			vmc_env_free(h);
-		}
-	for (k = 0; k <= VMC_META_PAGES; k++)
-		a->meta_cached[k] = 0;
+		vmc_meta_cache_free(&a->meta_cache[k], &a->meta_cached[k]);
 }
 
-void *vmc_meta_alloc_kind(struct vmc_arena *a, enum vmc_meta_kind kind,
-			  size_t size)
+/* Pop a record of `size` from a one-size LIFO cache (zeroed), or NULL. */
+static struct vmc_meta_hdr *meta_pop(void **cache, unsigned int *cached,
+				     size_t size)
 {
-	struct vmc_meta_hdr *h;
+	struct vmc_meta_hdr *h = *cache;
+	void **p;
 
-	VMC_VERIFY3U(kind, <, VMC_META_KINDS);
-	if (vmc_fault_hit(a, VMC_FAULT_META))
-		return NULL;
+	if (!h || h->size != size)
+		return NULL;            /* only one size per kind is kept */
+	p = (void **)((unsigned char *)h + VMC_META_HDR);
+	*cache = *p;
+	(*cached)--;
+	memset(p, 0, size);
+	return h;
+}
+
+/* Push freed record h on a cache if it has room and h's size; false if not. */
+static bool meta_push(void **cache, unsigned int *cached,
+		      struct vmc_meta_hdr *h)
+{
+	if (*cached >= VMC_META_CACHE || h->size < sizeof(void *) ||
+	    (*cache && ((struct vmc_meta_hdr *)*cache)->size != h->size))
+		return false;
+	*(void **)((unsigned char *)h + VMC_META_HDR) = *cache;
+	*cache = h;
+	(*cached)++;
+	return true;
+}
+
+/* A fresh or cached record of kind and size, its header filled in. */
+static void *meta_new(void **cache, unsigned int *cached,
+		      enum vmc_meta_kind kind, size_t size)
+{
+	struct vmc_meta_hdr *h = NULL;
+
 	if (size > SIZE_MAX - VMC_META_HDR)
 		return NULL;
-	h = vmc_meta_cache_pop(a, kind, size);
+	if (cache)
+		h = meta_pop(cache, cached, size);
 	if (!h)
 		h = vmc_env_zalloc(VMC_META_HDR + size);
 	if (!h)
@@ -147,9 +159,51 @@ void *vmc_meta_alloc_kind(struct vmc_arena *a, enum vmc_meta_kind kind,
 	h->size = size;
 	h->kind = kind;
 	h->magic = VMC_META_MAGIC;
+	return (unsigned char *)h + VMC_META_HDR;
+}
+
+static struct vmc_meta_hdr *meta_hdr(void *p)
+{
+	struct vmc_meta_hdr *h;
+
+	h = (struct vmc_meta_hdr *)((unsigned char *)p - VMC_META_HDR);
+	VMC_VERIFY3U(h->magic, ==, VMC_META_MAGIC);
+	VMC_VERIFY3U(h->kind, <, VMC_META_KINDS);
+	return h;
+}
+
+void *vmc_meta_alloc_kind(struct vmc_arena *a, enum vmc_meta_kind kind,
+			  size_t size)
+{
+	void *p;
+
+	VMC_VERIFY3U(kind, <, VMC_META_KINDS);
+	if (vmc_fault_hit(a, VMC_FAULT_META))
+		return NULL;
+	p = meta_new(VMC_META_CACHE && kind <= VMC_META_PAGES ?
+		     &a->meta_cache[kind] : NULL, &a->meta_cached[kind],
+		     kind, size);
+	if (!p)
+		return NULL;
 	a->meta_live[kind]++;
 	a->meta_bytes[kind] += size;
-	return (unsigned char *)h + VMC_META_HDR;
+	return p;
+}
+
+void *vmc_meta_alloc_pc(struct vmc_pcpu *pc, enum vmc_meta_kind kind,
+			size_t size)
+{
+	void *p;
+
+	VMC_VERIFY(kind == VMC_META_VM || kind == VMC_META_PAGES);
+	pc->fault_meta++;
+	p = meta_new(&pc->meta_cache[kind - 1], &pc->meta_cached[kind - 1],
+		     kind, size);
+	if (!p)
+		return NULL;
+	pc->meta_live[kind]++;
+	pc->meta_bytes[kind] += (long)size;
+	return p;
 }
 
 void *vmc_meta_alloc(struct vmc_arena *a, size_t size)
@@ -163,28 +217,32 @@ void vmc_meta_free(struct vmc_arena *a, void *p)
 
 	if (!p)
 		return;
-	h = (struct vmc_meta_hdr *)((unsigned char *)p - VMC_META_HDR);
-	VMC_VERIFY3U(h->magic, ==, VMC_META_MAGIC);
-	VMC_VERIFY3U(h->kind, <, VMC_META_KINDS);
+	h = meta_hdr(p);
 	VMC_VERIFY3U(a->meta_live[h->kind], >, 0);
 	VMC_VERIFY3U(a->meta_bytes[h->kind], >=, h->size);
 	a->meta_live[h->kind]--;
 	a->meta_bytes[h->kind] -= h->size;
 	h->magic = 0;
-#if VMC_META_CACHE
-	if (h->kind <= VMC_META_PAGES &&
-	    a->meta_cached[h->kind] < VMC_META_CACHE &&
-	    (!a->meta_cache[h->kind] ||
-	     ((struct vmc_meta_hdr *)a->meta_cache[h->kind])->size == h->size) &&
-	    h->size >= sizeof(void *)) {
-		*(void **)p = a->meta_cache[h->kind];
-		a->meta_cache[h->kind] = h;
-		a->meta_cached[h->kind]++;
+	if (VMC_META_CACHE && h->kind <= VMC_META_PAGES &&
+	    meta_push(&a->meta_cache[h->kind], &a->meta_cached[h->kind], h))
 		return;
-	}
-#endif
 	vmc_env_free(h);
 }
+
+/* The arena's counts are checked once the deltas are folded in. */
+void vmc_meta_free_pc(struct vmc_pcpu *pc, void *p)
+{
+	struct vmc_meta_hdr *h = meta_hdr(p);
+
+	VMC_VERIFY(h->kind == VMC_META_VM || h->kind == VMC_META_PAGES);
+	pc->meta_live[h->kind]--;
+	pc->meta_bytes[h->kind] -= (long)h->size;
+	h->magic = 0;
+	if (!meta_push(&pc->meta_cache[h->kind - 1],
+		       &pc->meta_cached[h->kind - 1], h))
+		vmc_env_free(h);
+}
+
 
 static void vmc_bo_check_level(struct vmc_arena *a, unsigned int level)
 {
@@ -239,6 +297,13 @@ int vmc_bo_frame_alloc(struct vmc_arena *a, int node, unsigned int order,
 	if (!err)
 		VMC_VERIFY(!(*pfn & ((1UL << order) - 1)));
 	return err;
+}
+
+int vmc_bo_frame_alloc_pc(struct vmc_arena *a, struct vmc_pcpu *pc,
+			  unsigned long *pfn)
+{
+	pc->fault_frame++;
+	return a->ops->frame_alloc(a->bs, VMC_NUMA_NO_NODE, 0, pfn);
 }
 
 void vmc_bo_frame_free(struct vmc_arena *a, unsigned long pfn,

@@ -1554,7 +1554,7 @@ static int chk_run(struct vmc_arena *a, struct vmc_violation *v,
 	memset(&c, 0, sizeof(c));
 	c.a = a;
 	c.v = v;
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	if (fn == chk_changed && !a->dirty_track)
 		fn = chk_all;           /* nothing recorded yet (vmc_dirty_add) */
 	bad = fn(&c);
@@ -1562,7 +1562,7 @@ static int chk_run(struct vmc_arena *a, struct vmc_violation *v,
 		a->nr_dirty = 0;
 		a->dirty_track = true;
 	}
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	return bad;
 }
 

@@ -133,6 +133,8 @@ struct vmc_va {
 		struct vmc_ram *ram;
 		struct vmc_va *next;      /* linux-6.12: next in its node pool */
 	} u;
+	struct vmc_va *staged;           /* next on its CPU's staged list
+					    (vmc_pcpu.c) */
 };
 
 static inline unsigned long vmc_va_size(const struct vmc_va *va)
@@ -288,7 +290,54 @@ struct vmc_arena {
 	   (vmc_bops.c, VMC_META_CACHE), a singly linked stack per kind. */
 	void *meta_cache[3];
 	unsigned int meta_cached[3];
+	/* Appended: per-CPU fast paths (vmc_pcpu.c); NULL when off. */
+	struct vmc_pcpu *pcpu;
+	void *pcpu_mem;                  /* what pcpu was carved from */
+	unsigned int nr_pcpu;
+	vmc_lock_t bo_lock;              /* backend calls of the fast paths */
 };
+
+/* ---------- vmc_pcpu.c ---------- */
+
+/*
+ * One CPU's share of a linux-6.12 arena (vmc_pcpu.c theory).  Its lock
+ * guards everything here and the pools of the CPU's vmap node; the
+ * counters are deltas to the arena's, folded in by the global lock.
+ */
+struct vmc_pcpu {
+	_Alignas(64) vmc_lock_t lock;     /* a line of its own per CPU */
+	struct vmc_va *staged;           /* busy areas not yet in vs.busy */
+	unsigned int nr_staged;
+	long lazy_pages;                 /* lazy pages added since the fold */
+	long lazy_share;                 /* how many it may add before one */
+	long nr_pooled, pool_pages, frames_data;
+	long meta_live[VMC_META_KINDS], meta_bytes[VMC_META_KINDS];
+	unsigned long fault_meta;        /* metadata attempts (fault counts) */
+	unsigned long fault_frame;       /* frame attempts */
+	unsigned long dirty_lo, dirty_hi;/* what changed, [lo, hi); lo == hi: nothing */
+	void *meta_cache[2];             /* freed vm and page-array records */
+	unsigned int meta_cached[2];
+};
+
+/* Set up the fast paths where they apply (6.12, one node per CPU). */
+int  vmc_pcpu_init(struct vmc_arena *a);
+void vmc_pcpu_fini(struct vmc_arena *a);
+/*
+ * The arena lock: every CPU's lock, then a->lock; the CPUs' deltas are
+ * folded in, so under it the arena is what vmc_check expects.
+ */
+void vmc_arena_lock(struct vmc_arena *a);
+void vmc_arena_unlock(struct vmc_arena *a);
+/*
+ * The fast paths: a vmalloc served from the calling CPU's pool, the vfree
+ * of an area such a call returned, a data access.  NULL / -EAGAIN when
+ * the call needs the arena lock; nothing changed then.
+ */
+struct vmc_vm *vmc_pcpu_vmalloc(struct vmc_arena *a, unsigned long size,
+				unsigned int gfp, const char *caller);
+int  vmc_pcpu_vfree(struct vmc_arena *a, unsigned long addr);
+int  vmc_pcpu_access(struct vmc_arena *a, unsigned long va, void *buf,
+		     size_t len, bool write);
 
 /* ---------- vmc_arena.c ---------- */
 
@@ -329,6 +378,12 @@ void *vmc_meta_alloc_kind(struct vmc_arena *a, enum vmc_meta_kind kind,
 			  size_t size);
 void *vmc_meta_alloc(struct vmc_arena *a, size_t size);
 void  vmc_meta_free(struct vmc_arena *a, void *p);
+/* The same on a CPU's fast path: counted and cached in pc. */
+void *vmc_meta_alloc_pc(struct vmc_pcpu *pc, enum vmc_meta_kind kind,
+			size_t size);
+void  vmc_meta_free_pc(struct vmc_pcpu *pc, void *p);
+/* Give every record on a cache back to the environment. */
+void  vmc_meta_cache_free(void **cache, unsigned int *cached);
 /* Give the records kept for reuse back to the environment (teardown). */
 void  vmc_meta_cache_drain(struct vmc_arena *a);
 
@@ -340,6 +395,9 @@ void  vmc_fault_arm(struct vmc_arena *a, enum vmc_fault_kind kind,
 /* Frames: the caller counts them (frames_data or frames_harness). */
 int   vmc_bo_frame_alloc(struct vmc_arena *a, int node, unsigned int order,
 			 unsigned long *pfn);
+/* One small frame for a fast path: the attempt is counted in pc. */
+int   vmc_bo_frame_alloc_pc(struct vmc_arena *a, struct vmc_pcpu *pc,
+			    unsigned long *pfn);
 void  vmc_bo_frame_free(struct vmc_arena *a, unsigned long pfn,
 			unsigned int order);
 int   vmc_bo_frame_node(struct vmc_arena *a, unsigned long pfn);
@@ -526,6 +584,18 @@ int  vmc_pt_map_pages(struct vmc_arena *a, unsigned long addr,
 		      void *arg, unsigned int prot, unsigned int page_shift);
 /* vunmap_range_noflush: clear every leaf in [addr, end); no TLB flush. */
 void vmc_pt_unmap(struct vmc_arena *a, unsigned long addr, unsigned long end);
+/*
+ * The fast paths' map and unmap (vmc_pcpu.c): nr small pages at addr from
+ * pfns[], or clear [addr, end), where every table already exists and the
+ * range sits in one level-0 table; -EAGAIN with nothing changed when not
+ * (or when an entry is in the way, or the backend refused a write).  No
+ * walk cache, no dirty range: the caller keeps its own.
+ */
+int  vmc_pt_map_quick(struct vmc_arena *a, unsigned long addr,
+		      unsigned long nr, const uint64_t *pfns,
+		      unsigned int prot);
+int  vmc_pt_unmap_quick(struct vmc_arena *a, unsigned long addr,
+			unsigned long end);
 /* Software walk: 0 and the 4 KiB frame at addr (and leaf level, prot; both
  * may be NULL), or -EFAULT. */
 int  vmc_pt_lookup(struct vmc_arena *a, unsigned long addr,

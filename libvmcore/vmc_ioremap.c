@@ -143,11 +143,11 @@ void *vmc_ioremap_prot(struct vmc_arena *a, uint64_t phys,
 	void *p;
 	int err = 0;
 
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	p = vmc__ioremap(a, phys, size, prot, &err);
 	if (!p)
 		vmc_fail(a, err ? err : -ENOMEM);
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	vmc_debug_check(a, "ioremap");
 	return p;
 }
@@ -163,9 +163,9 @@ int vmc_iounmap(struct vmc_arena *a, const void *addr)
 
 	if (!addr)
 		return 0;
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	ret = vmc__iounmap(a, (unsigned long)addr);
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	vmc_debug_check(a, "iounmap");
 	return ret;
 }

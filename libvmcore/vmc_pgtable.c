@@ -206,6 +206,82 @@ void vmc_pt_unmap(struct vmc_arena *a, unsigned long addr, unsigned long end)
 	pt_sync(a, addr, end, mask);
 }
 
+/* ---------- the fast paths' walks (vmc_pcpu.c) ---------- */
+
+/*
+ * The level-0 table holding every leaf of [addr, end), found without
+ * allocating, or 0 (a table missing, a huge leaf on the way, the range
+ * crossing a level-0 table).  Reads only: the fast paths run it beside
+ * each other, and tables are linked and freed under the arena lock alone.
+ */
+static unsigned long pt_quick_table(struct vmc_arena *a, unsigned long addr,
+				    unsigned long end)
+{
+	const struct vmc_geometry *g = &a->info.geom;
+	unsigned long table = vmc_bo_root(a);
+	unsigned int level;
+
+	if ((addr >> g->shift[1]) != ((end - 1) >> g->shift[1]) ||
+	    (g->sync_levels & 1u))
+		return 0;
+	for (level = pt_top(a); level > 0; level--) {
+		vmc_pte_t e = vmc_bo_read(a, table, level,
+					  pt_index(g, level, addr));
+
+		if (!vmc_bo_present(a, level, e) || vmc_bo_is_leaf(a, level, e))
+			return 0;
+		table = vmc_bo_entry_pfn(a, level, e);
+	}
+	return table;
+}
+
+int vmc_pt_map_quick(struct vmc_arena *a, unsigned long addr,
+		     unsigned long nr, const uint64_t *pfns, unsigned int prot)
+{
+	const struct vmc_geometry *g = &a->info.geom;
+	unsigned long end = addr + (nr << VMC_PAGE_SHIFT), i;
+	unsigned long table = pt_quick_table(a, addr, end);
+	unsigned int idx = pt_index(g, 0, addr);
+	int err = 0;
+
+	if (!table)
+		return -EAGAIN;
+	for (i = 0; i < nr; i++)
+		if (vmc_bo_present(a, 0, vmc_bo_read(a, table, 0, idx + i)))
+			return -EAGAIN;        /* the slow path says why */
+	vmc_bo_batch_begin(a);
+	for (i = 0; i < nr; i++) {
+		err = vmc_bo_write(a, table, 0, idx + (unsigned int)i,
+				   vmc_bo_mk_leaf(a, 0, pfns[i], prot),
+				   addr + (i << VMC_PAGE_SHIFT));
+		if (err)
+			break;
+	}
+	if (err)
+		while (i--)
+			pt_clear(a, table, 0, idx + (unsigned int)i,
+				 addr + (i << VMC_PAGE_SHIFT));
+	vmc_bo_batch_end(a);
+	return err ? -EAGAIN : 0;
+}
+
+int vmc_pt_unmap_quick(struct vmc_arena *a, unsigned long addr,
+		       unsigned long end)
+{
+	const struct vmc_geometry *g = &a->info.geom;
+	unsigned long table = pt_quick_table(a, addr, end), va;
+	unsigned int idx = pt_index(g, 0, addr);
+
+	if (!table)
+		return -EAGAIN;
+	vmc_bo_batch_begin(a);
+	for (va = addr; va < end; va += VMC_PAGE_SIZE, idx++)
+		if (vmc_bo_present(a, 0, vmc_bo_read(a, table, 0, idx)))
+			pt_clear(a, table, 0, idx, va);
+	vmc_bo_batch_end(a);
+	return 0;
+}
+
 /* ---------- mapping ---------- */
 
 struct pt_map {

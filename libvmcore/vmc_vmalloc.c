@@ -360,15 +360,23 @@ static void *vmc_vmalloc_entry(struct vmc_arena *a, unsigned long size,
 			       unsigned int prot, unsigned long vm_flags,
 			       int node, const char *caller)
 {
-	struct vmc_vm *vm;
+	struct vmc_vm *vm = NULL;
 	int err = 0;
 
-	vmc_lock(&a->lock);
-	vm = vmc__vmalloc_node_range(a, size, align, start, end, gfp, prot,
-				     vm_flags, node, caller, &err);
-	if (!vm)
-		vmc_fail(a, err ? err : -ENOMEM);
-	vmc_unlock(&a->lock);
+	if (a->pcpu && vmc_is_pow2(align) && align <= VMC_PAGE_SIZE &&
+	    start == a->start &&
+	    end == a->end && !(gfp & ~VMC_GFP_ZERO) &&
+	    prot == VMC_PROT_KERNEL && !vm_flags && node == VMC_NUMA_NO_NODE)
+		vm = vmc_pcpu_vmalloc(a, size, gfp, caller);
+	if (!vm) {
+		vmc_arena_lock(a);
+		vm = vmc__vmalloc_node_range(a, size, align, start, end, gfp,
+					     prot, vm_flags, node, caller,
+					     &err);
+		if (!vm)
+			vmc_fail(a, err ? err : -ENOMEM);
+		vmc_arena_unlock(a);
+	}
 	vmc_debug_check(a, caller ? caller : "vmalloc");
 	return vm ? (void *)vm->pub.addr : NULL;
 }
@@ -443,13 +451,17 @@ int vmc_vfree(struct vmc_arena *a, const void *addr)
 
 	if (!addr)
 		return 0;
-	vmc_lock(&a->lock);
+	if (a->pcpu && !vmc_pcpu_vfree(a, (unsigned long)addr)) {
+		vmc_debug_check(a, "vfree");
+		return 0;
+	}
+	vmc_arena_lock(a);
 	vm = vmc_vmalloc_area(a, (unsigned long)addr, "vfree");
 	if (vm)
 		vmc__vfree(a, vm);
 	else
 		ret = -EINVAL;
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	vmc_debug_check(a, "vfree");
 	return ret;
 }
@@ -546,9 +558,9 @@ void *vmc_vrealloc(struct vmc_arena *a, const void *p, unsigned long size,
 	int err = 0;
 
 	if (gfp & ~VMC_GFP_ZERO) {
-		vmc_lock(&a->lock);
+		vmc_arena_lock(a);
 		vmc_warn(a, "vrealloc: bad gfp 0x%x", gfp);
-		vmc_unlock(&a->lock);
+		vmc_arena_unlock(a);
 		return vmc_fail(a, -EINVAL);
 	}
 	if (!size) {
@@ -561,7 +573,7 @@ void *vmc_vrealloc(struct vmc_arena *a, const void *p, unsigned long size,
 					 a->end, gfp, VMC_PROT_KERNEL, 0,
 					 VMC_NUMA_NO_NODE, "vrealloc");
 
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	vm = vmc_vmalloc_area(a, (unsigned long)p, "vrealloc");
 	if (!vm)
 		err = -EINVAL;
@@ -569,7 +581,7 @@ void *vmc_vrealloc(struct vmc_arena *a, const void *p, unsigned long size,
 		r = vmc__vrealloc(a, vm, size, gfp, &err);
 	if (!r)
 		vmc_fail(a, err ? err : -ENOMEM);
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	vmc_debug_check(a, "vrealloc");
 	return r;
 }
@@ -641,11 +653,11 @@ void *vmc_vmap(struct vmc_arena *a, const unsigned long *pfns,
 	void *p;
 	int err = 0;
 
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	p = vmc__vmap(a, pfns, count, vm_flags, prot, &err);
 	if (!p)
 		vmc_fail(a, err ? err : -ENOMEM);
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	vmc_debug_check(a, "vmap");
 	return p;
 }
@@ -658,7 +670,7 @@ int vmc_vunmap(struct vmc_arena *a, const void *addr)
 
 	if (!addr)
 		return 0;
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	vm = vmc_area_find_start(a, va);
 	if (!vm || !(vm->pub.flags & VMC_VM_MAP) || vm->owns_frames) {
 		vmc_warn(a, "vunmap: 0x%lx is not a vmap area start", va);
@@ -670,7 +682,7 @@ int vmc_vunmap(struct vmc_arena *a, const void *addr)
 		vmc_pages_free(a, vm);
 		vmc_area_release(a, vm);
 	}
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	vmc_debug_check(a, "vunmap");
 	return ret;
 }
@@ -687,9 +699,9 @@ int vmc_vmalloc_to_pfn(struct vmc_arena *a, const void *addr,
 		return -EINVAL;
 	if (va < a->start || va >= a->end)
 		return -EFAULT;
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	ret = vmc_pt_lookup(a, va, pfn, NULL, NULL);
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	return ret ? -EFAULT : 0;
 }
 

@@ -412,11 +412,11 @@ void *vmc_vm_map_ram(struct vmc_arena *a, const unsigned long *pfns,
 	 * reference model and the kernel engine agree.
 	 */
 	(void)node;
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	p = vmc__vm_map_ram(a, pfns, count, &err);
 	if (!p)
 		vmc_fail(a, err ? err : -ENOMEM);
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	vmc_debug_check(a, "vm_map_ram");
 	return p;
 }
@@ -438,9 +438,9 @@ int vmc_vm_unmap_ram(struct vmc_arena *a, const void *mem, unsigned int count)
 {
 	int ret;
 
-	vmc_lock(&a->lock);
+	vmc_arena_lock(a);
 	ret = vmc__vm_unmap_ram(a, (unsigned long)mem, count);
-	vmc_unlock(&a->lock);
+	vmc_arena_unlock(a);
 	vmc_debug_check(a, "vm_unmap_ram");
 	return ret;
 }

@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmc_pcpu.c - per-CPU fast paths of a linux-6.12 arena, and the arena
+ * lock that folds them back in.
+ *
+ * Theory
+ * ------
+ * 1. What runs beside what.  Under 6.12 a 1-page vmalloc on CPU c is,
+ *    most of the time, served from node c's pool, and its vfree puts the
+ *    area on node c's lazy set; Linux takes node c's locks only, so two
+ *    CPUs' pairs do not meet.  Here each CPU has a struct vmc_pcpu whose
+ *    lock guards node c's pools and the CPU's staging below.  Three calls
+ *    run under it alone: vmalloc / vzalloc of the whole range with a hit
+ *    in the pool (vmc_pcpu_vmalloc), the vfree of an area such a call
+ *    returned on the same CPU (vmc_pcpu_vfree), and data accesses
+ *    (vmc_pcpu_access).  Everything else takes the arena lock: every
+ *    CPU's lock in order, then a->lock (vmc_arena_lock).  Without a node
+ *    per CPU (6.1, one CPU, more CPUs than nodes, the kernel build)
+ *    there is no vmc_pcpu and the arena lock is a->lock alone.
+ *
+ * 2. Staging.  A fast call changes no arena-wide structure.  The area it
+ *    takes from the pool stays linked in the lazy set (vs.lazy), where
+ *    pooled areas live (vmc_node.c theory 2); it goes on the CPU's staged
+ *    list instead of into vs.busy.  Its vfree takes it off the staged
+ *    list and marks it lazy again: it never left vs.lazy.  The counts it
+ *    changes (lazy pages, pooled areas, data frames, metadata, fault
+ *    attempts) and the range it touched are kept as deltas in vmc_pcpu.
+ *    vmc_arena_lock folds every CPU's deltas in and moves its staged
+ *    areas from vs.lazy to vs.busy: under the arena lock the arena is
+ *    exactly what the same calls made under it would have left, so
+ *    vmc_check, the oracles and every other call see no difference, only
+ *    the busy tree's insertion order (not visible in any address) does.
+ *
+ * 3. The purge threshold stays exact.  Linux purges in the vfree that
+ *    takes the lazy pages over lazy_max_pages.  When the arena lock is
+ *    dropped, the room left (lazy_max_pages - lazy pages) is split evenly
+ *    into the CPUs' shares; a fast vfree that would exceed its CPU's
+ *    share takes the slow path instead, which folds and counts exactly.
+ *    The vfree that crosses the threshold always exceeds its share, so it
+ *    purges where Linux does.
+ *
+ * 4. What stays shared.  The backend is called by one fast path at a
+ *    time (a->bo_lock), as the contract asks; a fast path never
+ *    allocates or frees a page table (vmc_pt_map_quick), so the arena
+ *    lock's table walks never meet it.  A staged list is bounded
+ *    (PCPU_STAGED_MAX): past it the next vmalloc folds.
+ */
+#include "vmc_internal.h"
+
+#define PCPU_STAGED_MAX 64u
+#define PCPU_LINE 64u
+
+/* ---------- set-up ---------- */
+
+int vmc_pcpu_init(struct vmc_arena *a)
+{
+#ifdef VMC_ENV_THREAD_LOCAL
+	unsigned int i, n = a->nr_vnodes;
+	size_t stride = (sizeof(struct vmc_pcpu) + PCPU_LINE - 1) &
+			~(size_t)(PCPU_LINE - 1);
+	unsigned char *mem;
+	int err;
+
+	if (!a->vnodes || n < 2 || n != a->cfg.nr_cpus)
+		return 0;
+	/* One cache line (or more) per CPU, so the CPUs' locks don't share. */
+	mem = vmc_env_zalloc(stride * n + PCPU_LINE);
+	if (!mem)
+		return -ENOMEM;
+	err = vmc_lock_init(&a->bo_lock);
+	if (err) {
+		vmc_env_free(mem);
+		return err;
+	}
+	a->pcpu_mem = mem;
+	a->pcpu = (struct vmc_pcpu *)(void *)
+		  (mem + (PCPU_LINE - (uintptr_t)mem % PCPU_LINE));
+	VMC_VERIFY3U(stride, ==, sizeof(struct vmc_pcpu));
+	for (i = 0; i < n; i++) {
+		err = vmc_lock_init(&a->pcpu[i].lock);
+		if (err) {
+			while (i--)
+				vmc_lock_destroy(&a->pcpu[i].lock);
+			vmc_lock_destroy(&a->bo_lock);
+			vmc_env_free(mem);
+			a->pcpu = NULL;
+			a->pcpu_mem = NULL;
+			return err;
+		}
+	}
+	a->nr_pcpu = n;
+#else
+	(void)a;
+#endif
+	return 0;
+}
+
+void vmc_pcpu_fini(struct vmc_arena *a)
+{
+	unsigned int i, k;
+
+	if (!a->pcpu)
+		return;
+	for (i = 0; i < a->nr_pcpu; i++) {
+		struct vmc_pcpu *pc = &a->pcpu[i];
+
+		VMC_VERIFY(!pc->staged);
+		for (k = 0; k < 2; k++)
+			vmc_meta_cache_free(&pc->meta_cache[k],
+					    &pc->meta_cached[k]);
+		vmc_lock_destroy(&pc->lock);
+	}
+	vmc_lock_destroy(&a->bo_lock);
+	vmc_env_free(a->pcpu_mem);
+	a->pcpu = NULL;
+	a->pcpu_mem = NULL;
+	a->nr_pcpu = 0;
+}
+
+/* ---------- the arena lock (theory 2, 3) ---------- */
+
+static void pc_dirty(struct vmc_pcpu *pc, unsigned long lo, unsigned long hi)
+{
+	if (pc->dirty_lo == pc->dirty_hi) {
+		pc->dirty_lo = lo;
+		pc->dirty_hi = hi;
+		return;
+	}
+	pc->dirty_lo = VMC_MIN(pc->dirty_lo, lo);
+	pc->dirty_hi = VMC_MAX(pc->dirty_hi, hi);
+}
+
+static void pc_fold(struct vmc_arena *a, struct vmc_pcpu *pc)
+{
+	struct vmc_va *va;
+	unsigned int k;
+
+	while ((va = pc->staged)) {
+		pc->staged = va->staged;
+		va->staged = NULL;
+		vmc_vaset_remove(a, &a->vs.lazy, va);
+		vmc_vaset_insert(a, &a->vs.busy, va);
+	}
+	pc->nr_staged = 0;
+	/* Deltas may be negative: unsigned wrap-around adds them right. */
+	a->vs.lazy_pages += (unsigned long)pc->lazy_pages;
+	a->nr_pooled += (unsigned long)pc->nr_pooled;
+	a->pool_pages += (unsigned long)pc->pool_pages;
+	a->frames_data += (unsigned long)pc->frames_data;
+	for (k = 0; k < VMC_META_KINDS; k++) {
+		a->meta_live[k] += (unsigned long)pc->meta_live[k];
+		a->meta_bytes[k] += (unsigned long)pc->meta_bytes[k];
+		pc->meta_live[k] = pc->meta_bytes[k] = 0;
+	}
+	a->fault_count[VMC_FAULT_META] += pc->fault_meta;
+	a->fault_count[VMC_FAULT_FRAME] += pc->fault_frame;
+	if (pc->dirty_lo < pc->dirty_hi)
+		vmc_dirty_add(a, pc->dirty_lo, pc->dirty_hi);
+	pc->lazy_pages = pc->nr_pooled = pc->pool_pages = 0;
+	pc->frames_data = 0;
+	pc->fault_meta = pc->fault_frame = 0;
+	pc->dirty_lo = pc->dirty_hi = 0;
+}
+
+void vmc_arena_lock(struct vmc_arena *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < a->nr_pcpu; i++)
+		vmc_lock(&a->pcpu[i].lock);
+	vmc_lock(&a->lock);
+	for (i = 0; i < a->nr_pcpu; i++)
+		pc_fold(a, &a->pcpu[i]);
+}
+
+void vmc_arena_unlock(struct vmc_arena *a)
+{
+	unsigned long room = 0;
+	unsigned int i;
+
+	if (a->vs.lazy_pages < a->vs.lazy_max_pages)
+		room = a->vs.lazy_max_pages - a->vs.lazy_pages;
+	for (i = 0; i < a->nr_pcpu; i++)
+		a->pcpu[i].lazy_share = (long)(room / a->nr_pcpu);
+	vmc_unlock(&a->lock);
+	for (i = a->nr_pcpu; i-- > 0;)
+		vmc_unlock(&a->pcpu[i].lock);
+}
+
+/* ---------- the fast paths (theory 1) ---------- */
+
+/* The calling CPU's vmc_pcpu, locked, or NULL. */
+static struct vmc_pcpu *pc_get(struct vmc_arena *a, unsigned int *cpu)
+{
+	struct vmc_pcpu *pc;
+
+	*cpu = vmc_cur_cpu(a);
+	if (*cpu >= a->nr_pcpu)
+		return NULL;
+	pc = &a->pcpu[*cpu];
+	vmc_lock(&pc->lock);
+	return pc;
+}
+
+/* Take turns at the backend unless it says it needs none (theory 4). */
+static void bo_enter(struct vmc_arena *a)
+{
+	if (!(a->info.features & VMC_BF_CONCURRENT))
+		vmc_lock(&a->bo_lock);
+}
+
+static void bo_leave(struct vmc_arena *a)
+{
+	if (!(a->info.features & VMC_BF_CONCURRENT))
+		vmc_unlock(&a->bo_lock);
+}
+
+/* Frames for pages[0, nr), zeroed if asked, mapped at addr. */
+static bool pc_populate(struct vmc_arena *a, struct vmc_pcpu *pc,
+			unsigned long addr, uint64_t *pages, unsigned long nr,
+			unsigned int gfp)
+{
+	unsigned long i, tries = pc->fault_frame;
+
+	for (i = 0; i < nr; i++) {
+		unsigned long pfn;
+
+		if (vmc_bo_frame_alloc_pc(a, pc, &pfn))
+			break;
+		pages[i] = pfn;
+		if (gfp & VMC_GFP_ZERO)
+			vmc_bo_frame_zero(a, pfn);
+	}
+	if (i == nr && !vmc_pt_map_quick(a, addr, nr, pages, VMC_PROT_KERNEL))
+		return true;
+	while (i--)
+		vmc_bo_frame_free(a, pages[i], 0);
+	/* The slow path tries again and counts its own attempts. */
+	pc->fault_frame = tries;
+	return false;
+}
+
+struct vmc_vm *vmc_pcpu_vmalloc(struct vmc_arena *a, unsigned long size,
+				unsigned int gfp, const char *caller)
+{
+	unsigned long nr, total, tries;
+	struct vmc_pcpu *pc;
+	struct vmc_pool *p;
+	struct vmc_vm *vm;
+	struct vmc_va *va;
+	uint64_t *pages;
+	unsigned int cpu;
+	bool ok;
+
+	if (!a->pcpu || !size ||
+	    size > (unsigned long)(VMC_POOL_SIZES - 1) << VMC_PAGE_SHIFT)
+		return NULL;
+	nr = (size + VMC_PAGE_SIZE - 1) >> VMC_PAGE_SHIFT;
+	total = (nr + 1) << VMC_PAGE_SHIFT;      /* and the guard page */
+	if (nr > a->info.nr_frames)
+		return NULL;
+	pc = pc_get(a, &cpu);
+	if (!pc)
+		return NULL;
+	p = &a->vnodes[cpu].pool[nr];            /* nr + 1 pages */
+	va = p->head;
+	if (!va || pc->nr_staged >= PCPU_STAGED_MAX || a->in_teardown ||
+	    a->fault_nth[VMC_FAULT_META] || a->fault_nth[VMC_FAULT_FRAME])
+		goto out;
+	VMC_VERIFY3U(vmc_va_size(va), ==, total);
+	tries = pc->fault_meta;
+	vm = vmc_meta_alloc_pc(pc, VMC_META_VM, sizeof(*vm));
+	pages = vm ? vmc_meta_alloc_pc(pc, VMC_META_PAGES,
+				       nr * sizeof(uint64_t)) : NULL;
+	ok = false;
+	if (pages) {
+		bo_enter(a);
+		ok = pc_populate(a, pc, va->va_start, pages, nr, gfp);
+		bo_leave(a);
+	}
+	if (!ok) {
+		if (pages)
+			vmc_meta_free_pc(pc, pages);
+		if (vm)
+			vmc_meta_free_pc(pc, vm);
+		pc->fault_meta = tries;
+		goto out;
+	}
+
+	/* node_pool_del_va: the head, as vmc_node.c's pool_take. */
+	p->head = va->u.next;
+	if (!p->head)
+		p->tail = NULL;
+	p->len--;
+	pc->nr_pooled--;
+	pc->pool_pages -= (long)(total >> VMC_PAGE_SHIFT);
+	va->u.vm = vm;
+	va->pool = 0;
+	va->state = VMC_VA_BUSY;
+	va->kind = VMC_VA_VM;
+	va->vn = (unsigned short)(cpu + 1);
+	va->staged = pc->staged;
+	pc->staged = va;
+	pc->nr_staged++;
+
+	vm->va = va;
+	vm->pub.addr = va->va_start;
+	vm->pub.size = total;
+	vm->pub.flags = VMC_VM_ALLOC;
+	vm->pub.node = VMC_NUMA_NO_NODE;
+	vm->pub.caller = caller;
+	vm->pub.prot = VMC_PROT_KERNEL;
+	vm->pub.nr_pages = (unsigned int)nr;
+	vm->pub.requested_size = size;
+	vm->owns_frames = true;
+	vm->pages = pages;
+	vm->pages_cap = (unsigned int)nr;
+	pc->frames_data += (long)nr;
+	pc_dirty(pc, va->va_start, va->va_end);
+	vmc_va_event(a, VMC_VA_EV_ALLOC, va->va_start, total, VMC_PAGE_SIZE,
+		     a->start, a->end, VMC_VA_EVF_POOL);
+	vmc_unlock(&pc->lock);
+	return vm;
+out:
+	vmc_unlock(&pc->lock);
+	return NULL;
+}
+
+int vmc_pcpu_vfree(struct vmc_arena *a, unsigned long addr)
+{
+	struct vmc_va *va, **link;
+	unsigned long pages, i;
+	struct vmc_pcpu *pc;
+	struct vmc_vm *vm;
+	unsigned int cpu;
+	int err = -EAGAIN;
+
+	if (!a->pcpu)
+		return -EAGAIN;
+	pc = pc_get(a, &cpu);
+	if (!pc)
+		return -EAGAIN;
+	for (link = &pc->staged; (va = *link); link = &va->staged)
+		if (va->va_start == addr)
+			break;
+	if (!va || a->in_teardown)
+		goto out;
+	pages = vmc_va_size(va) >> VMC_PAGE_SHIFT;
+	if (pc->lazy_pages + (long)pages > pc->lazy_share)
+		goto out;                        /* theory 3 */
+	vm = va->u.vm;
+	bo_enter(a);
+	err = vmc_pt_unmap_quick(a, addr, addr + vmc_area_size(vm));
+	if (!err)
+		for (i = 0; i < vm->pub.nr_pages; i++)
+			vmc_bo_frame_free(a, vm->pages[i], 0);
+	bo_leave(a);
+	if (err)
+		goto out;
+
+	*link = va->staged;
+	va->staged = NULL;
+	pc->nr_staged--;
+	pc->frames_data -= (long)vm->pub.nr_pages;
+	vmc_meta_free_pc(pc, vm->pages);
+	vmc_meta_free_pc(pc, vm);
+	/* free_vmap_area_noflush: back to its node's lazy set, vs.lazy. */
+	va->state = VMC_VA_LAZY;
+	va->kind = VMC_VA_NONE;
+	va->u.vm = NULL;
+	pc->lazy_pages += (long)pages;
+	pc_dirty(pc, va->va_start, va->va_end);
+	vmc_va_event(a, VMC_VA_EV_LAZY, va->va_start, vmc_va_size(va), 0, 0,
+		     0, 0);
+out:
+	vmc_unlock(&pc->lock);
+	return err;
+}
+
+int vmc_pcpu_access(struct vmc_arena *a, unsigned long va, void *buf,
+		    size_t len, bool write)
+{
+	struct vmc_pcpu *pc;
+	unsigned int cpu;
+	int err;
+
+	pc = pc_get(a, &cpu);
+	if (!pc)
+		return -EAGAIN;
+	pc_dirty(pc, va & ~(VMC_PAGE_SIZE - 1), va + len);
+	bo_enter(a);
+	err = vmc_bo_access(a, va, buf, len, write);
+	bo_leave(a);
+	vmc_unlock(&pc->lock);
+	return err;
+}
