@@ -26,8 +26,10 @@
  *
  * Fields are only ever appended to the ops table.
  *
- * Locking: the core calls every slot with the arena lock held, so a
- * backend needs no lock of its own for its tables.  Frame allocation may
+ * Locking: the core calls every slot with the arena lock held, or from a
+ * per-CPU fast path (vmc_pcpu.c) under a->bo_lock while no one holds the
+ * arena lock; either way one call at a time, so a backend needs no lock
+ * of its own for its tables.  Frame allocation may
  * also be reached by the harness through vmc_frame_alloc(), again under the
  * arena lock.
  */
@@ -56,14 +58,6 @@ typedef uint64_t vmc_pte_t;
 #define VMC_BF_SOFT_TLB   0x4u   /* tlb_for_each enumerates cached translations */
 #define VMC_BF_REAL_MMU   0x8u   /* accesses go through a real MMU (mmap, kmod) */
 #define VMC_BF_NUMA       0x10u  /* frames come from more than one node */
-/*
- * The core's per-CPU fast paths (vmc_pcpu.c) may call frame_alloc,
- * frame_free, frame_zero, kaddr, read, write (of distinct entries, never
- * linking or freeing a table), batch_begin/end and access from several
- * threads at once; every other slot still runs under the arena lock,
- * with no fast path running.  Without it the fast paths take turns.
- */
-#define VMC_BF_CONCURRENT 0x20u
 
 /* The shape of the page tables. */
 struct vmc_geometry {

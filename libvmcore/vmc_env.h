@@ -52,30 +52,12 @@ static inline void vmc_env_free(void *p)
 	free(p);
 }
 
-/*
- * The lock: a mutex.  Initialisation cannot fail in practice; it is checked.
- * Where glibc has them, an adaptive one: critical sections here are a
- * fraction of a microsecond, and a waiter that sleeps in the kernel costs
- * more than the section it waits for (two threads on one arena spent a
- * third of their time in futex wake-ups).
- */
+/* The lock: a mutex.  Initialisation cannot fail in practice; it is checked. */
 typedef pthread_mutex_t vmc_lock_t;
 
 static inline int vmc_lock_init(vmc_lock_t *l)
 {
-#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
-	pthread_mutexattr_t attr;
-	int err;
-
-	if (pthread_mutexattr_init(&attr))
-		return -ENOMEM;
-	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
-	err = pthread_mutex_init(l, &attr);
-	pthread_mutexattr_destroy(&attr);
-	return err ? -ENOMEM : 0;
-#else
 	return pthread_mutex_init(l, NULL) ? -ENOMEM : 0;
-#endif
 }
 
 static inline void vmc_lock_destroy(vmc_lock_t *l)

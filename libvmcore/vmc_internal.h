@@ -21,9 +21,12 @@
  *   vmc_vmap_block.c vm_map_ram, vm_unmap_ram and the vmap blocks
  *   vmc_check.c      vmc_check(): the invariants of DESIGN.md section 4
  *
- * Locking: every public entry point takes a->lock and calls the
- * internal (double underscore free, `_locked`-less) functions declared
- * here, which all expect the lock held.  Internal functions never take it.
+ * Locking: every public entry point takes the arena lock
+ * (vmc_arena_lock: every CPU's lock of vmc_pcpu.c, then a->lock) and
+ * calls the internal (double underscore free, `_locked`-less) functions
+ * declared here, which all expect it held.  Internal functions never take
+ * it.  The only exceptions are vmc_pcpu.c's fast paths, which hold their
+ * CPU's lock alone and touch nothing arena-wide (vmc_pcpu.c theory).
  *
  * Address arithmetic is on unsigned long (64-bit on every supported host;
  * the i386 geometry uses the low 32 bits).  Helpers below never overflow:

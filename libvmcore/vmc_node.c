@@ -61,7 +61,8 @@
  *    Linux's own code for them.  Even with nothing lazy a purge decays
  *    the pools and is told (VMC_VA_EV_PURGE).
  *
- * All functions expect a->lock held.
+ * All functions expect the arena lock held (vmc_arena_lock); vmc_pcpu.c
+ * pops a node's pool under its CPU's lock alone, as pool_take does.
  */
 #include "vmc_internal.h"
 

@@ -202,17 +202,15 @@ static struct vmc_pcpu *pc_get(struct vmc_arena *a, unsigned int *cpu)
 	return pc;
 }
 
-/* Take turns at the backend unless it says it needs none (theory 4). */
+/* The fast paths take turns at the backend (theory 4). */
 static void bo_enter(struct vmc_arena *a)
 {
-	if (!(a->info.features & VMC_BF_CONCURRENT))
-		vmc_lock(&a->bo_lock);
+	vmc_lock(&a->bo_lock);
 }
 
 static void bo_leave(struct vmc_arena *a)
 {
-	if (!(a->info.features & VMC_BF_CONCURRENT))
-		vmc_unlock(&a->bo_lock);
+	vmc_unlock(&a->bo_lock);
 }
 
 /* Frames for pages[0, nr), zeroed if asked, mapped at addr. */

@@ -104,8 +104,9 @@
  *    every address depend on them), and a busy lookup of any other
  *    address still descends.
  *
- * All functions expect a->lock held.  vmc_va_validate() checks every
- * invariant of the three sets (DESIGN.md invariants 1 and 3).
+ * All functions expect the arena lock held (vmc_arena_lock).
+ * vmc_va_validate() checks every invariant of the three sets (DESIGN.md
+ * invariants 1 and 3).
  */
 #include "vmc_internal.h"
 

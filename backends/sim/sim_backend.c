@@ -34,7 +34,7 @@
 #include "sim_internal.h"
 
 #define SIM_FEATURES (VMC_BF_HUGE_PMD | VMC_BF_HUGE_PUD | VMC_BF_SOFT_TLB | \
-		      VMC_BF_NUMA | VMC_BF_CONCURRENT)
+		      VMC_BF_NUMA)
 
 static struct sim_state *S(void *bs)
 {
@@ -119,23 +119,10 @@ static int sim_init(void *bs, const struct vmc_backend_config *cfg,
 	err = sim_sync_init(s);
 	if (err)
 		goto fail_tlb;
-	if (z.features & VMC_BF_CONCURRENT) {
-		err = vmc_lock_init(&s->ram_lock);
-		if (err)
-			goto fail_sync;
-		err = vmc_lock_init(&s->tlb_lock);
-		if (err) {
-			vmc_lock_destroy(&s->ram_lock);
-			goto fail_sync;
-		}
-		s->locked = true;
-	}
 	s->features = z.features;
 	sim_fill_info(s, &z, info);
 	return 0;
 
-fail_sync:
-	sim_sync_fini(s);
 fail_tlb:
 	sim_tlb_fini(&s->tlb);
 fail_ram:
@@ -147,10 +134,6 @@ static void sim_fini(void *bs)
 {
 	struct sim_state *s = S(bs);
 
-	if (s->locked) {
-		vmc_lock_destroy(&s->tlb_lock);
-		vmc_lock_destroy(&s->ram_lock);
-	}
 	sim_sync_fini(s);
 	sim_tlb_fini(&s->tlb);
 	sim_ram_fini(&s->ram);
@@ -161,28 +144,12 @@ static void sim_fini(void *bs)
 int sim_frame_alloc(void *bs, int node, unsigned int order,
 			   unsigned long *pfn)
 {
-	struct sim_state *s = S(bs);
-	int err;
-
-	if (!s->locked)
-		return sim_ram_alloc(&s->ram, node, order, pfn);
-	vmc_lock(&s->ram_lock);
-	err = sim_ram_alloc(&s->ram, node, order, pfn);
-	vmc_unlock(&s->ram_lock);
-	return err;
+	return sim_ram_alloc(&S(bs)->ram, node, order, pfn);
 }
 
 void sim_frame_free(void *bs, unsigned long pfn, unsigned int order)
 {
-	struct sim_state *s = S(bs);
-
-	if (!s->locked) {
-		sim_ram_free(&s->ram, pfn, order);
-		return;
-	}
-	vmc_lock(&s->ram_lock);
-	sim_ram_free(&s->ram, pfn, order);
-	vmc_unlock(&s->ram_lock);
+	sim_ram_free(&S(bs)->ram, pfn, order);
 }
 
 int sim_frame_node(void *bs, unsigned long pfn)
@@ -334,11 +301,6 @@ static void sim_batch_begin(void *bs)
 {
 	struct sim_state *s = S(bs);
 
-	if (s->locked) {
-		__atomic_fetch_add(&s->batch_depth, 1, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&s->batches, 1, __ATOMIC_RELAXED);
-		return;
-	}
 	s->batch_depth++;
 	s->batches++;
 }
@@ -347,11 +309,6 @@ static void sim_batch_end(void *bs)
 {
 	struct sim_state *s = S(bs);
 
-	if (s->locked) {
-		VMC_VERIFY3U(__atomic_fetch_sub(&s->batch_depth, 1,
-						__ATOMIC_RELAXED), >, 0);
-		return;
-	}
 	VMC_VERIFY3U(s->batch_depth, >, 0);
 	s->batch_depth--;
 }
@@ -362,8 +319,8 @@ static void sim_batch_end(void *bs)
  * The CPU's translation of one page: TLB, else walk (from the other root
  * at the top level, sim_sync.c) and fill.
  */
-static int xlate_tlb(struct sim_state *s, unsigned long va,
-		     unsigned long *pfn, bool *writable)
+static int xlate(struct sim_state *s, unsigned long va, unsigned long *pfn,
+		 bool *writable)
 {
 	int err;
 
@@ -379,20 +336,6 @@ static int xlate_tlb(struct sim_state *s, unsigned long va,
 	if (s->tlb.n)
 		sim_tlb_fill(&s->tlb, va, *pfn, *writable);
 	return 0;
-}
-
-/* One TLB for every CPU: the fast paths take turns at it. */
-static int xlate(struct sim_state *s, unsigned long va, unsigned long *pfn,
-		 bool *writable)
-{
-	int err;
-
-	if (!s->locked)
-		return xlate_tlb(s, va, pfn, writable);
-	vmc_lock(&s->tlb_lock);
-	err = xlate_tlb(s, va, pfn, writable);
-	vmc_unlock(&s->tlb_lock);
-	return err;
 }
 
 static int sim_access(void *bs, unsigned long va, void *buf, size_t len,

@@ -259,7 +259,7 @@ void sim_table_write(struct sim_state *s, unsigned long table,
 
 		memcpy(p, &v, sizeof(v));
 	}
-	sim_count(s, &s->pte_writes);
+	s->pte_writes++;
 }
 
 /* --- the hardware page walk -------------------------------------------- */

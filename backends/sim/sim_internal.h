@@ -227,20 +227,7 @@ struct sim_state {
 	unsigned int batch_depth;
 	/* Appended: the other page-table roots' copy of the root (sim_sync.c). */
 	unsigned char *other_root;
-	/* Appended: with VMC_BF_CONCURRENT, the frame allocator's and the
-	   TLB's locks; the counters above are then updated atomically. */
-	bool locked;
-	vmc_lock_t ram_lock, tlb_lock;
 };
-
-/* The counter c += 1, atomically when the core's fast paths may run. */
-static inline void sim_count(const struct sim_state *s, unsigned long *c)
-{
-	if (s->locked)
-		__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
-	else
-		(*c)++;
-}
 
 const void *sim_table_entries(struct sim_state *s, unsigned long table,
 			      unsigned int level);
