@@ -280,7 +280,7 @@ static int vmc_arena_setup(struct vmc_arena *a)
 #define VMC_ARENA_FLAGS (VMC_ARENA_NOHUGEVMALLOC | VMC_ARENA_NOHUGEIOMAP | \
 			 VMC_ARENA_DEBUG | VMC_ARENA_QUIET)
 #define VMC_BF_ALL (VMC_BF_HUGE_PMD | VMC_BF_HUGE_PUD | VMC_BF_SOFT_TLB | \
-		    VMC_BF_REAL_MMU | VMC_BF_NUMA)
+		    VMC_BF_REAL_MMU | VMC_BF_NUMA | VMC_BF_CONCURRENT)
 
 /* Does the ops table fill every slot the contract does not call optional? */
 static bool vmc_ops_complete(const struct vmc_backend_ops *o)

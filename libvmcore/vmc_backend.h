@@ -26,12 +26,13 @@
  *
  * Fields are only ever appended to the ops table.
  *
- * Locking: the core calls every slot with the arena lock held, or from a
- * per-CPU fast path (vmc_pcpu.c) under a->bo_lock while no one holds the
- * arena lock; either way one call at a time, so a backend needs no lock
- * of its own for its tables.  Frame allocation may
+ * Locking: the core calls every slot with the arena lock held, so a
+ * backend needs no lock of its own for its tables.  Frame allocation may
  * also be reached by the harness through vmc_frame_alloc(), again under the
- * arena lock.
+ * arena lock.  The per-CPU fast paths (vmc_pcpu.c) call a few slots
+ * without it, one at a time (a->bo_lock), or at once from several threads
+ * when the backend offers VMC_BF_CONCURRENT; no one holds the arena lock
+ * meanwhile.
  */
 #ifndef VMC_BACKEND_H
 #define VMC_BACKEND_H
@@ -58,6 +59,14 @@ typedef uint64_t vmc_pte_t;
 #define VMC_BF_SOFT_TLB   0x4u   /* tlb_for_each enumerates cached translations */
 #define VMC_BF_REAL_MMU   0x8u   /* accesses go through a real MMU (mmap, kmod) */
 #define VMC_BF_NUMA       0x10u  /* frames come from more than one node */
+/*
+ * The core's per-CPU fast paths (vmc_pcpu.c) may call frame_alloc,
+ * frame_free, frame_zero, frame_reuse, kaddr, read, write (of distinct
+ * entries, never linking or freeing a table), batch_begin/end and access
+ * from several threads at once; every other slot still runs under the
+ * arena lock, with no fast path running.  Without it they take turns.
+ */
+#define VMC_BF_CONCURRENT 0x20u
 
 /* The shape of the page tables. */
 struct vmc_geometry {
@@ -302,6 +311,14 @@ struct vmc_backend_ops {
 	 * without a sync (arch_sync_kernel_mappings) after it.
 	 */
 	const void *(*sync_copy)(void *bs);
+
+	/*
+	 * frame_reuse (optional, with VMC_BF_CONCURRENT): the core hands
+	 * out again an allocated RAM frame it kept for that (a CPU's frame
+	 * cache, vmc_pcpu.c): make it what frame_alloc would have returned
+	 * (the sim owes its 0xa5 fill again).  Called concurrently.
+	 */
+	void (*frame_reuse)(void *bs, unsigned long pfn);
 };
 
 /* Shift of the area one entry at `level` covers. */

@@ -307,6 +307,8 @@ struct vmc_arena {
  * guards everything here and the pools of the CPU's vmap node; the
  * counters are deltas to the arena's, folded in by the global lock.
  */
+#define VMC_PCPU_FRAMES 32u
+
 struct vmc_pcpu {
 	_Alignas(64) vmc_lock_t lock;     /* a line of its own per CPU */
 	struct vmc_va *staged;           /* busy areas not yet in vs.busy */
@@ -320,6 +322,8 @@ struct vmc_pcpu {
 	unsigned long dirty_lo, dirty_hi;/* what changed, [lo, hi); lo == hi: nothing */
 	void *meta_cache[2];             /* freed vm and page-array records */
 	unsigned int meta_cached[2];
+	unsigned int nr_frames;          /* frames kept for reuse (theory 5) */
+	unsigned long frames[VMC_PCPU_FRAMES];
 };
 
 /* Set up the fast paths where they apply (6.12, one node per CPU). */

@@ -43,7 +43,17 @@
  *    time (a->bo_lock), as the contract asks; a fast path never
  *    allocates or frees a page table (vmc_pt_map_quick), so the arena
  *    lock's table walks never meet it.  A staged list is bounded
- *    (PCPU_STAGED_MAX): past it the next vmalloc folds.
+ *    (PCPU_STAGED_MAX): past it the next vmalloc folds.  A backend that
+ *    offers VMC_BF_CONCURRENT (the sim) is called without bo_lock.
+ *
+ * 5. Frames kept per CPU.  With such a backend and its frame_reuse slot,
+ *    a fast vfree keeps up to VMC_PCPU_FRAMES of its frames for the
+ *    CPU's next fast vmalloc, as Linux's per-CPU page lists do; the
+ *    frame allocator's lock is then not met twice a pair.  They stay
+ *    allocated in the backend and count as nobody's; the arena lock
+ *    gives them back before anyone looks, so invariant 6 holds as
+ *    always under it.  Which frames a vmalloc gets changes only where a
+ *    fast vfree ran on its CPU since the last arena lock.
  */
 #include "vmc_internal.h"
 
@@ -142,6 +152,8 @@ static void pc_fold(struct vmc_arena *a, struct vmc_pcpu *pc)
 		vmc_vaset_insert(a, &a->vs.busy, va);
 	}
 	pc->nr_staged = 0;
+	while (pc->nr_frames)
+		vmc_bo_frame_free(a, pc->frames[--pc->nr_frames], 0);
 	/* Deltas may be negative: unsigned wrap-around adds them right. */
 	a->vs.lazy_pages += (unsigned long)pc->lazy_pages;
 	a->nr_pooled += (unsigned long)pc->nr_pooled;
@@ -202,15 +214,28 @@ static struct vmc_pcpu *pc_get(struct vmc_arena *a, unsigned int *cpu)
 	return pc;
 }
 
-/* The fast paths take turns at the backend (theory 4). */
+/* Take turns at the backend unless it says it needs none (theory 4). */
+static bool bo_concurrent(const struct vmc_arena *a)
+{
+	return a->info.features & VMC_BF_CONCURRENT;
+}
+
 static void bo_enter(struct vmc_arena *a)
 {
-	vmc_lock(&a->bo_lock);
+	if (!bo_concurrent(a))
+		vmc_lock(&a->bo_lock);
 }
 
 static void bo_leave(struct vmc_arena *a)
 {
-	vmc_unlock(&a->bo_lock);
+	if (!bo_concurrent(a))
+		vmc_unlock(&a->bo_lock);
+}
+
+/* May this arena's CPUs keep freed frames (theory 5)? */
+static bool pc_keeps_frames(const struct vmc_arena *a)
+{
+	return bo_concurrent(a) && a->ops->frame_reuse;
 }
 
 /* Frames for pages[0, nr), zeroed if asked, mapped at addr. */
@@ -223,8 +248,13 @@ static bool pc_populate(struct vmc_arena *a, struct vmc_pcpu *pc,
 	for (i = 0; i < nr; i++) {
 		unsigned long pfn;
 
-		if (vmc_bo_frame_alloc_pc(a, pc, &pfn))
+		if (pc->nr_frames) {
+			pfn = pc->frames[--pc->nr_frames];
+			pc->fault_frame++;       /* an attempt, as the slow path */
+			a->ops->frame_reuse(a->bs, pfn);
+		} else if (vmc_bo_frame_alloc_pc(a, pc, &pfn)) {
 			break;
+		}
 		pages[i] = pfn;
 		if (gfp & VMC_GFP_ZERO)
 			vmc_bo_frame_zero(a, pfn);
@@ -350,8 +380,13 @@ int vmc_pcpu_vfree(struct vmc_arena *a, unsigned long addr)
 	bo_enter(a);
 	err = vmc_pt_unmap_quick(a, addr, addr + vmc_area_size(vm));
 	if (!err)
-		for (i = 0; i < vm->pub.nr_pages; i++)
-			vmc_bo_frame_free(a, vm->pages[i], 0);
+		for (i = 0; i < vm->pub.nr_pages; i++) {
+			if (pc_keeps_frames(a) &&
+			    pc->nr_frames < VMC_PCPU_FRAMES)
+				pc->frames[pc->nr_frames++] = vm->pages[i];
+			else
+				vmc_bo_frame_free(a, vm->pages[i], 0);
+		}
 	bo_leave(a);
 	if (err)
 		goto out;

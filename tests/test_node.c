@@ -14,6 +14,12 @@
  *  4. vm_map_ram: each CPU carves its own vmap block.
  *  5. Every metadata failure of a vmalloc beside full pools leaves the
  *     arena as it was.
+ *  6. The per-CPU fast paths (libvmcore/vmc_pcpu.c) change nothing
+ *     visible: the same calls give the same addresses, purges and counts
+ *     whether each vfree takes the fast path (nothing between a vmalloc
+ *     and its vfree but a store) or the slow one (a vmc_get_stats between
+ *     them folds the area into the busy tree first), with a purge
+ *     threshold small enough to cross it hundreds of times.
  * Every arena checks clean after each step.
  */
 #include <pthread.h>
@@ -207,13 +213,92 @@ static void t_faults(void)
 	vmc_arena_destroy(a);
 }
 
+#define FAST_STEPS 6000u
+#define FAST_RING 8u
+
+/* Run 6's call sequence; addrs[] gets every vmalloc's address. */
+static int fast_run(bool fold, unsigned long *addrs, struct vmc_stats *end)
+{
+	unsigned long long seed = 20261202;
+	struct vmc_arena_config cfg;
+	struct vmc_arena *a = NULL;
+	void *ring[FAST_RING] = { NULL };
+	unsigned int i;
+	int bad = 0;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ops = vt_backend();
+	cfg.nr_frames = 4096;
+	cfg.nr_cpus = 2;
+	cfg.profile = VMC_PROFILE_LINUX_6_12;
+	cfg.placement = VMC_PLACEMENT_LINUX;
+	cfg.lazy_max_pages = 48;
+	cfg.flags = VMC_ARENA_QUIET;
+	if (vmc_arena_create(&cfg, &a))
+		return 1;
+	for (i = 0; i < FAST_STEPS; i++) {
+		unsigned long r = (unsigned long)vt_rand(&seed);
+		unsigned char b = (unsigned char)i;
+		void *p;
+
+		vmc_set_cpu(a, (unsigned int)(r & 1));
+		p = (r >> 1) % 5 ? vmc_vmalloc(a, (1 + (r >> 4) % 3) * PG) :
+				   vmc_vzalloc(a, PG);
+		addrs[i] = (unsigned long)p;
+		if (!p || vmc_write(a, p, &b, 1)) {
+			bad++;
+			continue;
+		}
+		if (fold)
+			(void)stats(a);
+		if ((r >> 8) % 4) {
+			bad += vmc_vfree(a, p) != 0;
+		} else {
+			/* keep it a while; free what was kept there before */
+			unsigned int k = (unsigned int)(r >> 12) % FAST_RING;
+
+			bad += vmc_vfree(a, ring[k]) != 0;
+			ring[k] = p;
+		}
+		if (i % 1000 == 999 && !vt_clean(a, "fast paths"))
+			bad++;
+	}
+	for (i = 0; i < FAST_RING; i++)
+		bad += vmc_vfree(a, ring[i]) != 0;
+	*end = stats(a);
+	if (!vt_clean(a, "fast paths, the end"))
+		bad++;
+	vmc_arena_destroy(a);
+	return bad;
+}
+
+static void t_fast(void)
+{
+	static unsigned long fast[FAST_STEPS], slow[FAST_STEPS];
+	struct vmc_stats sf, ss;
+	unsigned long differ = 0, i;
+	int bad_f = fast_run(false, fast, &sf);
+	int bad_s = fast_run(true, slow, &ss);
+
+	for (i = 0; i < FAST_STEPS; i++)
+		differ += fast[i] != slow[i];
+	tap_ok(!bad_f && !bad_s && !differ && sf.nr_purges == ss.nr_purges &&
+	       sf.nr_purges > 100 && sf.nr_lazy == ss.nr_lazy &&
+	       sf.nr_pooled == ss.nr_pooled && sf.lazy_pages == ss.lazy_pages,
+	       "fast and slow vfree: %u steps, %lu addresses differ, purges "
+	       "%lu / %lu, pooled %lu / %lu, lazy pages %lu / %lu (bad %d/%d)",
+	       FAST_STEPS, differ, sf.nr_purges, ss.nr_purges, sf.nr_pooled,
+	       ss.nr_pooled, sf.lazy_pages, ss.lazy_pages, bad_f, bad_s);
+}
+
 int main(void)
 {
-	tap_plan(9);
+	tap_plan(10);
 	t_config();
 	t_pools();
 	t_vrealloc();
 	t_vm_map_ram();
 	t_faults();
+	t_fast();
 	return tap_done();
 }

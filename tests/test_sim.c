@@ -199,7 +199,7 @@ static void test_defaults(void)
 	struct vmc_backend_config cfg = { 0 };
 	struct inst in;
 	unsigned int want = VMC_BF_HUGE_PMD | VMC_BF_HUGE_PUD |
-			    VMC_BF_SOFT_TLB | VMC_BF_NUMA;
+			    VMC_BF_SOFT_TLB | VMC_BF_NUMA | VMC_BF_CONCURRENT;
 	int err;
 
 	err = open_inst(&in, NULL);
@@ -250,7 +250,8 @@ static void test_defaults(void)
 	err = open_inst(&in, &cfg);
 	tap_ok(err == 0 && in.info.geom.leaf_levels == 0x3 &&
 	       in.info.nr_nodes == 1 &&
-	       in.info.features == (VMC_BF_HUGE_PMD | VMC_BF_SOFT_TLB),
+	       in.info.features == (VMC_BF_HUGE_PMD | VMC_BF_SOFT_TLB |
+				     VMC_BF_CONCURRENT),
 	       "features_off: no PUD leaves, one node (leaf 0x%x, nodes %u, f 0x%x)",
 	       in.info.geom.leaf_levels, in.info.nr_nodes, in.info.features);
 	close_inst(&in);

@@ -30,11 +30,113 @@
  * 4. Determinism.  No clock, no randomness, no host addresses leak into
  *    results: the same configuration and call sequence produce the same
  *    pfns, entries and TLB contents in every run and every instance.
+ *
+ * 5. Concurrency (VMC_BF_CONCURRENT, userspace builds).  The core's
+ *    per-CPU fast paths call frame_alloc / frame_free, frame_reuse,
+ *    read / write of distinct entries, batch_* and access from several
+ *    threads at once.  The frame allocator then takes a lock.  Each
+ *    thread gets a shard (cache lines of its own) with its CPU's TLB, as
+ *    each CPU has its own (flushes and checks go over all of them), and
+ *    its count of PTE writes, summed when read; batches are not counted.
+ *    Frame metadata is per frame and the tables' layout only changes
+ *    under the arena lock, so the rest needs nothing.  A single thread
+ *    gets the same pfns, entries and cached translations as without it.
  */
 #include "sim_internal.h"
 
+#ifdef VMC_ENV_THREAD_LOCAL
+#define SIM_FEATURES (VMC_BF_HUGE_PMD | VMC_BF_HUGE_PUD | VMC_BF_SOFT_TLB | \
+		      VMC_BF_NUMA | VMC_BF_CONCURRENT)
+#else
 #define SIM_FEATURES (VMC_BF_HUGE_PMD | VMC_BF_HUGE_PUD | VMC_BF_SOFT_TLB | \
 		      VMC_BF_NUMA)
+#endif
+
+/* --- concurrency (theory 5) ------------------------------------------- */
+
+#ifdef VMC_ENV_THREAD_LOCAL
+static VMC_ENV_THREAD_LOCAL unsigned int sim_tls_shard;  /* 0: not yet */
+static unsigned int sim_shard_next;
+#endif
+
+struct sim_shard *sim_shard(struct sim_state *s)
+{
+#ifdef VMC_ENV_THREAD_LOCAL
+	if (!sim_tls_shard)
+		sim_tls_shard = __atomic_add_fetch(&sim_shard_next, 1,
+						   __ATOMIC_RELAXED) %
+				SIM_SHARDS + 1;
+	return &s->shards[sim_tls_shard - 1];
+#else
+	return &s->shards[0];
+#endif
+}
+
+static void sim_shards_fini(struct sim_state *s, unsigned int n)
+{
+	while (n--) {
+		sim_tlb_fini(&s->shards[n].tlb);
+		vmc_lock_destroy(&s->shards[n].lock);
+	}
+}
+
+static int sim_locks_init(struct sim_state *s)
+{
+	unsigned char *mem = vmc_env_zalloc(SIM_SHARDS *
+					    sizeof(struct sim_shard) + 64);
+	unsigned int i;
+	int err;
+
+	if (!mem)
+		return -ENOMEM;
+	err = vmc_lock_init(&s->ram_lock);
+	if (err)
+		goto out_mem;
+	s->shards = (struct sim_shard *)(void *)(mem + (64 - (uintptr_t)mem % 64));
+	for (i = 0; i < SIM_SHARDS; i++) {
+		struct sim_shard *sh = &s->shards[i];
+
+		err = vmc_lock_init(&sh->lock);
+		if (!err && s->tlb.n) {
+			err = sim_tlb_init(&sh->tlb, s->tlb.n);
+			if (err)
+				vmc_lock_destroy(&sh->lock);
+		}
+		if (err) {
+			sim_shards_fini(s, i);
+			vmc_lock_destroy(&s->ram_lock);
+			goto out_mem;
+		}
+	}
+	s->shards_mem = mem;
+	s->locked = true;
+	return 0;
+out_mem:
+	s->shards = NULL;
+	vmc_env_free(mem);
+	return err;
+}
+
+static void sim_locks_fini(struct sim_state *s)
+{
+	if (!s->locked)
+		return;
+	sim_shards_fini(s, SIM_SHARDS);
+	vmc_lock_destroy(&s->ram_lock);
+	vmc_env_free(s->shards_mem);
+	s->locked = false;
+}
+
+/* The instance's TLBs: s->tlb, and with shards each thread's (theory 5). */
+static unsigned int sim_nr_tlbs(const struct sim_state *s)
+{
+	return s->locked ? SIM_SHARDS + 1 : 1;
+}
+
+static struct sim_tlb *sim_tlb_nr(struct sim_state *s, unsigned int i)
+{
+	return i ? &s->shards[i - 1].tlb : &s->tlb;
+}
 
 static struct sim_state *S(void *bs)
 {
@@ -119,10 +221,17 @@ static int sim_init(void *bs, const struct vmc_backend_config *cfg,
 	err = sim_sync_init(s);
 	if (err)
 		goto fail_tlb;
+	if (z.features & VMC_BF_CONCURRENT) {
+		err = sim_locks_init(s);
+		if (err)
+			goto fail_sync;
+	}
 	s->features = z.features;
 	sim_fill_info(s, &z, info);
 	return 0;
 
+fail_sync:
+	sim_sync_fini(s);
 fail_tlb:
 	sim_tlb_fini(&s->tlb);
 fail_ram:
@@ -134,6 +243,7 @@ static void sim_fini(void *bs)
 {
 	struct sim_state *s = S(bs);
 
+	sim_locks_fini(s);
 	sim_sync_fini(s);
 	sim_tlb_fini(&s->tlb);
 	sim_ram_fini(&s->ram);
@@ -144,12 +254,28 @@ static void sim_fini(void *bs)
 int sim_frame_alloc(void *bs, int node, unsigned int order,
 			   unsigned long *pfn)
 {
-	return sim_ram_alloc(&S(bs)->ram, node, order, pfn);
+	struct sim_state *s = S(bs);
+	int err;
+
+	if (!s->locked)
+		return sim_ram_alloc(&s->ram, node, order, pfn);
+	vmc_lock(&s->ram_lock);
+	err = sim_ram_alloc(&s->ram, node, order, pfn);
+	vmc_unlock(&s->ram_lock);
+	return err;
 }
 
 void sim_frame_free(void *bs, unsigned long pfn, unsigned int order)
 {
-	sim_ram_free(&S(bs)->ram, pfn, order);
+	struct sim_state *s = S(bs);
+
+	if (!s->locked) {
+		sim_ram_free(&s->ram, pfn, order);
+		return;
+	}
+	vmc_lock(&s->ram_lock);
+	sim_ram_free(&s->ram, pfn, order);
+	vmc_unlock(&s->ram_lock);
 }
 
 int sim_frame_node(void *bs, unsigned long pfn)
@@ -168,6 +294,15 @@ void *sim_kaddr(void *bs, unsigned long pfn)
 	if (!sim_ram_is_allocated(&s->ram, pfn) && !sim_ram_is_dev(&s->ram, pfn))
 		return NULL;
 	return sim_ram_data(&s->ram, pfn);
+}
+
+/* The core hands out a frame it kept: the 0xa5 fill is owed again. */
+static void sim_frame_reuse(void *bs, unsigned long pfn)
+{
+	struct sim_ram *r = &S(bs)->ram;
+
+	VMC_VERIFY(sim_ram_is_ram(r, pfn) && sim_ram_is_allocated(r, pfn));
+	r->meta[pfn - r->base_pfn].poison = 1;
 }
 
 void sim_frame_zero(void *bs, unsigned long pfn)
@@ -290,17 +425,23 @@ static void sim_flush_tlb(void *bs, unsigned long start, unsigned long end)
 {
 	struct sim_state *s = S(bs);
 
+	unsigned int i;
+
 	VMC_VERIFY3U(start, <=, end);
-	if (s->tlb.n)
-		sim_tlb_flush(&s->tlb, start, end);
-	else
+	if (!s->tlb.n) {
 		s->tlb.flushes++;
+		return;
+	}
+	for (i = 0; i < sim_nr_tlbs(s); i++)
+		sim_tlb_flush(sim_tlb_nr(s, i), start, end);
 }
 
 static void sim_batch_begin(void *bs)
 {
 	struct sim_state *s = S(bs);
 
+	if (s->locked)
+		return;                 /* not counted beside other threads */
 	s->batch_depth++;
 	s->batches++;
 }
@@ -309,6 +450,8 @@ static void sim_batch_end(void *bs)
 {
 	struct sim_state *s = S(bs);
 
+	if (s->locked)
+		return;
 	VMC_VERIFY3U(s->batch_depth, >, 0);
 	s->batch_depth--;
 }
@@ -319,23 +462,39 @@ static void sim_batch_end(void *bs)
  * The CPU's translation of one page: TLB, else walk (from the other root
  * at the top level, sim_sync.c) and fill.
  */
-static int xlate(struct sim_state *s, unsigned long va, unsigned long *pfn,
-		 bool *writable)
+static int xlate_tlb(struct sim_state *s, struct sim_tlb *t, unsigned long va,
+		     unsigned long *pfn, bool *writable)
 {
 	int err;
 
-	if (s->tlb.n) {
-		if (sim_tlb_lookup(&s->tlb, va, pfn, writable))
+	if (t->n) {
+		if (sim_tlb_lookup(t, va, pfn, writable))
 			return 0;
 	} else {
-		s->tlb.misses++;
+		t->misses++;
 	}
 	err = sim_walk_cpu(s, va, pfn, writable);
 	if (err)
 		return err;
-	if (s->tlb.n)
-		sim_tlb_fill(&s->tlb, va, *pfn, *writable);
+	if (t->n)
+		sim_tlb_fill(t, va, *pfn, *writable);
 	return 0;
+}
+
+/* With shards each thread has its CPU's TLB (theory 5). */
+static int xlate(struct sim_state *s, unsigned long va, unsigned long *pfn,
+		 bool *writable)
+{
+	struct sim_shard *sh;
+	int err;
+
+	if (!s->locked)
+		return xlate_tlb(s, &s->tlb, va, pfn, writable);
+	sh = sim_shard(s);
+	vmc_lock(&sh->lock);
+	err = xlate_tlb(s, &sh->tlb, va, pfn, writable);
+	vmc_unlock(&sh->lock);
+	return err;
 }
 
 static int sim_access(void *bs, unsigned long va, void *buf, size_t len,
@@ -386,7 +545,13 @@ static int sim_tlb_each_range(void *bs, unsigned long lo, unsigned long hi,
 					unsigned long pfn),
 			      void *arg)
 {
-	return sim_tlb_for_each_range(&S(bs)->tlb, lo, hi, fn, arg);
+	struct sim_state *s = S(bs);
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < sim_nr_tlbs(s) && !err; i++)
+		err = sim_tlb_for_each_range(sim_tlb_nr(s, i), lo, hi, fn, arg);
+	return err;
 }
 
 static int sim_tlb_each(void *bs,
@@ -394,8 +559,12 @@ static int sim_tlb_each(void *bs,
 			void *arg)
 {
 	struct sim_state *s = S(bs);
+	unsigned int i;
+	int err = 0;
 
-	return s->tlb.n ? sim_tlb_for_each(&s->tlb, fn, arg) : 0;
+	for (i = 0; i < sim_nr_tlbs(s) && !err && s->tlb.n; i++)
+		err = sim_tlb_for_each(sim_tlb_nr(s, i), fn, arg);
+	return err;
 }
 
 const struct vmc_backend_ops vmc_sim_ops = {
@@ -431,6 +600,7 @@ const struct vmc_backend_ops vmc_sim_ops = {
 	.tlb_for_each_range = sim_tlb_each_range,
 	.frame_zero = sim_frame_zero,
 	.sync_copy = sim_op_sync_copy,
+	.frame_reuse = sim_frame_reuse,
 };
 
 /* --- test hooks (vmc_sim.h) -------------------------------------------- */
@@ -438,16 +608,26 @@ const struct vmc_backend_ops vmc_sim_ops = {
 void vmc_sim_get_stats(void *bs, struct vmc_sim_stats *st)
 {
 	struct sim_state *s = S(bs);
+	unsigned int i;
 
 	memset(st, 0, sizeof(*st));
-	st->tlb_hits = s->tlb.hits;
-	st->tlb_misses = s->tlb.misses;
+	for (i = 0; i < sim_nr_tlbs(s); i++) {
+		const struct sim_tlb *t = sim_tlb_nr(s, i);
+
+		st->tlb_hits += t->hits;
+		st->tlb_misses += t->misses;
+		st->tlb_flushed_entries += t->flushed;
+	}
 	st->tlb_flushes = s->tlb.flushes;
-	st->tlb_flushed_entries = s->tlb.flushed;
 	st->frames_used = s->ram.used;
 	st->tables_used = s->ram.tables;
 	st->syncs = s->syncs;
 	st->pte_writes = s->pte_writes;
+	if (s->locked) {
+		for (i = 0; i < SIM_SHARDS; i++)
+			st->pte_writes += __atomic_load_n(&s->shards[i].pte_writes,
+							  __ATOMIC_RELAXED);
+	}
 }
 
 unsigned long vmc_sim_ram_base_pfn(void *bs)
@@ -470,5 +650,10 @@ unsigned long vmc_sim_tlb_count(void *bs)
 {
 	struct sim_state *s = S(bs);
 
-	return s->tlb.n ? sim_tlb_count(&s->tlb) : 0;
+	unsigned long n = 0;
+	unsigned int i;
+
+	for (i = 0; i < sim_nr_tlbs(s) && s->tlb.n; i++)
+		n += sim_tlb_count(sim_tlb_nr(s, i));
+	return n;
 }

@@ -259,7 +259,11 @@ void sim_table_write(struct sim_state *s, unsigned long table,
 
 		memcpy(p, &v, sizeof(v));
 	}
-	s->pte_writes++;
+	if (s->locked)
+		__atomic_fetch_add(&sim_shard(s)->pte_writes, 1,
+				   __ATOMIC_RELAXED);
+	else
+		s->pte_writes++;
 }
 
 /* --- the hardware page walk -------------------------------------------- */

@@ -227,7 +227,26 @@ struct sim_state {
 	unsigned int batch_depth;
 	/* Appended: the other page-table roots' copy of the root (sim_sync.c). */
 	unsigned char *other_root;
+	/* Appended: with VMC_BF_CONCURRENT (sim_backend.c theory 5), the
+	   frame allocator's and the TLB's locks, and the counters above kept
+	   per thread in shards of a cache line each. */
+	bool locked;
+	vmc_lock_t ram_lock;
+	struct sim_shard *shards;
+	void *shards_mem;
 };
+
+#define SIM_SHARDS 8u
+
+/* A thread's share: its CPU's TLB (and its lock) and its counters. */
+struct sim_shard {
+	_Alignas(64) vmc_lock_t lock;   /* cache lines of its own */
+	struct sim_tlb tlb;
+	unsigned long pte_writes;
+};
+
+/* The calling thread's shard (sim_backend.c). */
+struct sim_shard *sim_shard(struct sim_state *s);
 
 const void *sim_table_entries(struct sim_state *s, unsigned long table,
 			      unsigned int level);
