@@ -296,6 +296,9 @@ struct vmc_arena {
 	/* Appended: per-CPU fast paths (vmc_pcpu.c); NULL when off. */
 	struct vmc_pcpu *pcpu;
 	void *pcpu_mem;                  /* what pcpu was carved from */
+	unsigned long *lazy_fast;        /* lazy pages the fast paths added
+					    since the arena lock (atomic; a
+					    cache line of its own) */
 	unsigned int nr_pcpu;
 	vmc_lock_t bo_lock;              /* backend calls of the fast paths */
 };
@@ -313,8 +316,6 @@ struct vmc_pcpu {
 	_Alignas(64) vmc_lock_t lock;     /* a line of its own per CPU */
 	struct vmc_va *staged;           /* busy areas not yet in vs.busy */
 	unsigned int nr_staged;
-	long lazy_pages;                 /* lazy pages added since the fold */
-	long lazy_share;                 /* how many it may add before one */
 	long nr_pooled, pool_pages, frames_data;
 	long meta_live[VMC_META_KINDS], meta_bytes[VMC_META_KINDS];
 	unsigned long fault_meta;        /* metadata attempts (fault counts) */

@@ -32,12 +32,13 @@
  *    the busy tree's insertion order (not visible in any address) does.
  *
  * 3. The purge threshold stays exact.  Linux purges in the vfree that
- *    takes the lazy pages over lazy_max_pages.  When the arena lock is
- *    dropped, the room left (lazy_max_pages - lazy pages) is split evenly
- *    into the CPUs' shares; a fast vfree that would exceed its CPU's
- *    share takes the slow path instead, which folds and counts exactly.
- *    The vfree that crosses the threshold always exceeds its share, so it
- *    purges where Linux does.
+ *    takes the lazy pages over lazy_max_pages, counted in one atomic
+ *    (vmap_lazy_nr).  So here: a fast vfree adds its pages to
+ *    *a->lazy_fast, atomically, and if the sum with vs.lazy_pages (which
+ *    only the arena lock changes) passes lazy_max_pages, takes them back
+ *    and goes the slow way, which folds, counts exactly and purges where
+ *    Linux does.  (Splitting the room into per-CPU shares instead cost
+ *    a dozen arena locks per purge, each a sleep for the other CPU.)
  *
  * 4. What stays shared.  The backend is called by one fast path at a
  *    time (a->bo_lock), as the contract asks; a fast path never
@@ -74,7 +75,7 @@ int vmc_pcpu_init(struct vmc_arena *a)
 	if (!a->vnodes || n < 2 || n != a->cfg.nr_cpus)
 		return 0;
 	/* One cache line (or more) per CPU, so the CPUs' locks don't share. */
-	mem = vmc_env_zalloc(stride * n + PCPU_LINE);
+	mem = vmc_env_zalloc(stride * n + 2 * PCPU_LINE);
 	if (!mem)
 		return -ENOMEM;
 	err = vmc_lock_init(&a->bo_lock);
@@ -86,6 +87,8 @@ int vmc_pcpu_init(struct vmc_arena *a)
 	a->pcpu = (struct vmc_pcpu *)(void *)
 		  (mem + (PCPU_LINE - (uintptr_t)mem % PCPU_LINE));
 	VMC_VERIFY3U(stride, ==, sizeof(struct vmc_pcpu));
+	a->lazy_fast = (unsigned long *)(void *)((unsigned char *)a->pcpu +
+						 stride * n);
 	for (i = 0; i < n; i++) {
 		err = vmc_lock_init(&a->pcpu[i].lock);
 		if (err) {
@@ -95,6 +98,7 @@ int vmc_pcpu_init(struct vmc_arena *a)
 			vmc_env_free(mem);
 			a->pcpu = NULL;
 			a->pcpu_mem = NULL;
+			a->lazy_fast = NULL;
 			return err;
 		}
 	}
@@ -124,6 +128,7 @@ void vmc_pcpu_fini(struct vmc_arena *a)
 	vmc_env_free(a->pcpu_mem);
 	a->pcpu = NULL;
 	a->pcpu_mem = NULL;
+	a->lazy_fast = NULL;
 	a->nr_pcpu = 0;
 }
 
@@ -155,7 +160,6 @@ static void pc_fold(struct vmc_arena *a, struct vmc_pcpu *pc)
 	while (pc->nr_frames)
 		vmc_bo_frame_free(a, pc->frames[--pc->nr_frames], 0);
 	/* Deltas may be negative: unsigned wrap-around adds them right. */
-	a->vs.lazy_pages += (unsigned long)pc->lazy_pages;
 	a->nr_pooled += (unsigned long)pc->nr_pooled;
 	a->pool_pages += (unsigned long)pc->pool_pages;
 	a->frames_data += (unsigned long)pc->frames_data;
@@ -168,7 +172,7 @@ static void pc_fold(struct vmc_arena *a, struct vmc_pcpu *pc)
 	a->fault_count[VMC_FAULT_FRAME] += pc->fault_frame;
 	if (pc->dirty_lo < pc->dirty_hi)
 		vmc_dirty_add(a, pc->dirty_lo, pc->dirty_hi);
-	pc->lazy_pages = pc->nr_pooled = pc->pool_pages = 0;
+	pc->nr_pooled = pc->pool_pages = 0;
 	pc->frames_data = 0;
 	pc->fault_meta = pc->fault_frame = 0;
 	pc->dirty_lo = pc->dirty_hi = 0;
@@ -183,17 +187,15 @@ void vmc_arena_lock(struct vmc_arena *a)
 	vmc_lock(&a->lock);
 	for (i = 0; i < a->nr_pcpu; i++)
 		pc_fold(a, &a->pcpu[i]);
+	if (a->lazy_fast)
+		a->vs.lazy_pages += __atomic_exchange_n(a->lazy_fast, 0,
+							__ATOMIC_RELAXED);
 }
 
 void vmc_arena_unlock(struct vmc_arena *a)
 {
-	unsigned long room = 0;
 	unsigned int i;
 
-	if (a->vs.lazy_pages < a->vs.lazy_max_pages)
-		room = a->vs.lazy_max_pages - a->vs.lazy_pages;
-	for (i = 0; i < a->nr_pcpu; i++)
-		a->pcpu[i].lazy_share = (long)(room / a->nr_pcpu);
 	vmc_unlock(&a->lock);
 	for (i = a->nr_pcpu; i-- > 0;)
 		vmc_unlock(&a->pcpu[i].lock);
@@ -374,8 +376,11 @@ int vmc_pcpu_vfree(struct vmc_arena *a, unsigned long addr)
 	if (!va || a->in_teardown)
 		goto out;
 	pages = vmc_va_size(va) >> VMC_PAGE_SHIFT;
-	if (pc->lazy_pages + (long)pages > pc->lazy_share)
+	if (__atomic_add_fetch(a->lazy_fast, pages, __ATOMIC_RELAXED) +
+	    a->vs.lazy_pages > a->vs.lazy_max_pages) {
+		__atomic_sub_fetch(a->lazy_fast, pages, __ATOMIC_RELAXED);
 		goto out;                        /* theory 3 */
+	}
 	vm = va->u.vm;
 	bo_enter(a);
 	err = vmc_pt_unmap_quick(a, addr, addr + vmc_area_size(vm));
@@ -388,8 +393,10 @@ int vmc_pcpu_vfree(struct vmc_arena *a, unsigned long addr)
 				vmc_bo_frame_free(a, vm->pages[i], 0);
 		}
 	bo_leave(a);
-	if (err)
+	if (err) {
+		__atomic_sub_fetch(a->lazy_fast, pages, __ATOMIC_RELAXED);
 		goto out;
+	}
 
 	*link = va->staged;
 	va->staged = NULL;
@@ -401,7 +408,6 @@ int vmc_pcpu_vfree(struct vmc_arena *a, unsigned long addr)
 	va->state = VMC_VA_LAZY;
 	va->kind = VMC_VA_NONE;
 	va->u.vm = NULL;
-	pc->lazy_pages += (long)pages;
 	pc_dirty(pc, va->va_start, va->va_end);
 	vmc_va_event(a, VMC_VA_EV_LAZY, va->va_start, vmc_va_size(va), 0, 0,
 		     0, 0);
