@@ -85,15 +85,21 @@ struct vmc_vm *vmc_area_get(struct vmc_arena *a, unsigned long size,
 		*err = ret;
 		return NULL;
 	}
+	vmc_area_attach(vm, va, flags, node, caller);
+	return vm;
+}
+
+void vmc_area_attach(struct vmc_vm *vm, struct vmc_va *va,
+		     unsigned long flags, int node, const char *caller)
+{
 	va->kind = VMC_VA_VM;
 	va->u.vm = vm;
 	vm->va = va;
 	vm->pub.addr = va->va_start;
-	vm->pub.size = total;
+	vm->pub.size = vmc_va_size(va);
 	vm->pub.flags = flags;
 	vm->pub.node = node;
 	vm->pub.caller = caller;
-	return vm;
 }
 
 struct vmc_vm *vmc_area_find(struct vmc_arena *a, unsigned long addr)

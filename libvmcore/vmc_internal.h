@@ -680,6 +680,10 @@ unsigned long vmc_pages_get_cur(struct vmc_arena *a, const struct vmc_vm *vm,
 
 /* ---------- vmc_area.c ---------- */
 
+/* Link vm and its busy area va; vm gets va's range, flags, node, caller. */
+void vmc_area_attach(struct vmc_vm *vm, struct vmc_va *va,
+		     unsigned long flags, int node, const char *caller);
+
 /*
  * __get_vm_area_node: reserve an area of size (rounded up to pages, plus
  * a guard page unless VM_NO_GUARD) in [start, end); VM_IOREMAP areas get

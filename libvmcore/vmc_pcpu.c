@@ -324,21 +324,14 @@ struct vmc_vm *vmc_pcpu_vmalloc(struct vmc_arena *a, unsigned long size,
 	p->len--;
 	pc->nr_pooled--;
 	pc->pool_pages -= (long)(total >> VMC_PAGE_SHIFT);
-	va->u.vm = vm;
 	va->pool = 0;
 	va->state = VMC_VA_BUSY;
-	va->kind = VMC_VA_VM;
 	va->vn = (unsigned short)(cpu + 1);
 	va->staged = pc->staged;
 	pc->staged = va;
 	pc->nr_staged++;
 
-	vm->va = va;
-	vm->pub.addr = va->va_start;
-	vm->pub.size = total;
-	vm->pub.flags = VMC_VM_ALLOC;
-	vm->pub.node = VMC_NUMA_NO_NODE;
-	vm->pub.caller = caller;
+	vmc_area_attach(vm, va, VMC_VM_ALLOC, VMC_NUMA_NO_NODE, caller);
 	vm->pub.prot = VMC_PROT_KERNEL;
 	vm->pub.nr_pages = (unsigned int)nr;
 	vm->pub.requested_size = size;
