@@ -522,8 +522,8 @@ static int vmc_access(struct vmc_arena *a, const void *addr, void *buf,
 		return -EINVAL;
 	if (va < a->start || va >= a->end || len > a->end - va)
 		return -EFAULT;
-	if (a->pcpu)
-		return vmc_pcpu_access(a, va, buf, len, write);
+	if (a->pcpu && vmc_pcpu_access(a, va, buf, len, write, &err))
+		return err;
 	vmc_arena_lock(a);
 	/* Accesses fill the TLB: the next vmc_check_changed() looks here. */
 	vmc_dirty_add(a, va & ~(VMC_PAGE_SIZE - 1), va + len);

@@ -133,7 +133,9 @@ static struct vmc_meta_hdr *meta_pop(void **cache, unsigned int *cached,
 static bool meta_push(void **cache, unsigned int *cached,
 		      struct vmc_meta_hdr *h)
 {
-	if (*cached >= VMC_META_CACHE || h->size < sizeof(void *) ||
+	static const unsigned int cap = VMC_META_CACHE;  /* 0: caching off */
+
+	if (*cached >= cap || h->size < sizeof(void *) ||
 	    (*cache && ((struct vmc_meta_hdr *)*cache)->size != h->size))
 		return false;
 	*(void **)((unsigned char *)h + VMC_META_HDR) = *cache;
@@ -180,9 +182,11 @@ void *vmc_meta_alloc_kind(struct vmc_arena *a, enum vmc_meta_kind kind,
 	VMC_VERIFY3U(kind, <, VMC_META_KINDS);
 	if (vmc_fault_hit(a, VMC_FAULT_META))
 		return NULL;
-	p = meta_new(VMC_META_CACHE && kind <= VMC_META_PAGES ?
-		     &a->meta_cache[kind] : NULL, &a->meta_cached[kind],
-		     kind, size);
+	if (VMC_META_CACHE && kind <= VMC_META_PAGES)
+		p = meta_new(&a->meta_cache[kind], &a->meta_cached[kind],
+			     kind, size);
+	else
+		p = meta_new(NULL, NULL, kind, size);
 	if (!p)
 		return NULL;
 	a->meta_live[kind]++;

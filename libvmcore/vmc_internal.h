@@ -338,14 +338,15 @@ void vmc_arena_lock(struct vmc_arena *a);
 void vmc_arena_unlock(struct vmc_arena *a);
 /*
  * The fast paths: a vmalloc served from the calling CPU's pool, the vfree
- * of an area such a call returned, a data access.  NULL / -EAGAIN when
- * the call needs the arena lock; nothing changed then.
+ * of an area such a call returned, a data access (its result in *err).
+ * NULL / -EAGAIN / false when the call needs the arena lock; nothing
+ * changed then.
  */
 struct vmc_vm *vmc_pcpu_vmalloc(struct vmc_arena *a, unsigned long size,
 				unsigned int gfp, const char *caller);
 int  vmc_pcpu_vfree(struct vmc_arena *a, unsigned long addr);
-int  vmc_pcpu_access(struct vmc_arena *a, unsigned long va, void *buf,
-		     size_t len, bool write);
+bool vmc_pcpu_access(struct vmc_arena *a, unsigned long va, void *buf,
+		     size_t len, bool write, int *err);
 
 /* ---------- vmc_arena.c ---------- */
 

@@ -409,20 +409,19 @@ out:
 	return err;
 }
 
-int vmc_pcpu_access(struct vmc_arena *a, unsigned long va, void *buf,
-		    size_t len, bool write)
+bool vmc_pcpu_access(struct vmc_arena *a, unsigned long va, void *buf,
+		     size_t len, bool write, int *err)
 {
 	struct vmc_pcpu *pc;
 	unsigned int cpu;
-	int err;
 
 	pc = pc_get(a, &cpu);
 	if (!pc)
-		return -EAGAIN;
+		return false;
 	pc_dirty(pc, va & ~(VMC_PAGE_SIZE - 1), va + len);
 	bo_enter(a);
-	err = vmc_bo_access(a, va, buf, len, write);
+	*err = vmc_bo_access(a, va, buf, len, write);
 	bo_leave(a);
 	vmc_unlock(&pc->lock);
-	return err;
+	return true;
 }

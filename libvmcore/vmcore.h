@@ -166,7 +166,9 @@ struct vmc_arena_config {
 	/* Appended: the vmap-area allocator's calls as they happen
 	   (struct vmc_va_event), for harnesses that check or follow them:
 	   the op-stream model and the linux61 oracle.  Called under the
-	   arena lock; must not call back into the arena.  NULL: none. */
+	   arena lock, or on a linux-6.12 arena with a node per CPU from a
+	   CPU's fast path (vmc_pcpu.c), so from several threads at once if
+	   several call in; must not call back into the arena.  NULL: none. */
 	void (*va_event)(void *arg, const struct vmc_va_event *ev);
 	void *va_event_arg;
 	/* Appended: VMC_PROFILE_LINUX_6_1 (0, the default) or
