@@ -127,7 +127,11 @@ static void sim_locks_fini(struct sim_state *s)
 	s->locked = false;
 }
 
-/* The instance's TLBs: s->tlb, and with shards each thread's (theory 5). */
+/*
+ * The instance's TLBs: s->tlb, and with shards each thread's (theory 5).
+ * A shard's TLB nobody filled yet holds nothing: flushes and walks over
+ * the TLBs skip it (sim_tlb_nr gives NULL), so one thread pays for one.
+ */
 static unsigned int sim_nr_tlbs(const struct sim_state *s)
 {
 	return s->locked ? SIM_SHARDS + 1 : 1;
@@ -135,7 +139,9 @@ static unsigned int sim_nr_tlbs(const struct sim_state *s)
 
 static struct sim_tlb *sim_tlb_nr(struct sim_state *s, unsigned int i)
 {
-	return i ? &s->shards[i - 1].tlb : &s->tlb;
+	struct sim_tlb *t = i ? &s->shards[i - 1].tlb : &s->tlb;
+
+	return !i || t->used ? t : NULL;
 }
 
 static struct sim_state *S(void *bs)
@@ -433,7 +439,8 @@ static void sim_flush_tlb(void *bs, unsigned long start, unsigned long end)
 		return;
 	}
 	for (i = 0; i < sim_nr_tlbs(s); i++)
-		sim_tlb_flush(sim_tlb_nr(s, i), start, end);
+		if (sim_tlb_nr(s, i))
+			sim_tlb_flush(sim_tlb_nr(s, i), start, end);
 }
 
 static void sim_batch_begin(void *bs)
@@ -472,6 +479,7 @@ static int xlate_tlb(struct sim_state *s, struct sim_tlb *t, unsigned long va,
 			return 0;
 	} else {
 		t->misses++;
+		t->used = true;
 	}
 	err = sim_walk_cpu(s, va, pfn, writable);
 	if (err)
@@ -550,7 +558,9 @@ static int sim_tlb_each_range(void *bs, unsigned long lo, unsigned long hi,
 	int err = 0;
 
 	for (i = 0; i < sim_nr_tlbs(s) && !err; i++)
-		err = sim_tlb_for_each_range(sim_tlb_nr(s, i), lo, hi, fn, arg);
+		if (sim_tlb_nr(s, i))
+			err = sim_tlb_for_each_range(sim_tlb_nr(s, i), lo, hi,
+						     fn, arg);
 	return err;
 }
 
@@ -563,7 +573,8 @@ static int sim_tlb_each(void *bs,
 	int err = 0;
 
 	for (i = 0; i < sim_nr_tlbs(s) && !err && s->tlb.n; i++)
-		err = sim_tlb_for_each(sim_tlb_nr(s, i), fn, arg);
+		if (sim_tlb_nr(s, i))
+			err = sim_tlb_for_each(sim_tlb_nr(s, i), fn, arg);
 	return err;
 }
 
@@ -614,6 +625,8 @@ void vmc_sim_get_stats(void *bs, struct vmc_sim_stats *st)
 	for (i = 0; i < sim_nr_tlbs(s); i++) {
 		const struct sim_tlb *t = sim_tlb_nr(s, i);
 
+		if (!t)
+			continue;
 		st->tlb_hits += t->hits;
 		st->tlb_misses += t->misses;
 		st->tlb_flushed_entries += t->flushed;
@@ -654,6 +667,7 @@ unsigned long vmc_sim_tlb_count(void *bs)
 	unsigned int i;
 
 	for (i = 0; i < sim_nr_tlbs(s) && s->tlb.n; i++)
-		n += sim_tlb_count(sim_tlb_nr(s, i));
+		if (sim_tlb_nr(s, i))
+			n += sim_tlb_count(sim_tlb_nr(s, i));
 	return n;
 }

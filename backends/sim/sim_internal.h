@@ -196,6 +196,7 @@ struct sim_tlb {
 	uint32_t *victim;               /* per set: next way to replace (FIFO) */
 	unsigned long n, sets, ways;
 	unsigned long hits, misses, flushes, flushed;
+	bool used;                      /* ever filled (sim_backend.c theory 5) */
 };
 
 int sim_tlb_init(struct sim_tlb *t, unsigned long entries);

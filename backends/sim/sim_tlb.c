@@ -104,6 +104,7 @@ void sim_tlb_fill(struct sim_tlb *t, unsigned long va, unsigned long pfn,
 	e[w].pfn = pfn;
 	e[w].writable = writable;
 	e[w].valid = true;
+	t->used = true;
 }
 
 void sim_tlb_flush(struct sim_tlb *t, unsigned long start, unsigned long end)
