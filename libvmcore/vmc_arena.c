@@ -233,6 +233,9 @@ static int vmc_arena_setup(struct vmc_arena *a)
 	bc.nr_nodes = cfg->nr_nodes;
 	bc.dev_frames = cfg->dev_frames;
 	bc.features_off = cfg->features_off;
+	/* No fast paths: the backend need not pay for concurrency. */
+	if (!vmc_pcpu_wanted(cfg))
+		bc.features_off |= VMC_BF_CONCURRENT;
 	bc.tlb_entries = cfg->tlb_entries;
 	if (cfg->size)
 		bc.space = cfg->size;

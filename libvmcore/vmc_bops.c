@@ -114,7 +114,7 @@ void vmc_meta_cache_drain(struct vmc_arena *a)
 }
 
 /* Pop a record of `size` from a one-size LIFO cache (zeroed), or NULL. */
-static struct vmc_meta_hdr *meta_pop(void **cache, unsigned int *cached,
+static inline struct vmc_meta_hdr *meta_pop(void **cache, unsigned int *cached,
 				     size_t size)
 {
 	struct vmc_meta_hdr *h = *cache;
@@ -130,7 +130,7 @@ static struct vmc_meta_hdr *meta_pop(void **cache, unsigned int *cached,
 }
 
 /* Push freed record h on a cache if it has room and h's size; false if not. */
-static bool meta_push(void **cache, unsigned int *cached,
+static inline bool meta_push(void **cache, unsigned int *cached,
 		      struct vmc_meta_hdr *h)
 {
 	static const unsigned int cap = VMC_META_CACHE;  /* 0: caching off */
@@ -145,7 +145,7 @@ static bool meta_push(void **cache, unsigned int *cached,
 }
 
 /* A fresh or cached record of kind and size, its header filled in. */
-static void *meta_new(void **cache, unsigned int *cached,
+static inline void *meta_new(void **cache, unsigned int *cached,
 		      enum vmc_meta_kind kind, size_t size)
 {
 	struct vmc_meta_hdr *h = NULL;

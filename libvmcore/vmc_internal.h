@@ -327,15 +327,33 @@ struct vmc_pcpu {
 	unsigned long frames[VMC_PCPU_FRAMES];
 };
 
-/* Set up the fast paths where they apply (6.12, one node per CPU). */
+/* Will an arena of cfg have fast paths (6.12, one node per CPU)? */
+bool vmc_pcpu_wanted(const struct vmc_arena_config *cfg);
+/* Set up the fast paths where they apply. */
 int  vmc_pcpu_init(struct vmc_arena *a);
 void vmc_pcpu_fini(struct vmc_arena *a);
 /*
  * The arena lock: every CPU's lock, then a->lock; the CPUs' deltas are
  * folded in, so under it the arena is what vmc_check expects.
  */
-void vmc_arena_lock(struct vmc_arena *a);
-void vmc_arena_unlock(struct vmc_arena *a);
+void vmc_arena_lock_all(struct vmc_arena *a);
+void vmc_arena_unlock_all(struct vmc_arena *a);
+
+static inline void vmc_arena_lock(struct vmc_arena *a)
+{
+	if (a->pcpu)
+		vmc_arena_lock_all(a);
+	else
+		vmc_lock(&a->lock);
+}
+
+static inline void vmc_arena_unlock(struct vmc_arena *a)
+{
+	if (a->pcpu)
+		vmc_arena_unlock_all(a);
+	else
+		vmc_unlock(&a->lock);
+}
 /*
  * The fast paths: a vmalloc served from the calling CPU's pool, the vfree
  * of an area such a call returned, a data access (its result in *err).
@@ -541,6 +559,7 @@ void vmc_vaset_merge(struct vmc_arena *a, struct vmc_vaset *s,
 
 /* Linux 6.12's MAX_VA_SIZE_PAGES: pools hold areas of 1..256 pages. */
 #define VMC_POOL_SIZES 256u
+#define VMC_NODE_MAX 128u                /* vmap nodes at most */
 
 /* One size class of a node: LIFO through vmc_va.u.next. */
 struct vmc_pool {

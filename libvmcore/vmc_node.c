@@ -66,7 +66,7 @@
  */
 #include "vmc_internal.h"
 
-#define NODE_MAX 128u
+#define NODE_MAX VMC_NODE_MAX
 #define NODE_ZONE (16UL << VMC_PAGE_SHIFT)
 
 /* ---------- nodes ---------- */

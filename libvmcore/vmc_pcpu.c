@@ -63,6 +63,18 @@
 
 /* ---------- set-up ---------- */
 
+bool vmc_pcpu_wanted(const struct vmc_arena_config *cfg)
+{
+#ifdef VMC_ENV_THREAD_LOCAL
+	return cfg->profile == VMC_PROFILE_LINUX_6_12 &&
+	       cfg->placement == VMC_PLACEMENT_LINUX &&
+	       cfg->nr_cpus >= 2 && cfg->nr_cpus <= VMC_NODE_MAX;
+#else
+	(void)cfg;
+	return false;
+#endif
+}
+
 int vmc_pcpu_init(struct vmc_arena *a)
 {
 #ifdef VMC_ENV_THREAD_LOCAL
@@ -72,7 +84,7 @@ int vmc_pcpu_init(struct vmc_arena *a)
 	unsigned char *mem;
 	int err;
 
-	if (!a->vnodes || n < 2 || n != a->cfg.nr_cpus)
+	if (!vmc_pcpu_wanted(&a->cfg) || !a->vnodes || n != a->cfg.nr_cpus)
 		return 0;
 	/* One cache line (or more) per CPU, so the CPUs' locks don't share. */
 	mem = vmc_env_zalloc(stride * n + 2 * PCPU_LINE);
@@ -178,7 +190,7 @@ static void pc_fold(struct vmc_arena *a, struct vmc_pcpu *pc)
 	pc->dirty_lo = pc->dirty_hi = 0;
 }
 
-void vmc_arena_lock(struct vmc_arena *a)
+void vmc_arena_lock_all(struct vmc_arena *a)
 {
 	unsigned int i;
 
@@ -192,7 +204,7 @@ void vmc_arena_lock(struct vmc_arena *a)
 							__ATOMIC_RELAXED);
 }
 
-void vmc_arena_unlock(struct vmc_arena *a)
+void vmc_arena_unlock_all(struct vmc_arena *a)
 {
 	unsigned int i;
 
