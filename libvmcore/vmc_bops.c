@@ -114,8 +114,8 @@ void vmc_meta_cache_drain(struct vmc_arena *a)
 }
 
 /* Pop a record of `size` from a one-size LIFO cache (zeroed), or NULL. */
-static inline struct vmc_meta_hdr *meta_pop(void **cache, unsigned int *cached,
-				     size_t size)
+static inline struct vmc_meta_hdr *meta_pop(void **cache,
+					    unsigned int *cached, size_t size)
 {
 	struct vmc_meta_hdr *h = *cache;
 	void **p;
@@ -131,7 +131,7 @@ static inline struct vmc_meta_hdr *meta_pop(void **cache, unsigned int *cached,
 
 /* Push freed record h on a cache if it has room and h's size; false if not. */
 static inline bool meta_push(void **cache, unsigned int *cached,
-		      struct vmc_meta_hdr *h)
+			     struct vmc_meta_hdr *h)
 {
 	static const unsigned int cap = VMC_META_CACHE;  /* 0: caching off */
 
@@ -146,7 +146,7 @@ static inline bool meta_push(void **cache, unsigned int *cached,
 
 /* A fresh or cached record of kind and size, its header filled in. */
 static inline void *meta_new(void **cache, unsigned int *cached,
-		      enum vmc_meta_kind kind, size_t size)
+			     enum vmc_meta_kind kind, size_t size)
 {
 	struct vmc_meta_hdr *h = NULL;
 
@@ -246,7 +246,6 @@ void vmc_meta_free_pc(struct vmc_pcpu *pc, void *p)
 		       &pc->meta_cached[h->kind - 1], h))
 		vmc_env_free(h);
 }
-
 
 static void vmc_bo_check_level(struct vmc_arena *a, unsigned int level)
 {

@@ -573,6 +573,12 @@ struct vmc_vnode {
 	struct vmc_va *qhead, *qtail;    /* a purge's queue of its lazy areas */
 };
 
+/*
+ * Take the head off pool p (not empty), uncounted: the caller keeps
+ * nr_pooled, pool_pages and p->len (vmc_node.c, vmc_pcpu.c).
+ */
+struct vmc_va *vmc_pool_unlink(struct vmc_pool *p);
+
 /* The nodes for a linux-6.12 arena (none for 6.1); -ENOMEM, -EINVAL. */
 int  vmc_node_init(struct vmc_arena *a);
 void vmc_node_fini(struct vmc_arena *a);

@@ -149,7 +149,7 @@ static bool pool_add(struct vmc_arena *a, unsigned int node, struct vmc_va *va)
 }
 
 /* Unchain the head of p (the caller takes it out of the lazy set). */
-static struct vmc_va *pool_pop(struct vmc_arena *a, struct vmc_pool *p)
+struct vmc_va *vmc_pool_unlink(struct vmc_pool *p)
 {
 	struct vmc_va *va = p->head;
 
@@ -158,6 +158,13 @@ static struct vmc_va *pool_pop(struct vmc_arena *a, struct vmc_pool *p)
 		p->tail = NULL;
 	va->u.next = NULL;
 	va->pool = 0;
+	return va;
+}
+
+static struct vmc_va *pool_pop(struct vmc_arena *a, struct vmc_pool *p)
+{
+	struct vmc_va *va = vmc_pool_unlink(p);
+
 	a->nr_pooled--;
 	a->pool_pages -= vmc_va_size(va) >> VMC_PAGE_SHIFT;
 	return va;

@@ -79,8 +79,7 @@ int vmc_pcpu_init(struct vmc_arena *a)
 {
 #ifdef VMC_ENV_THREAD_LOCAL
 	unsigned int i, n = a->nr_vnodes;
-	size_t stride = (sizeof(struct vmc_pcpu) + PCPU_LINE - 1) &
-			~(size_t)(PCPU_LINE - 1);
+	size_t stride = sizeof(struct vmc_pcpu);   /* whole lines (_Alignas) */
 	unsigned char *mem;
 	int err;
 
@@ -98,7 +97,6 @@ int vmc_pcpu_init(struct vmc_arena *a)
 	a->pcpu_mem = mem;
 	a->pcpu = (struct vmc_pcpu *)(void *)
 		  (mem + (PCPU_LINE - (uintptr_t)mem % PCPU_LINE));
-	VMC_VERIFY3U(stride, ==, sizeof(struct vmc_pcpu));
 	a->lazy_fast = (unsigned long *)(void *)((unsigned char *)a->pcpu +
 						 stride * n);
 	for (i = 0; i < n; i++) {
@@ -215,15 +213,15 @@ void vmc_arena_unlock_all(struct vmc_arena *a)
 
 /* ---------- the fast paths (theory 1) ---------- */
 
-/* The calling CPU's vmc_pcpu, locked, or NULL. */
-static struct vmc_pcpu *pc_get(struct vmc_arena *a, unsigned int *cpu)
+/* The calling CPU's vmc_pcpu (its CPU: pc - a->pcpu), locked, or NULL. */
+static struct vmc_pcpu *pc_get(struct vmc_arena *a)
 {
+	unsigned int cpu = vmc_cur_cpu(a);
 	struct vmc_pcpu *pc;
 
-	*cpu = vmc_cur_cpu(a);
-	if (*cpu >= a->nr_pcpu)
+	if (cpu >= a->nr_pcpu)
 		return NULL;
-	pc = &a->pcpu[*cpu];
+	pc = &a->pcpu[cpu];
 	vmc_lock(&pc->lock);
 	return pc;
 }
@@ -301,9 +299,10 @@ struct vmc_vm *vmc_pcpu_vmalloc(struct vmc_arena *a, unsigned long size,
 	total = (nr + 1) << VMC_PAGE_SHIFT;      /* and the guard page */
 	if (nr > a->info.nr_frames)
 		return NULL;
-	pc = pc_get(a, &cpu);
+	pc = pc_get(a);
 	if (!pc)
 		return NULL;
+	cpu = (unsigned int)(pc - a->pcpu);
 	p = &a->vnodes[cpu].pool[nr];            /* nr + 1 pages */
 	va = p->head;
 	if (!va || pc->nr_staged >= PCPU_STAGED_MAX || a->in_teardown ||
@@ -330,13 +329,10 @@ struct vmc_vm *vmc_pcpu_vmalloc(struct vmc_arena *a, unsigned long size,
 	}
 
 	/* node_pool_del_va: the head, as vmc_node.c's pool_take. */
-	p->head = va->u.next;
-	if (!p->head)
-		p->tail = NULL;
+	vmc_pool_unlink(p);
 	p->len--;
 	pc->nr_pooled--;
 	pc->pool_pages -= (long)(total >> VMC_PAGE_SHIFT);
-	va->pool = 0;
 	va->state = VMC_VA_BUSY;
 	va->vn = (unsigned short)(cpu + 1);
 	va->staged = pc->staged;
@@ -367,12 +363,11 @@ int vmc_pcpu_vfree(struct vmc_arena *a, unsigned long addr)
 	unsigned long pages, i;
 	struct vmc_pcpu *pc;
 	struct vmc_vm *vm;
-	unsigned int cpu;
 	int err = -EAGAIN;
 
 	if (!a->pcpu)
 		return -EAGAIN;
-	pc = pc_get(a, &cpu);
+	pc = pc_get(a);
 	if (!pc)
 		return -EAGAIN;
 	for (link = &pc->staged; (va = *link); link = &va->staged)
@@ -424,10 +419,8 @@ out:
 bool vmc_pcpu_access(struct vmc_arena *a, unsigned long va, void *buf,
 		     size_t len, bool write, int *err)
 {
-	struct vmc_pcpu *pc;
-	unsigned int cpu;
+	struct vmc_pcpu *pc = pc_get(a);
 
-	pc = pc_get(a, &cpu);
 	if (!pc)
 		return false;
 	pc_dirty(pc, va & ~(VMC_PAGE_SIZE - 1), va + len);

@@ -438,9 +438,12 @@ static void sim_flush_tlb(void *bs, unsigned long start, unsigned long end)
 		s->tlb.flushes++;
 		return;
 	}
-	for (i = 0; i < sim_nr_tlbs(s); i++)
-		if (sim_tlb_nr(s, i))
-			sim_tlb_flush(sim_tlb_nr(s, i), start, end);
+	for (i = 0; i < sim_nr_tlbs(s); i++) {
+		struct sim_tlb *t = sim_tlb_nr(s, i);
+
+		if (t)
+			sim_tlb_flush(t, start, end);
+	}
 }
 
 static void sim_batch_begin(void *bs)
@@ -557,10 +560,12 @@ static int sim_tlb_each_range(void *bs, unsigned long lo, unsigned long hi,
 	unsigned int i;
 	int err = 0;
 
-	for (i = 0; i < sim_nr_tlbs(s) && !err; i++)
-		if (sim_tlb_nr(s, i))
-			err = sim_tlb_for_each_range(sim_tlb_nr(s, i), lo, hi,
-						     fn, arg);
+	for (i = 0; i < sim_nr_tlbs(s) && !err; i++) {
+		struct sim_tlb *t = sim_tlb_nr(s, i);
+
+		if (t)
+			err = sim_tlb_for_each_range(t, lo, hi, fn, arg);
+	}
 	return err;
 }
 
@@ -572,9 +577,12 @@ static int sim_tlb_each(void *bs,
 	unsigned int i;
 	int err = 0;
 
-	for (i = 0; i < sim_nr_tlbs(s) && !err && s->tlb.n; i++)
-		if (sim_tlb_nr(s, i))
-			err = sim_tlb_for_each(sim_tlb_nr(s, i), fn, arg);
+	for (i = 0; i < sim_nr_tlbs(s) && !err && s->tlb.n; i++) {
+		struct sim_tlb *t = sim_tlb_nr(s, i);
+
+		if (t)
+			err = sim_tlb_for_each(t, fn, arg);
+	}
 	return err;
 }
 
@@ -666,8 +674,11 @@ unsigned long vmc_sim_tlb_count(void *bs)
 	unsigned long n = 0;
 	unsigned int i;
 
-	for (i = 0; i < sim_nr_tlbs(s) && s->tlb.n; i++)
-		if (sim_tlb_nr(s, i))
-			n += sim_tlb_count(sim_tlb_nr(s, i));
+	for (i = 0; i < sim_nr_tlbs(s) && s->tlb.n; i++) {
+		struct sim_tlb *t = sim_tlb_nr(s, i);
+
+		if (t)
+			n += sim_tlb_count(t);
+	}
 	return n;
 }
