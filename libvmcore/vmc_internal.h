@@ -296,7 +296,7 @@ struct vmc_arena {
 	/* Appended: per-CPU fast paths (vmc_pcpu.c); NULL when off. */
 	struct vmc_pcpu *pcpu;
 	void *pcpu_mem;                  /* what pcpu was carved from */
-	unsigned long *lazy_fast;        /* lazy pages the fast paths added
+	unsigned long *lazy_fast;        /* lazy pages the CPUs reserved
 					    since the arena lock (atomic; a
 					    cache line of its own) */
 	unsigned int nr_pcpu;
@@ -321,6 +321,8 @@ struct vmc_pcpu {
 	unsigned long fault_meta;        /* metadata attempts (fault counts) */
 	unsigned long fault_frame;       /* frame attempts */
 	unsigned long dirty_lo, dirty_hi;/* what changed, [lo, hi); lo == hi: nothing */
+	unsigned long lazy_room;         /* lazy pages reserved, not yet used */
+	unsigned long lazy_used;         /* lazy pages the fast vfrees added */
 	void *meta_cache[2];             /* freed vm and page-array records */
 	unsigned int meta_cached[2];
 	unsigned int nr_frames;          /* frames kept for reuse (theory 5) */

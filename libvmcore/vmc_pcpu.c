@@ -33,12 +33,18 @@
  *
  * 3. The purge threshold stays exact.  Linux purges in the vfree that
  *    takes the lazy pages over lazy_max_pages, counted in one atomic
- *    (vmap_lazy_nr).  So here: a fast vfree adds its pages to
- *    *a->lazy_fast, atomically, and if the sum with vs.lazy_pages (which
- *    only the arena lock changes) passes lazy_max_pages, takes them back
- *    and goes the slow way, which folds, counts exactly and purges where
- *    Linux does.  (Splitting the room into per-CPU shares instead cost
- *    a dozen arena locks per purge, each a sleep for the other CPU.)
+ *    (vmap_lazy_nr).  An atomic add per vfree on one line that both CPUs
+ *    write was a tenth of a two-thread pair, so here a CPU reserves room
+ *    in batches of PCPU_LAZY_BATCH pages: *a->lazy_fast counts what all
+ *    CPUs reserved since the arena lock, and a reservation is refused if
+ *    vs.lazy_pages (which only the arena lock changes) plus it would pass
+ *    lazy_max_pages.  A fast vfree spends its CPU's room (lazy_room,
+ *    lazy_used); with none left and none to be had it goes the slow way,
+ *    which folds every CPU's lazy_used in, counts exactly and purges
+ *    where Linux does.  So the fast paths never add the page that should
+ *    have purged; near the threshold the last batches are served slowly.
+ *    (Splitting the room into fixed per-CPU shares instead cost a dozen
+ *    arena locks per purge, each a sleep for the other CPU.)
  *
  * 4. What stays shared.  The backend is called by one fast path at a
  *    time (a->bo_lock), as the contract asks; a fast path never
@@ -60,6 +66,7 @@
 
 #define PCPU_STAGED_MAX 64u
 #define PCPU_LINE 64u
+#define PCPU_LAZY_BATCH 64ul      /* pages a CPU reserves at a time */
 
 /* ---------- set-up ---------- */
 
@@ -186,6 +193,8 @@ static void pc_fold(struct vmc_arena *a, struct vmc_pcpu *pc)
 	pc->frames_data = 0;
 	pc->fault_meta = pc->fault_frame = 0;
 	pc->dirty_lo = pc->dirty_hi = 0;
+	a->vs.lazy_pages += pc->lazy_used;
+	pc->lazy_used = pc->lazy_room = 0;
 }
 
 void vmc_arena_lock_all(struct vmc_arena *a)
@@ -198,8 +207,7 @@ void vmc_arena_lock_all(struct vmc_arena *a)
 	for (i = 0; i < a->nr_pcpu; i++)
 		pc_fold(a, &a->pcpu[i]);
 	if (a->lazy_fast)
-		a->vs.lazy_pages += __atomic_exchange_n(a->lazy_fast, 0,
-							__ATOMIC_RELAXED);
+		__atomic_store_n(a->lazy_fast, 0, __ATOMIC_RELAXED);
 }
 
 void vmc_arena_unlock_all(struct vmc_arena *a)
@@ -357,6 +365,27 @@ out:
 	return NULL;
 }
 
+/*
+ * Is there room on pc for pages more lazy pages (theory 3)?  Reserves a
+ * batch when pc's room runs short; false if that would pass the limit.
+ */
+static bool pc_lazy_reserve(struct vmc_arena *a, struct vmc_pcpu *pc,
+			    unsigned long pages)
+{
+	unsigned long want;
+
+	if (pc->lazy_room >= pages)
+		return true;
+	want = VMC_MAX(PCPU_LAZY_BATCH, pages - pc->lazy_room);
+	if (__atomic_add_fetch(a->lazy_fast, want, __ATOMIC_RELAXED) +
+	    a->vs.lazy_pages > a->vs.lazy_max_pages) {
+		__atomic_sub_fetch(a->lazy_fast, want, __ATOMIC_RELAXED);
+		return false;
+	}
+	pc->lazy_room += want;
+	return true;
+}
+
 int vmc_pcpu_vfree(struct vmc_arena *a, unsigned long addr)
 {
 	struct vmc_va *va, **link;
@@ -376,11 +405,8 @@ int vmc_pcpu_vfree(struct vmc_arena *a, unsigned long addr)
 	if (!va || a->in_teardown)
 		goto out;
 	pages = vmc_va_size(va) >> VMC_PAGE_SHIFT;
-	if (__atomic_add_fetch(a->lazy_fast, pages, __ATOMIC_RELAXED) +
-	    a->vs.lazy_pages > a->vs.lazy_max_pages) {
-		__atomic_sub_fetch(a->lazy_fast, pages, __ATOMIC_RELAXED);
+	if (!pc_lazy_reserve(a, pc, pages))
 		goto out;                        /* theory 3 */
-	}
 	vm = va->u.vm;
 	bo_enter(a);
 	err = vmc_pt_unmap_quick(a, addr, addr + vmc_area_size(vm));
@@ -393,10 +419,10 @@ int vmc_pcpu_vfree(struct vmc_arena *a, unsigned long addr)
 				vmc_bo_frame_free(a, vm->pages[i], 0);
 		}
 	bo_leave(a);
-	if (err) {
-		__atomic_sub_fetch(a->lazy_fast, pages, __ATOMIC_RELAXED);
-		goto out;
-	}
+	if (err)
+		goto out;                        /* the room stays reserved */
+	pc->lazy_room -= pages;
+	pc->lazy_used += pages;
 
 	*link = va->staged;
 	va->staged = NULL;
