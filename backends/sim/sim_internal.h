@@ -63,6 +63,9 @@ struct sim_ram {
 	unsigned char **chunk;          /* RAM: chunk i holds frames i*512.. */
 	unsigned char **dchunk;         /* the same for the device region */
 	struct sim_frame *meta;         /* one per RAM frame */
+	uint8_t *table_level;           /* per RAM frame: level + 1 if a table,
+					   else 0; apart from meta, whose lines
+					   data frames' allocs write (6b) */
 	unsigned long nr_frames;
 	unsigned long base_pfn;
 	unsigned int nr_nodes;
@@ -103,12 +106,8 @@ static inline bool sim_ram_is_ram(const struct sim_ram *r, unsigned long pfn)
 static inline bool sim_ram_is_table(const struct sim_ram *r, unsigned long pfn,
 				    unsigned int level)
 {
-	const struct sim_frame *f;
-
-	if (!sim_ram_is_ram(r, pfn))
-		return false;
-	f = &r->meta[pfn - r->base_pfn];
-	return f->state == SIM_F_TABLE && f->level == level;
+	return sim_ram_is_ram(r, pfn) &&
+	       r->table_level[pfn - r->base_pfn] == level + 1;
 }
 
 /* Host pointer to a RAM (any state) or device frame; NULL if neither. */
