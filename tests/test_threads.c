@@ -32,6 +32,11 @@
  *     across threads.  At the end each arena must check clean and drain to
  *     nothing.  The schedule is seeded and printed; the interleaving is the
  *     OS's.
+ *  6. Then a race aimed at one spot: on fresh linux-6.12 arenas, the four
+ *     workers ioremap a page each of the untouched device region and, let
+ *     go together, write and read it back at once (the fast data path);
+ *     the sim used to make the device chunk on first touch unlocked, and
+ *     one thread's writes went to a chunk the other thread replaced.
  * Runs on the backend chosen by VMC_BACKEND (once per userspace backend);
  * built with -fsanitize=thread (.ci/run) it is the TSan test.
  */
@@ -508,15 +513,78 @@ static void phase(unsigned int nr_ar, unsigned long long seed)
 	free(w);
 }
 
+/* Theory 6. */
+#define FT_ROUNDS 200
+
+struct first_touch {
+	struct vmc_arena *a;
+	char *addr;
+	unsigned int id;
+	atomic_uint *go;
+	unsigned long bad;
+};
+
+static void *first_touch_work(void *arg)
+{
+	struct first_touch *f = arg;
+	unsigned char tag = (unsigned char)(0x40 + f->id), got = 0;
+
+	vmc_set_cpu(f->a, f->id);
+	atomic_fetch_add(f->go, 1);
+	while (atomic_load(f->go) < NTHREADS)
+		;
+	if (vmc_write(f->a, f->addr, &tag, 1) ||
+	    vmc_read(f->a, f->addr, &got, 1) || got != tag)
+		f->bad++;
+	return NULL;
+}
+
+static void first_touch(void)
+{
+	struct first_touch f[NTHREADS];
+	pthread_t t[NTHREADS];
+	unsigned long bad = 0, made = 0;
+	unsigned int r, i;
+
+	for (r = 0; r < FT_ROUNDS; r++) {
+		struct vmc_arena *a = mk();
+		atomic_uint go = 0;
+		uint64_t dphys;
+		unsigned long dsize;
+
+		vmc_arena_device(a, &dphys, &dsize);
+		for (i = 0; i < NTHREADS; i++) {
+			f[i] = (struct first_touch){ a, NULL, i, &go, 0 };
+			f[i].addr = vmc_ioremap(a, dphys + i * PG, PG);
+			made += f[i].addr != NULL;
+		}
+		for (i = 0; i < NTHREADS; i++)
+			if (f[i].addr)
+				pthread_create(&t[i], NULL, first_touch_work,
+					       &f[i]);
+		for (i = 0; i < NTHREADS; i++)
+			if (f[i].addr) {
+				pthread_join(t[i], NULL);
+				bad += f[i].bad;
+				vmc_iounmap(a, f[i].addr);
+			}
+		vmc_arena_destroy(a);
+	}
+	tap_ok(made == FT_ROUNDS * NTHREADS && !bad, "first touch of the "
+	       "device region from %d threads at once, %d fresh arenas: %lu "
+	       "ioremaps, %lu lost writes", NTHREADS, FT_ROUNDS, made, bad);
+}
+
 int main(void)
 {
 	unsigned long long seed = vt_seed(20261122);
 
-	tap_plan(21);
+	tap_plan(22);
 	phase(1, seed);
 	phase(2, seed + 1);
 	/* linux-6.12: 4 CPUs, so 4 vmap nodes with their pools. */
 	profile = VMC_PROFILE_LINUX_6_12;
 	phase(1, seed + 2);
+	first_touch();
 	return tap_done();
 }

@@ -142,22 +142,36 @@ static unsigned char *chunk_frame(unsigned char **tab, unsigned long idx,
 				  unsigned long total, bool zero)
 {
 	unsigned long c = idx >> SIM_CHUNK_ORDER;
+	unsigned char *cur = __atomic_load_n(&tab[c], __ATOMIC_ACQUIRE), *p;
 
-	if (!tab[c]) {
+	if (!cur) {
 		unsigned long first = c << SIM_CHUNK_ORDER;
 		unsigned long n = total - first;
 
 		if (n > SIM_CHUNK_FRAMES)
 			n = SIM_CHUNK_FRAMES;
-		if (!zero && n == SIM_CHUNK_FRAMES)
-			tab[c] = pool_get();
-		if (!tab[c])
-			tab[c] = zero ? calloc(n, VMC_PAGE_SIZE) :
-					malloc(n * VMC_PAGE_SIZE);
-		if (!tab[c])
+		p = !zero && n == SIM_CHUNK_FRAMES ? pool_get() : NULL;
+		if (!p)
+			p = zero ? calloc(n, VMC_PAGE_SIZE) :
+				   malloc(n * VMC_PAGE_SIZE);
+		if (!p)
 			return NULL;
+		/*
+		 * Device frames are touched by data accesses, which threads
+		 * make at once (sim_backend.c theory 5): the first chunk put
+		 * in wins, and a loser's writes would have gone to a chunk
+		 * nobody reads again.
+		 */
+		if (__atomic_compare_exchange_n(&tab[c], &cur, p, false,
+						__ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			cur = p;
+		else if (!zero && n == SIM_CHUNK_FRAMES)
+			pool_put(p);
+		else
+			free(p);
 	}
-	return tab[c] + ((idx & (SIM_CHUNK_FRAMES - 1)) << VMC_PAGE_SHIFT);
+	return cur + ((idx & (SIM_CHUNK_FRAMES - 1)) << VMC_PAGE_SHIFT);
 }
 
 /* sim_ram_ptr() when the chunk may not exist yet (or for device frames). */
