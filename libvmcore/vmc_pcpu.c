@@ -38,11 +38,12 @@
  *    in batches of PCPU_LAZY_BATCH pages: *a->lazy_fast counts what all
  *    CPUs reserved since the arena lock, and a reservation is refused if
  *    vs.lazy_pages (which only the arena lock changes) plus it would pass
- *    lazy_max_pages.  A fast vfree spends its CPU's room (lazy_room,
- *    lazy_used); with none left and none to be had it goes the slow way,
+ *    lazy_max_pages; near the limit a CPU reserves just what its vfree
+ *    needs.  A fast vfree spends its CPU's room (lazy_room, lazy_used);
+ *    with too little left and none to be had it goes the slow way,
  *    which folds every CPU's lazy_used in, counts exactly and purges
  *    where Linux does.  So the fast paths never add the page that should
- *    have purged; near the threshold the last batches are served slowly.
+ *    have purged.
  *    (Splitting the room into fixed per-CPU shares instead cost a dozen
  *    arena locks per purge, each a sleep for the other CPU.)
  *
@@ -376,11 +377,16 @@ static bool pc_lazy_reserve(struct vmc_arena *a, struct vmc_pcpu *pc,
 
 	if (pc->lazy_room >= pages)
 		return true;
+	/* A batch, or near the limit just what this vfree needs. */
 	want = VMC_MAX(PCPU_LAZY_BATCH, pages - pc->lazy_room);
-	if (__atomic_add_fetch(a->lazy_fast, want, __ATOMIC_RELAXED) +
-	    a->vs.lazy_pages > a->vs.lazy_max_pages) {
+	for (;;) {
+		if (__atomic_add_fetch(a->lazy_fast, want, __ATOMIC_RELAXED) +
+		    a->vs.lazy_pages <= a->vs.lazy_max_pages)
+			break;
 		__atomic_sub_fetch(a->lazy_fast, want, __ATOMIC_RELAXED);
-		return false;
+		if (want == pages - pc->lazy_room)
+			return false;
+		want = pages - pc->lazy_room;
 	}
 	pc->lazy_room += want;
 	return true;
