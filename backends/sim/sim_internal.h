@@ -38,14 +38,13 @@ enum sim_frame_state {
 	SIM_F_FREE_HEAD,    /* first frame of a free block of `order` */
 	SIM_F_ALLOC_HEAD,   /* first frame of an allocated block of `order` */
 	SIM_F_ALLOC,        /* inside an allocated block */
-	SIM_F_TABLE,        /* a page-table frame of `level` */
+	SIM_F_TABLE,        /* a page-table frame (its level: table_level[]) */
 };
 
 struct sim_frame {
 	uint32_t next, prev;    /* free list links (frame indexes), heads only */
 	uint8_t state;          /* enum sim_frame_state */
 	uint8_t order;          /* heads: block order */
-	uint8_t level;          /* tables: level */
 	uint8_t node;
 	uint8_t poison;         /* allocated, its 0xa5 fill still owed (sim_ram_data) */
 };

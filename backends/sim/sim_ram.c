@@ -147,10 +147,12 @@ static unsigned char *chunk_frame(unsigned char **tab, unsigned long idx,
 	if (!cur) {
 		unsigned long first = c << SIM_CHUNK_ORDER;
 		unsigned long n = total - first;
+		bool pooled;
 
 		if (n > SIM_CHUNK_FRAMES)
 			n = SIM_CHUNK_FRAMES;
-		p = !zero && n == SIM_CHUNK_FRAMES ? pool_get() : NULL;
+		pooled = !zero && n == SIM_CHUNK_FRAMES;   /* theory 6a */
+		p = pooled ? pool_get() : NULL;
 		if (!p)
 			p = zero ? calloc(n, VMC_PAGE_SIZE) :
 				   malloc(n * VMC_PAGE_SIZE);
@@ -166,7 +168,7 @@ static unsigned char *chunk_frame(unsigned char **tab, unsigned long idx,
 						__ATOMIC_ACQ_REL,
 						__ATOMIC_ACQUIRE))
 			cur = p;
-		else if (!zero && n == SIM_CHUNK_FRAMES)
+		else if (pooled)
 			pool_put(p);
 		else
 			free(p);
@@ -511,7 +513,6 @@ int sim_ram_table_alloc(struct sim_ram *r, unsigned int level,
 	}
 	r->meta[idx].poison = 0;
 	r->meta[idx].state = SIM_F_TABLE;
-	r->meta[idx].level = (uint8_t)level;
 	r->table_level[idx] = (uint8_t)(level + 1);
 	r->tables++;
 	*pfn = r->base_pfn + idx;
