@@ -752,16 +752,20 @@ static int wl_live_pair(struct vmb_run *r, long arg)
 }
 
 /* Each area at 2^21 or more lands in a PMD range of its own (2^30: a PUD
-   range too) until a purge (8192 lazy pages: 4096 pairs) lets addresses
-   repeat, so it may leave one or two tables behind. */
-static unsigned long tab_align(const struct vmb_params *p, long arg)
+   range too) until a purge lets addresses repeat, so it may leave one or
+   two tables behind.  The purge comes at lazy_max_pages (junk_length:
+   8192 lazy pages a CPU bit, fls(cpus)) and a pair's area is two pages
+   with its guard: 4096 pairs on one CPU, 8192 on two or three. */
+static unsigned long tab_align(const struct vmb_params *p, long arg,
+			       unsigned int cpus)
 {
 	unsigned long n = (unsigned long)p->test_loop_count *
 		(unsigned long)p->test_repeat_count;
+	unsigned long between = junk_length(cpus) / 2;
 
 	if (arg < 21)
 		return 16;
-	return (n < 4096 ? n : 4096) * (arg >= 27 ? 2 : 1) + 16;
+	return (n < between ? n : between) * (arg >= 27 ? 2 : 1) + 16;
 }
 
 /* the aligned sweep: one page at align 2^arg */
@@ -963,7 +967,7 @@ unsigned long vmb_frames_needed(const struct vmb_params *p, unsigned int cpus)
 		if (n > need)
 			need = n;
 		if (w->tables)
-			tables += w->tables(p, w->arg);
+			tables += w->tables(p, w->arg, cpus);
 	}
 	need *= (unsigned long)p->nr_threads;
 	tables *= (unsigned long)p->nr_threads;
