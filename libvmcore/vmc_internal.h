@@ -544,6 +544,21 @@ int  vmc_va_validate(struct vmc_arena *a, char *msg, size_t len);
 int  vmc_va_search(struct vmc_arena *a, unsigned long size,
 		   unsigned long align, unsigned long vstart,
 		   unsigned long vend, unsigned int flags, struct vmc_va **out);
+/*
+ * vmc_va_search(..., 0, out) in two halves, for a caller that maps the
+ * pages before it takes the area (vmc_pcpu.c theory 6): vmc_va_fit names
+ * the block and address the search would take and changes nothing;
+ * vmc_va_take(f, *addr, ...) then makes the same cut and ALLOC event and
+ * returns the busy area, in no set yet, or NULL (-ENOMEM, nothing
+ * changed).  a->lock held across both.
+ */
+struct vmc_va *vmc_va_fit(struct vmc_arena *a, unsigned long size,
+			  unsigned long align, unsigned long vstart,
+			  unsigned long vend, unsigned long *addr);
+struct vmc_va *vmc_va_take(struct vmc_arena *a, struct vmc_va *f,
+			   unsigned long addr, unsigned long size,
+			   unsigned long align, unsigned long vstart,
+			   unsigned long vend);
 /* Tell the va_event hook (vmcore.h); size..vend 0 where they do not apply. */
 void vmc_va_event(struct vmc_arena *a, unsigned int kind, unsigned long addr,
 		  unsigned long size, unsigned long align, unsigned long vstart,

@@ -11,9 +11,10 @@
  *    CPUs' pairs do not meet.  Here each CPU has a struct vmc_pcpu whose
  *    lock guards node c's pools and the CPU's staging below.  Three calls
  *    run under it alone: vmalloc / vzalloc of the whole range with a hit
- *    in the pool (vmc_pcpu_vmalloc), the vfree of an area such a call
- *    returned on the same CPU (vmc_pcpu_vfree), and data accesses
- *    (vmc_pcpu_access).  Everything else takes the arena lock: every
+ *    in the pool (vmc_pcpu_vmalloc; on a miss it adds a->lock, theory
+ *    6), the vfree of an area such a call returned on the same CPU
+ *    (vmc_pcpu_vfree), and data accesses (vmc_pcpu_access).  Everything
+ *    else takes the arena lock: every
  *    CPU's lock in order, then a->lock (vmc_arena_lock).  Without a node
  *    per CPU (6.1, one CPU, more CPUs than nodes, the kernel build)
  *    there is no vmc_pcpu and the arena lock is a->lock alone.
@@ -62,6 +63,21 @@
  *    gives them back before anyone looks, so invariant 6 holds as
  *    always under it.  Which frames a vmalloc gets changes only where a
  *    fast vfree ran on its CPU since the last arena lock.
+ *
+ * 6. A pool miss takes the free tree's lock only.  When node c's pool has
+ *    no area of the size, 6.12 takes one from the free tree under
+ *    free_vmap_area_lock, and the other CPUs go on.  Here that is
+ *    a->lock beside c's lock: only holders of a->lock change the free
+ *    tree and the sets' trees, and a fast path touches neither (it works
+ *    on its own pool, staged list and counts), so c's lock plus a->lock
+ *    exclude every other writer of what the miss changes.  The search and
+ *    the cut are vmc_node_alloc's (vmc_va_fit, vmc_va_take: the same tree
+ *    operations and event); the pages are mapped before the cut, so when
+ *    the quick map cannot take the range nothing has changed and the
+ *    call goes the slow way.  The area is staged and joins vs.lazy, as a
+ *    pooled one is there, so its vfree is a fast one.  With two threads,
+ *    the uneven one's misses each took the arena lock twice (74 to 250
+ *    arena locks a purge, against one with one thread).
  */
 #include "vmc_internal.h"
 
@@ -289,6 +305,46 @@ static bool pc_populate(struct vmc_arena *a, struct vmc_pcpu *pc,
 	return false;
 }
 
+/*
+ * A pool miss (theory 6): the area from the free tree under a->lock and
+ * pc's lock only.  The pages are mapped where the search says before the
+ * area is cut, so a range the quick map cannot take leaves the tree as it
+ * was and the call goes the slow way.  The area joins vs.lazy, as a
+ * pooled one is there; NULL when the slow way must do it.
+ */
+static struct vmc_va *pc_from_free(struct vmc_arena *a, struct vmc_pcpu *pc,
+				   unsigned long total, uint64_t *pages,
+				   unsigned long nr, unsigned int gfp)
+{
+	unsigned long addr, i, tries = pc->fault_frame;
+	struct vmc_va *f, *va = NULL;
+
+	vmc_lock(&a->lock);
+	f = vmc_va_fit(a, total, VMC_PAGE_SIZE, a->start, a->end, &addr);
+	if (f) {
+		bo_enter(a);
+		if (pc_populate(a, pc, addr, pages, nr, gfp)) {
+			va = vmc_va_take(a, f, addr, total, VMC_PAGE_SIZE,
+					 a->start, a->end);
+			if (!va) {
+				/* No record for the cut: undo the pages. */
+				int err = vmc_pt_unmap_quick(a, addr, addr +
+						(nr << VMC_PAGE_SHIFT));
+
+				VMC_VERIFY3U(err, ==, 0);
+				for (i = 0; i < nr; i++)
+					vmc_bo_frame_free(a, pages[i], 0);
+				pc->fault_frame = tries;
+			}
+		}
+		bo_leave(a);
+	}
+	if (va)
+		vmc_vaset_insert(a, &a->vs.lazy, va);
+	vmc_unlock(&a->lock);
+	return va;
+}
+
 struct vmc_vm *vmc_pcpu_vmalloc(struct vmc_arena *a, unsigned long size,
 				unsigned int gfp, const char *caller)
 {
@@ -314,19 +370,34 @@ struct vmc_vm *vmc_pcpu_vmalloc(struct vmc_arena *a, unsigned long size,
 	cpu = (unsigned int)(pc - a->pcpu);
 	p = &a->vnodes[cpu].pool[nr];            /* nr + 1 pages */
 	va = p->head;
-	if (!va || pc->nr_staged >= PCPU_STAGED_MAX || a->in_teardown ||
+	if (pc->nr_staged >= PCPU_STAGED_MAX || a->in_teardown ||
 	    a->fault_nth[VMC_FAULT_META] || a->fault_nth[VMC_FAULT_FRAME])
 		goto out;
-	VMC_VERIFY3U(vmc_va_size(va), ==, total);
+	if (va)
+		VMC_VERIFY3U(vmc_va_size(va), ==, total);
 	tries = pc->fault_meta;
 	vm = vmc_meta_alloc_pc(pc, VMC_META_VM, sizeof(*vm));
 	pages = vm ? vmc_meta_alloc_pc(pc, VMC_META_PAGES,
 				       nr * sizeof(uint64_t)) : NULL;
 	ok = false;
-	if (pages) {
+	if (pages && va) {
 		bo_enter(a);
 		ok = pc_populate(a, pc, va->va_start, pages, nr, gfp);
 		bo_leave(a);
+		if (ok) {
+			/* node_pool_del_va: the head, as vmc_node.c's
+			   pool_take. */
+			vmc_pool_unlink(p);
+			p->len--;
+			pc->nr_pooled--;
+			pc->pool_pages -= (long)(total >> VMC_PAGE_SHIFT);
+			vmc_va_event(a, VMC_VA_EV_ALLOC, va->va_start, total,
+				     VMC_PAGE_SIZE, a->start, a->end,
+				     VMC_VA_EVF_POOL);
+		}
+	} else if (pages) {
+		va = pc_from_free(a, pc, total, pages, nr, gfp);
+		ok = va != NULL;
 	}
 	if (!ok) {
 		if (pages)
@@ -337,11 +408,6 @@ struct vmc_vm *vmc_pcpu_vmalloc(struct vmc_arena *a, unsigned long size,
 		goto out;
 	}
 
-	/* node_pool_del_va: the head, as vmc_node.c's pool_take. */
-	vmc_pool_unlink(p);
-	p->len--;
-	pc->nr_pooled--;
-	pc->pool_pages -= (long)(total >> VMC_PAGE_SHIFT);
 	va->state = VMC_VA_BUSY;
 	va->vn = (unsigned short)(cpu + 1);
 	va->staged = pc->staged;
@@ -357,8 +423,6 @@ struct vmc_vm *vmc_pcpu_vmalloc(struct vmc_arena *a, unsigned long size,
 	vm->pages_cap = (unsigned int)nr;
 	pc->frames_data += (long)nr;
 	pc_dirty(pc, va->va_start, va->va_end);
-	vmc_va_event(a, VMC_VA_EV_ALLOC, va->va_start, total, VMC_PAGE_SIZE,
-		     a->start, a->end, VMC_VA_EVF_POOL);
 	vmc_unlock(&pc->lock);
 	return vm;
 out:

@@ -589,6 +589,20 @@ static struct vmc_va *va_cut(struct vmc_arena *a, struct vmc_va *f,
 	return busy;
 }
 
+/* The cut of a search that found f and A: a busy area in no set, or NULL. */
+static struct vmc_va *va_take(struct vmc_arena *a, struct vmc_va *f,
+			      unsigned long A, unsigned long size)
+{
+	struct vmc_va *va = va_cut(a, f, A, size);
+
+	if (!va)
+		return NULL;
+	va->state = VMC_VA_BUSY;
+	va->kind = VMC_VA_NONE;
+	va->u.vm = NULL;
+	return va;
+}
+
 static int va_alloc_once_f(struct vmc_arena *a, const struct va_req *r,
 			   unsigned int flags, struct vmc_va **out)
 {
@@ -600,16 +614,35 @@ static int va_alloc_once_f(struct vmc_arena *a, const struct va_req *r,
 		va_event_f(a, VMC_VA_EV_NOFIT, 0, r, flags);
 		return -ENOENT;
 	}
-	va = va_cut(a, f, A, r->size);
+	va = va_take(a, f, A, r->size);
 	if (!va)
 		return -ENOMEM;
-	va->state = VMC_VA_BUSY;
-	va->kind = VMC_VA_NONE;
-	va->u.vm = NULL;
 	set_insert(a, &a->vs.busy, va);
 	va_event_f(a, VMC_VA_EV_ALLOC, va->va_start, r, flags);
 	*out = va;
 	return 0;
+}
+
+struct vmc_va *vmc_va_fit(struct vmc_arena *a, unsigned long size,
+			  unsigned long align, unsigned long vstart,
+			  unsigned long vend, unsigned long *addr)
+{
+	struct va_req r = { size, align, vstart, vend };
+
+	return va_find(a, &r, addr);
+}
+
+struct vmc_va *vmc_va_take(struct vmc_arena *a, struct vmc_va *f,
+			   unsigned long addr, unsigned long size,
+			   unsigned long align, unsigned long vstart,
+			   unsigned long vend)
+{
+	struct va_req r = { size, align, vstart, vend };
+	struct vmc_va *va = va_take(a, f, addr, size);
+
+	if (va)
+		va_event_f(a, VMC_VA_EV_ALLOC, va->va_start, &r, 0);
+	return va;
 }
 
 static int va_alloc_once(struct vmc_arena *a, const struct va_req *r,
