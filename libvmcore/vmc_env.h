@@ -75,6 +75,22 @@ static inline void vmc_unlock(vmc_lock_t *l)
 	pthread_mutex_unlock(l);
 }
 
+/* true if l was free and is now held */
+static inline bool vmc_trylock(vmc_lock_t *l)
+{
+	return pthread_mutex_trylock(l) == 0;
+}
+
+/* A spin-wait hint to the CPU (nothing where there is none). */
+static inline void vmc_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
 /*
  * Per-thread storage, for vmc_last_error(): each thread sees the error of
  * its own last failed call.  (The kernel half has none; there the error is

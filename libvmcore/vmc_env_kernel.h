@@ -88,6 +88,17 @@ static inline void vmc_unlock(vmc_lock_t *l)
 	mutex_unlock(l);
 }
 
+/* true if l was free and is now held */
+static inline bool vmc_trylock(vmc_lock_t *l)
+{
+	return mutex_trylock(l);
+}
+
+static inline void vmc_cpu_relax(void)
+{
+	cpu_relax();
+}
+
 /* Formatting and the default log sink (the kernel log). */
 #define vmc_env_vsnprintf(buf, len, fmt, ap) vsnprintf(buf, len, fmt, ap)
 
