@@ -155,4 +155,21 @@ vmc_env_panic3(const char *file, int line, const char *expr,
 #define VMC_ASSERT3U(a, op, b)  ((void)0)
 #endif
 
+/*
+ * Zeroed memory for size bytes starting on a cache line of its own (for
+ * per-CPU or per-thread records that must not share lines): the aligned
+ * start, or NULL; *base is what vmc_env_free takes back.
+ */
+#define VMC_ENV_LINE 64u
+
+static inline void *vmc_env_zalloc_lines(size_t size, void **base)
+{
+	unsigned char *mem = (unsigned char *)vmc_env_zalloc(size + VMC_ENV_LINE);
+
+	*base = mem;
+	if (!mem)
+		return NULL;
+	return mem + (VMC_ENV_LINE - (uintptr_t)mem % VMC_ENV_LINE);
+}
+
 #endif /* VMC_ENV_H */

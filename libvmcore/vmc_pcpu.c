@@ -91,7 +91,6 @@
 #include "vmc_internal.h"
 
 #define PCPU_STAGED_MAX 64u
-#define PCPU_LINE 64u
 #define PCPU_LAZY_BATCH 64ul      /* pages a CPU reserves at a time */
 #define PCPU_SPIN 128u            /* tries on a short-held lock (theory 7) */
 
@@ -119,27 +118,26 @@ int vmc_pcpu_init(struct vmc_arena *a)
 
 	if (!vmc_pcpu_wanted(&a->cfg) || !a->vnodes || n != a->cfg.nr_cpus)
 		return 0;
-	/* One cache line (or more) per CPU, so the CPUs' locks don't share. */
-	mem = vmc_env_zalloc(stride * n + 2 * PCPU_LINE);
+	/* One cache line (or more) per CPU, so the CPUs' locks don't share;
+	   lazy_fast on the line after them. */
+	mem = vmc_env_zalloc_lines(stride * n + VMC_ENV_LINE, &a->pcpu_mem);
 	if (!mem)
 		return -ENOMEM;
 	err = vmc_lock_init(&a->bo_lock);
 	if (err) {
-		vmc_env_free(mem);
+		vmc_env_free(a->pcpu_mem);
+		a->pcpu_mem = NULL;
 		return err;
 	}
-	a->pcpu_mem = mem;
-	a->pcpu = (struct vmc_pcpu *)(void *)
-		  (mem + (PCPU_LINE - (uintptr_t)mem % PCPU_LINE));
-	a->lazy_fast = (unsigned long *)(void *)((unsigned char *)a->pcpu +
-						 stride * n);
+	a->pcpu = (struct vmc_pcpu *)(void *)mem;
+	a->lazy_fast = (unsigned long *)(void *)(mem + stride * n);
 	for (i = 0; i < n; i++) {
 		err = vmc_lock_init(&a->pcpu[i].lock);
 		if (err) {
 			while (i--)
 				vmc_lock_destroy(&a->pcpu[i].lock);
 			vmc_lock_destroy(&a->bo_lock);
-			vmc_env_free(mem);
+			vmc_env_free(a->pcpu_mem);
 			a->pcpu = NULL;
 			a->pcpu_mem = NULL;
 			a->lazy_fast = NULL;

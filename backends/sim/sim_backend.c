@@ -82,17 +82,16 @@ static void sim_shards_fini(struct sim_state *s, unsigned int n)
 
 static int sim_locks_init(struct sim_state *s)
 {
-	unsigned char *mem = vmc_env_zalloc(SIM_SHARDS *
-					    sizeof(struct sim_shard) + 64);
 	unsigned int i;
 	int err;
 
-	if (!mem)
+	s->shards = vmc_env_zalloc_lines(SIM_SHARDS * sizeof(struct sim_shard),
+					 &s->shards_mem);
+	if (!s->shards)
 		return -ENOMEM;
 	err = vmc_lock_init(&s->ram_lock);
 	if (err)
 		goto out_mem;
-	s->shards = (struct sim_shard *)(void *)(mem + (64 - (uintptr_t)mem % 64));
 	for (i = 0; i < SIM_SHARDS; i++) {
 		struct sim_shard *sh = &s->shards[i];
 
@@ -108,12 +107,12 @@ static int sim_locks_init(struct sim_state *s)
 			goto out_mem;
 		}
 	}
-	s->shards_mem = mem;
 	s->locked = true;
 	return 0;
 out_mem:
 	s->shards = NULL;
-	vmc_env_free(mem);
+	vmc_env_free(s->shards_mem);
+	s->shards_mem = NULL;
 	return err;
 }
 
