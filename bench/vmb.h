@@ -156,10 +156,6 @@ struct vmb_workload {
 	long arg;
 	/* frames one worker needs, beyond page tables (driver sizing) */
 	unsigned long (*frames)(const struct vmb_params *p, long arg);
-	/* page-table frames it leaves behind (they are never freed, as in
-	   Linux): summed over the tests of a run; NULL: a few */
-	unsigned long (*tables)(const struct vmb_params *p, long arg,
-				unsigned int cpus);
 	const char *what;               /* one line for --list */
 	int expect_fail;                /* fails by design (align_shift) */
 };

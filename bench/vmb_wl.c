@@ -751,22 +751,6 @@ static int wl_live_pair(struct vmb_run *r, long arg)
 	return with_live(r, (unsigned long)arg, true, body_pair);
 }
 
-/* Each area at 2^21 or more lands in a PMD range of its own (2^30: a PUD
-   range too) until a purge lets addresses repeat, so it may leave one or
-   two tables behind.  The purge comes at lazy_max_pages (junk_length:
-   8192 lazy pages a CPU bit, fls(cpus)) and a pair's area is two pages
-   with its guard: 4096 pairs on one CPU, 8192 on two or three. */
-static unsigned long tab_align(const struct vmb_params *p, long arg,
-			       unsigned int cpus)
-{
-	unsigned long n = (unsigned long)p->test_loop_count *
-		(unsigned long)p->test_repeat_count;
-	unsigned long between = junk_length(cpus) / 2;
-
-	if (arg < 21)
-		return 16;
-	return (n < between ? n : between) * (arg >= 27 ? 2 : 1) + 16;
-}
 
 /* the aligned sweep: one page at align 2^arg */
 static int wl_align_pair(struct vmb_run *r, long arg)
@@ -833,10 +817,10 @@ static int wl_floor(struct vmb_run *r, long arg)
 	return VMB_PASS;
 }
 
-#define TV(n, f, fr, w)     { #n, f, 0, fr, NULL, w, 0 }
-#define OWN(n, f, a, fr, w) { n, f, a, fr, NULL, w, 0 }
+#define TV(n, f, fr, w)     { #n, f, 0, fr, w, 0 }
+#define OWN(n, f, a, fr, w) { n, f, a, fr, w, 0 }
 #define WL_ALIGN(k)  { "align_2^" #k "_pair_test", wl_align_pair, k, fr_small, \
-	tab_align, "1-page vmalloc + store + vfree at align 2^" #k, 0 }
+	"1-page vmalloc + store + vfree at align 2^" #k, 0 }
 #define LIVE(n, s) OWN("live_" s "_pair_test", wl_live_pair, n, fr_small, \
 	"1-page pair beside " s " live areas (get_vm_area, no pages)")
 #define PURGE(n) OWN("purge_" #n "_pair_test", wl_purge, n, fr_small, \
@@ -857,7 +841,7 @@ const struct vmb_workload vmb_workloads[] = {
 	TV(random_size_align_alloc_test, wl_random_size_align,
 	   fr_random_size_align,
 	   "__vmalloc_node(1..10 pages, align 2^0..2^22, zeroed) + vfree"),
-	{ "align_shift_alloc_test", wl_align_shift, 0, fr_small, NULL,
+	{ "align_shift_alloc_test", wl_align_shift, 0, fr_small,
 	  "one page at align 2^0..2^63; fails where the space ends", 1 },
 	TV(pcpu_alloc_test, wl_pcpu, fr_small,
 	   "skipped: the per-CPU allocator is not part of vmcore"),
@@ -951,9 +935,45 @@ void vmb_params_fix(struct vmb_params *p)
 		p->test_loop_count = 1;
 }
 
+/*
+ * Page tables the aligned sweep leaves behind (never freed, as in Linux).
+ * Between two purges (lazy_max_pages, junk_length(cpus) pages: two a pair
+ * with the guard) a test at 2^k >= 2^21 puts each of its P areas at
+ * base + i * 2^k, in a PTE table of its own, and purges let addresses
+ * repeat.  The selected tests share tables: the first P >> (k - j) areas
+ * of 2^k sit where the previous selected test 2^j put some, so each adds
+ * only the rest.  The areas also spread over P >> (30 - k) 1 GiB ranges,
+ * a PMD table each, the most for the largest k.
+ */
+static unsigned long align_tables(const struct vmb_params *p,
+				  unsigned int cpus)
+{
+	unsigned long n = (unsigned long)p->test_loop_count *
+		(unsigned long)p->test_repeat_count;
+	unsigned long pairs = junk_length(cpus) / 2, pte = 0, pmd = 0;
+	long prev = -1, k;
+	unsigned int j;
+
+	if (n < pairs)
+		pairs = n;
+	for (j = 0; j < vmb_nr_workloads; j++) {
+		const struct vmb_workload *w = &vmb_workloads[j];
+
+		if (!(p->run_test_mask >> j & 1) || w->fn != wl_align_pair ||
+		    w->arg < 21)
+			continue;
+		k = w->arg;
+		pte += prev < 0 ? pairs :
+		       pairs - (k - prev < 64 ? pairs >> (k - prev) : 0);
+		pmd = k >= 30 ? pairs : (pairs >> (30 - k)) + 1;
+		prev = k;
+	}
+	return pte + pmd + 16;
+}
+
 unsigned long vmb_frames_needed(const struct vmb_params *p, unsigned int cpus)
 {
-	unsigned long need = 0, tables = 0, n;
+	unsigned long need = 0, tables, n;
 	unsigned int j;
 
 	for (j = 0; j < vmb_nr_workloads; j++) {
@@ -966,9 +986,8 @@ unsigned long vmb_frames_needed(const struct vmb_params *p, unsigned int cpus)
 			n = 2 * junk_length(cpus) + 64;
 		if (n > need)
 			need = n;
-		if (w->tables)
-			tables += w->tables(p, w->arg, cpus);
 	}
+	tables = align_tables(p, cpus);
 	need *= (unsigned long)p->nr_threads;
 	tables *= (unsigned long)p->nr_threads;
 	return need + need / 8 + tables + 4096;
