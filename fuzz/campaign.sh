@@ -27,8 +27,9 @@
 #
 # It builds the target itself (OUTDIR/bin) unless $VMC_FUZZ_BIN names a
 # libFuzzer binary already built (`make fuzz` passes the one configure
-# built).  Every seed first runs once alone under the timeout; one that
-# crashes or times out is a finding and is not given to the fuzzer.  It
+# built).  Every seed first runs once under the timeout (all in one
+# process; if that fails, each alone, to name them); one that crashes or
+# times out is a finding and is not given to the fuzzer.  It
 # prints a progress line at least every 30 s (execs, execs/s, corpus size,
 # coverage, crashes, timeouts), also while it minimises and merges.
 #
@@ -221,7 +222,7 @@ timeout_found() {
 	say "timeout: $2 input $1 ran over ${tmo}s -> $out/timeouts/$_name"
 }
 
-# ---- seeds: each alone first; a crash or a timeout is a finding ----
+# ---- seeds: each once first; a crash or a timeout is a finding ----
 if ! ls "$seeds"/* >/dev/null 2>&1; then
 	[ -n "$replay" ] || vmc_fuzz_die "$seeds is empty and no vmcore-replay to encode corpus/*.txt"
 	seeds=$out/seeds.enc
