@@ -751,7 +751,6 @@ static int wl_live_pair(struct vmb_run *r, long arg)
 	return with_live(r, (unsigned long)arg, true, body_pair);
 }
 
-
 /* the aligned sweep: one page at align 2^arg */
 static int wl_align_pair(struct vmb_run *r, long arg)
 {

@@ -238,22 +238,18 @@ nseed=0 nseed_bad=0
 # All seeds in one run first (one by one, each pays a process start and a
 # poll of a second: a grown corpus of a thousand seeds took 17 minutes);
 # only if that run fails are they taken one at a time to name the bad ones.
-if with_progress "seeds, all at once" /dev/null run_all "$seeds" \
-    "$out/min/seeds.log"; then
-	for f in "$seeds"/*; do
-		[ -f "$f" ] || continue
-		nseed=$((nseed + 1))
-		cp "$f" "$out/seeds/"
-	done
-	seeds_done=1
-else
+all_clean=
+with_progress "seeds, all at once" /dev/null run_all "$seeds" \
+    "$out/min/seeds.log" && all_clean=1
+[ -n "$all_clean" ] ||
 	say "a seed crashed or timed out: running them one by one"
-	seeds_done=
-fi
 for f in "$seeds"/*; do
-	[ -z "$seeds_done" ] || break
 	[ -f "$f" ] || continue
 	nseed=$((nseed + 1))
+	if [ -n "$all_clean" ]; then
+		cp "$f" "$out/seeds/"
+		continue
+	fi
 	with_progress "seed ${f##*/}" /dev/null run_one "$f" "$out/min/seed.log"
 	case $? in
 	0) cp "$f" "$out/seeds/" ;;

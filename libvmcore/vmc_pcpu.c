@@ -300,6 +300,17 @@ static bool pc_keeps_frames(const struct vmc_arena *a)
 	return bo_concurrent(a) && a->ops->frame_reuse;
 }
 
+/* Give back the n frames pc_populate got; the slow path tries again and
+   counts its own attempts, so the count goes back to `tries`. */
+static void pc_unpopulate(struct vmc_arena *a, struct vmc_pcpu *pc,
+			  const uint64_t *pages, unsigned long n,
+			  unsigned long tries)
+{
+	while (n--)
+		vmc_bo_frame_free(a, pages[n], 0);
+	pc->fault_frame = tries;
+}
+
 /* Frames for pages[0, nr), zeroed if asked, mapped at addr. */
 static bool pc_populate(struct vmc_arena *a, struct vmc_pcpu *pc,
 			unsigned long addr, uint64_t *pages, unsigned long nr,
@@ -323,10 +334,7 @@ static bool pc_populate(struct vmc_arena *a, struct vmc_pcpu *pc,
 	}
 	if (i == nr && !vmc_pt_map_quick(a, addr, nr, pages, VMC_PROT_KERNEL))
 		return true;
-	while (i--)
-		vmc_bo_frame_free(a, pages[i], 0);
-	/* The slow path tries again and counts its own attempts. */
-	pc->fault_frame = tries;
+	pc_unpopulate(a, pc, pages, i, tries);
 	return false;
 }
 
@@ -341,7 +349,7 @@ static struct vmc_va *pc_from_free(struct vmc_arena *a, struct vmc_pcpu *pc,
 				   unsigned long total, uint64_t *pages,
 				   unsigned long nr, unsigned int gfp)
 {
-	unsigned long addr, i, tries = pc->fault_frame;
+	unsigned long addr, tries = pc->fault_frame;
 	struct vmc_va *f, *va = NULL;
 
 	pc_lock_short(&a->lock);
@@ -357,9 +365,7 @@ static struct vmc_va *pc_from_free(struct vmc_arena *a, struct vmc_pcpu *pc,
 						(nr << VMC_PAGE_SHIFT));
 
 				VMC_VERIFY3U(err, ==, 0);
-				for (i = 0; i < nr; i++)
-					vmc_bo_frame_free(a, pages[i], 0);
-				pc->fault_frame = tries;
+				pc_unpopulate(a, pc, pages, nr, tries);
 			}
 		}
 		bo_leave(a);

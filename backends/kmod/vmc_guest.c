@@ -715,14 +715,13 @@ static void slow_run(struct vmc_kmod_run *r)
 	static const char alloc[] = { VMC_OP_VMALLOC, 0, 0, 0x23, (char)0xff };
 	static const char write[] = { VMC_OP_WRITE, 0, 0x00, 0x23, (char)0xff,
 				      0x01 };
-	size_t n = sizeof(alloc);
+	size_t n = sizeof(alloc), k;
 
+	_Static_assert(sizeof(alloc) + (VMC_OP_MAX - 1) * sizeof(write) <=
+		       VMC_KMOD_STREAM_MAX, "the slow stream fits big_stream");
 	memcpy(big_stream, alloc, sizeof(alloc));
-	while (n + sizeof(write) <= VMC_KMOD_STREAM_MAX &&
-	       n / sizeof(write) < VMC_OP_MAX) {
+	for (k = 1; k < VMC_OP_MAX; k++, n += sizeof(write))
 		memcpy(big_stream + n, write, sizeof(write));
-		n += sizeof(write);
-	}
 	good_run(r);
 	r->flags = VMC_KMOD_CHECK;
 	r->stream = (uintptr_t)big_stream;
